@@ -1,0 +1,16 @@
+//! Polygon checks, repair and measurement for grid geometries.
+//!
+//! - [`validate_polygonal`] says whether a multipolygon is a valid OGC simple-features
+//!   area in longitude/latitude, and if not, why (in words a user can act on).
+//! - [`make_valid`] rebuilds an invalid multipolygon (bow-ties, self-overlaps,
+//!   overlapping parts) into a valid one with geo's boolean operations.
+//! - [`area_m2`] is the geodesic area in square metres on WGS84.
+
+mod area;
+mod repair;
+mod segments;
+mod validate;
+
+pub use area::area_m2;
+pub use repair::make_valid;
+pub use validate::{validate_polygonal, GeometryProblem};

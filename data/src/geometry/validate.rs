@@ -1,0 +1,689 @@
+//! Validity of grid polygons: OGC simple-features rules plus the checks a
+//! longitude/latitude store needs (finite numbers, coordinate range).
+//!
+//! geo's `Validation` trait catches self-intersections, short rings and holes
+//! outside shells correctly, but its ring self-intersection test is a pairwise
+//! O(n²) scan (minutes on a 20 000-vertex district boundary in a debug build)
+//! and it does not say *where* a ring crosses itself. So rings are checked here
+//! with an indexed segment search, and the ring/ring and part/part topology
+//! with geo's `Relate`, the same DE-9IM tests `Validation` uses. The tests
+//! compare both on every invalid case.
+
+use std::fmt;
+
+use geo::coordinate_position::CoordPos;
+use geo::dimensions::Dimensions;
+use geo::{BoundingRect, Intersects, Relate};
+use geo_types::{Coord, LineString, MultiPolygon, Polygon};
+
+use super::segments::{dedup, meeting_owners, ring_self_intersection};
+
+/// Why a geometry is not a valid grid area.
+///
+/// Polygons and rings are numbered from 0 in the order given; ring 0 is the
+/// exterior ring, ring k (k ≥ 1) is hole k.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GeometryProblem {
+    /// No polygon, or only empty rings.
+    Empty,
+    /// A coordinate is NaN or infinite.
+    NonFinite {
+        polygon: usize,
+        ring: usize,
+        vertex: usize,
+    },
+    /// A coordinate is not a longitude in [-180, 180] and latitude in [-90, 90].
+    OutOfRange { lon: f64, lat: f64 },
+    /// The ring's last position differs from its first (found by the readers on raw
+    /// coordinates: `geo_types` closes rings on construction).
+    UnclosedRing { polygon: usize, ring: usize },
+    /// A ring needs at least 3 distinct points (4 positions with the closing one).
+    TooFewPoints {
+        polygon: usize,
+        ring: usize,
+        distinct: usize,
+    },
+    /// A ring crosses or touches itself.
+    SelfIntersection {
+        polygon: usize,
+        ring: usize,
+        at: (f64, f64),
+    },
+    /// Two rings of one polygon cross (a hole partly outside its shell, or two holes crossing).
+    RingsCross {
+        polygon: usize,
+        ring_a: usize,
+        ring_b: usize,
+        at: (f64, f64),
+    },
+    /// Two rings of one polygon share a stretch of boundary.
+    RingsShareEdge {
+        polygon: usize,
+        ring_a: usize,
+        ring_b: usize,
+    },
+    /// A hole lies (wholly) outside the exterior ring of its polygon.
+    HoleOutsideShell { polygon: usize, ring: usize },
+    /// Two holes of one polygon overlap (one inside the other).
+    HolesOverlap {
+        polygon: usize,
+        ring_a: usize,
+        ring_b: usize,
+    },
+    /// Two polygons of a multipolygon overlap.
+    PolygonsOverlap { a: usize, b: usize },
+    /// Two polygons of a multipolygon share a stretch of boundary (they should be one polygon).
+    PolygonsShareEdge { a: usize, b: usize },
+}
+
+/// A coordinate for messages: at most 7 decimals (about 1 cm), no float noise.
+fn num(v: f64) -> String {
+    let s = format!("{v:.7}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+fn ring_name(ring: usize) -> String {
+    if ring == 0 {
+        "ring 0 (exterior)".to_string()
+    } else {
+        format!("ring {ring} (hole)")
+    }
+}
+
+impl fmt::Display for GeometryProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use GeometryProblem::*;
+        match self {
+            Empty => write!(f, "geometry is empty"),
+            NonFinite { polygon, ring, vertex } => write!(
+                f,
+                "{} of polygon {polygon} has a non-finite coordinate (NaN or infinity) at vertex {vertex}",
+                ring_name(*ring)
+            ),
+            OutOfRange { lon, lat } => write!(
+                f,
+                "coordinate ({}, {}) is not a longitude/latitude (longitude must be within ±180, latitude within ±90); is the CRS right?",
+                num(*lon),
+                num(*lat)
+            ),
+            UnclosedRing { polygon, ring } => write!(
+                f,
+                "{} of polygon {polygon} is not closed (its last position differs from its first)",
+                ring_name(*ring)
+            ),
+            TooFewPoints { polygon, ring, distinct } => write!(
+                f,
+                "{} of polygon {polygon} has only {distinct} distinct points (a ring needs at least 3)",
+                ring_name(*ring)
+            ),
+            SelfIntersection { polygon, ring, at } => write!(
+                f,
+                "{} of polygon {polygon} intersects itself at ({}, {})",
+                ring_name(*ring),
+                num(at.0),
+                num(at.1)
+            ),
+            RingsCross { polygon, ring_a, ring_b, at } => write!(
+                f,
+                "{} and {} of polygon {polygon} cross at ({}, {})",
+                ring_name(*ring_a),
+                ring_name(*ring_b),
+                num(at.0),
+                num(at.1)
+            ),
+            RingsShareEdge { polygon, ring_a, ring_b } => write!(
+                f,
+                "{} and {} of polygon {polygon} share a stretch of boundary",
+                ring_name(*ring_a),
+                ring_name(*ring_b)
+            ),
+            HoleOutsideShell { polygon, ring } => write!(
+                f,
+                "{} of polygon {polygon} lies outside the exterior ring",
+                ring_name(*ring)
+            ),
+            HolesOverlap { polygon, ring_a, ring_b } => write!(
+                f,
+                "{} and {} of polygon {polygon} overlap",
+                ring_name(*ring_a),
+                ring_name(*ring_b)
+            ),
+            PolygonsOverlap { a, b } => write!(f, "polygons {a} and {b} overlap"),
+            PolygonsShareEdge { a, b } => write!(
+                f,
+                "polygons {a} and {b} share a stretch of boundary (they should be one polygon)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for GeometryProblem {}
+
+/// Checks that a multipolygon is a valid longitude/latitude area; returns the first problem.
+///
+/// Checks, in order: emptiness; per ring finite coordinates, coordinate range,
+/// at least 3 distinct points, no self-intersection; per polygon holes inside the
+/// shell without crossing or sharing edges, holes not overlapping each other;
+/// parts of the multipolygon not overlapping or sharing edges. Touching at single
+/// points is allowed, as in OGC.
+///
+/// ```
+/// use geo_types::{polygon, MultiPolygon};
+/// use gridmap_data::geometry::{validate_polygonal, GeometryProblem};
+///
+/// let bow_tie = polygon![(x: 120.0, y: 30.0), (x: 120.2, y: 30.2), (x: 120.2, y: 30.0), (x: 120.0, y: 30.2)];
+/// let problem = validate_polygonal(&MultiPolygon::new(vec![bow_tie])).unwrap_err();
+/// assert_eq!(problem.to_string(), "ring 0 (exterior) of polygon 0 intersects itself at (120.1, 30.1)");
+/// ```
+pub fn validate_polygonal(g: &MultiPolygon<f64>) -> Result<(), GeometryProblem> {
+    if g.0.is_empty() || g.0.iter().all(|p| p.exterior().0.is_empty()) {
+        return Err(GeometryProblem::Empty);
+    }
+    for (pi, polygon) in g.0.iter().enumerate() {
+        for (ri, ring) in rings(polygon).enumerate() {
+            check_ring(pi, ri, ring)?;
+        }
+    }
+    for (pi, polygon) in g.0.iter().enumerate() {
+        check_holes(pi, polygon)?;
+    }
+    check_parts(g)
+}
+
+fn rings(p: &Polygon<f64>) -> impl Iterator<Item = &LineString<f64>> {
+    std::iter::once(p.exterior()).chain(p.interiors())
+}
+
+fn check_ring(polygon: usize, ring: usize, line: &LineString<f64>) -> Result<(), GeometryProblem> {
+    for (vertex, c) in line.0.iter().enumerate() {
+        if !c.x.is_finite() || !c.y.is_finite() {
+            return Err(GeometryProblem::NonFinite {
+                polygon,
+                ring,
+                vertex,
+            });
+        }
+    }
+    if let Some(c) = line
+        .0
+        .iter()
+        .find(|c| !(-180.0..=180.0).contains(&c.x) || !(-90.0..=90.0).contains(&c.y))
+    {
+        return Err(GeometryProblem::OutOfRange { lon: c.x, lat: c.y });
+    }
+    let mut distinct = dedup(&line.0);
+    if distinct.len() > 1 && distinct.first() == distinct.last() {
+        distinct.pop();
+    }
+    if distinct.len() < 3 {
+        return Err(GeometryProblem::TooFewPoints {
+            polygon,
+            ring,
+            distinct: distinct.len(),
+        });
+    }
+    if let Some(at) = ring_self_intersection(&line.0) {
+        return Err(GeometryProblem::SelfIntersection {
+            polygon,
+            ring,
+            at: (at.x, at.y),
+        });
+    }
+    Ok(())
+}
+
+fn boxes_meet(a: &Polygon<f64>, b: &Polygon<f64>) -> bool {
+    matches!((a.bounding_rect(), b.bounding_rect()), (Some(x), Some(y)) if x.intersects(&y))
+}
+
+/// With disjoint boundaries, `inner` lies inside `outer` iff any of its vertices does.
+fn inside(inner: &Polygon<f64>, outer: &Polygon<f64>) -> bool {
+    let (Some(bi), Some(bo)) = (inner.bounding_rect(), outer.bounding_rect()) else {
+        return false;
+    };
+    let box_within = bo.min().x <= bi.min().x
+        && bo.min().y <= bi.min().y
+        && bi.max().x <= bo.max().x
+        && bi.max().y <= bo.max().y;
+    box_within
+        && inner
+            .exterior()
+            .0
+            .first()
+            .is_some_and(|c| outer.intersects(c))
+}
+
+fn at(c: &Coord<f64>) -> (f64, f64) {
+    (c.x, c.y)
+}
+
+// Relate (DE-9IM) is exact but slow on big rings, so it only runs for rings
+// whose boundaries actually meet; otherwise containment is decided by one vertex.
+fn check_holes(pi: usize, polygon: &Polygon<f64>) -> Result<(), GeometryProblem> {
+    if polygon.interiors().is_empty() {
+        return Ok(());
+    }
+    let rings_as_polygons: Vec<Polygon<f64>> = rings(polygon)
+        .map(|r| Polygon::new(r.clone(), vec![]))
+        .collect();
+    let tagged: Vec<(usize, &[Coord<f64>])> = rings(polygon)
+        .enumerate()
+        .map(|(i, r)| (i, r.0.as_slice()))
+        .collect();
+    let meeting = meeting_owners(&tagged);
+    let shell = &rings_as_polygons[0];
+    for (ring, hole) in rings_as_polygons.iter().enumerate().skip(1) {
+        match meeting.get(&(0, ring)) {
+            None if inside(hole, shell) => {}
+            None => return Err(GeometryProblem::HoleOutsideShell { polygon: pi, ring }),
+            Some(c) => {
+                let im = shell.relate(hole);
+                if im.get(CoordPos::Outside, CoordPos::Inside) != Dimensions::Empty {
+                    return Err(GeometryProblem::RingsCross {
+                        polygon: pi,
+                        ring_a: 0,
+                        ring_b: ring,
+                        at: at(c),
+                    });
+                }
+                if im.get(CoordPos::OnBoundary, CoordPos::OnBoundary) == Dimensions::OneDimensional
+                {
+                    return Err(GeometryProblem::RingsShareEdge {
+                        polygon: pi,
+                        ring_a: 0,
+                        ring_b: ring,
+                    });
+                }
+            }
+        }
+    }
+    for ring_a in 1..rings_as_polygons.len() {
+        for ring_b in ring_a + 1..rings_as_polygons.len() {
+            let (a, b) = (&rings_as_polygons[ring_a], &rings_as_polygons[ring_b]);
+            if !boxes_meet(a, b) {
+                continue;
+            }
+            match meeting.get(&(ring_a, ring_b)) {
+                None if inside(a, b) || inside(b, a) => {
+                    return Err(GeometryProblem::HolesOverlap {
+                        polygon: pi,
+                        ring_a,
+                        ring_b,
+                    })
+                }
+                None => {}
+                Some(c) => {
+                    let im = a.relate(b);
+                    if im.get(CoordPos::Inside, CoordPos::Inside) == Dimensions::TwoDimensional {
+                        return Err(GeometryProblem::RingsCross {
+                            polygon: pi,
+                            ring_a,
+                            ring_b,
+                            at: at(c),
+                        });
+                    }
+                    if im.get(CoordPos::OnBoundary, CoordPos::OnBoundary)
+                        == Dimensions::OneDimensional
+                    {
+                        return Err(GeometryProblem::RingsShareEdge {
+                            polygon: pi,
+                            ring_a,
+                            ring_b,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_parts(g: &MultiPolygon<f64>) -> Result<(), GeometryProblem> {
+    if g.0.len() < 2 {
+        return Ok(());
+    }
+    let tagged: Vec<(usize, &[Coord<f64>])> =
+        g.0.iter()
+            .enumerate()
+            .flat_map(|(i, p)| rings(p).map(move |r| (i, r.0.as_slice())))
+            .collect();
+    let meeting = meeting_owners(&tagged);
+    for a in 0..g.0.len() {
+        for b in a + 1..g.0.len() {
+            let (pa, pb) = (&g.0[a], &g.0[b]);
+            if !boxes_meet(pa, pb) {
+                continue;
+            }
+            if !meeting.contains_key(&(a, b)) {
+                if inside(pa, pb) || inside(pb, pa) {
+                    return Err(GeometryProblem::PolygonsOverlap { a, b });
+                }
+                continue;
+            }
+            let im = pa.relate(pb);
+            if im.get(CoordPos::Inside, CoordPos::Inside) == Dimensions::TwoDimensional {
+                return Err(GeometryProblem::PolygonsOverlap { a, b });
+            }
+            if im.get(CoordPos::OnBoundary, CoordPos::OnBoundary) == Dimensions::OneDimensional {
+                return Err(GeometryProblem::PolygonsShareEdge { a, b });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::Validation;
+    use geo_types::polygon;
+
+    fn ring(pts: &[(f64, f64)]) -> LineString<f64> {
+        pts.iter().map(|&(x, y)| (x, y)).collect::<Vec<_>>().into()
+    }
+
+    fn square(x0: f64, y0: f64, d: f64) -> LineString<f64> {
+        ring(&[
+            (x0, y0),
+            (x0 + d, y0),
+            (x0 + d, y0 + d),
+            (x0, y0 + d),
+            (x0, y0),
+        ])
+    }
+
+    fn mp(polys: Vec<Polygon<f64>>) -> MultiPolygon<f64> {
+        MultiPolygon::new(polys)
+    }
+
+    /// Our verdict and geo's `Validation` must agree on validity.
+    fn check(g: &MultiPolygon<f64>) -> Result<(), GeometryProblem> {
+        let ours = validate_polygonal(g);
+        let in_range =
+            g.0.iter()
+                .flat_map(|p| rings(p))
+                .flat_map(|r| r.0.iter())
+                .all(|c| (-180.0..=180.0).contains(&c.x) && (-90.0..=90.0).contains(&c.y));
+        if in_range && !g.0.is_empty() {
+            assert_eq!(
+                ours.is_ok(),
+                g.is_valid(),
+                "{ours:?} vs {:?}",
+                g.validation_errors()
+            );
+        }
+        ours
+    }
+
+    #[test]
+    fn valid_polygon_with_hole_and_second_part() {
+        let a = Polygon::new(square(120.0, 30.0, 0.1), vec![square(120.02, 30.02, 0.02)]);
+        let b = Polygon::new(square(120.2, 30.0, 0.1), vec![]);
+        // A part touching another at a single corner is allowed.
+        let c = Polygon::new(square(120.1, 30.1, 0.05), vec![]);
+        assert_eq!(check(&mp(vec![a, b, c])), Ok(()));
+    }
+
+    #[test]
+    fn empty() {
+        assert_eq!(validate_polygonal(&mp(vec![])), Err(GeometryProblem::Empty));
+        let e = Polygon::new(LineString::new(vec![]), vec![]);
+        assert_eq!(
+            validate_polygonal(&mp(vec![e])),
+            Err(GeometryProblem::Empty)
+        );
+        assert_eq!(GeometryProblem::Empty.to_string(), "geometry is empty");
+    }
+
+    #[test]
+    fn non_finite() {
+        let mut r = square(120.0, 30.0, 0.1);
+        r.0[2].y = f64::NAN;
+        let p = check(&mp(vec![Polygon::new(r, vec![])])).unwrap_err();
+        assert_eq!(
+            p,
+            GeometryProblem::NonFinite {
+                polygon: 0,
+                ring: 0,
+                vertex: 2
+            }
+        );
+        assert!(p.to_string().contains("non-finite"), "{p}");
+    }
+
+    #[test]
+    fn out_of_range_names_the_coordinate() {
+        let p = validate_polygonal(&mp(vec![Polygon::new(
+            square(500000.0, 3300000.0, 10.0),
+            vec![],
+        )]))
+        .unwrap_err();
+        assert_eq!(
+            p,
+            GeometryProblem::OutOfRange {
+                lon: 500000.0,
+                lat: 3300000.0
+            }
+        );
+        assert!(p.to_string().contains("(500000, 3300000)"), "{p}");
+    }
+
+    #[test]
+    fn unclosed_ring_message() {
+        // geo_types closes rings on construction; the readers report this on raw input.
+        let problem = GeometryProblem::UnclosedRing {
+            polygon: 0,
+            ring: 2,
+        };
+        assert_eq!(
+            problem.to_string(),
+            "ring 2 (hole) of polygon 0 is not closed (its last position differs from its first)"
+        );
+    }
+
+    #[test]
+    fn too_few_points() {
+        let thin = Polygon::new(
+            ring(&[(0.0, 0.0), (1.0, 0.0), (1.0, 0.0), (0.0, 0.0)]),
+            vec![],
+        );
+        let p = check(&mp(vec![thin])).unwrap_err();
+        assert_eq!(
+            p,
+            GeometryProblem::TooFewPoints {
+                polygon: 0,
+                ring: 0,
+                distinct: 2
+            }
+        );
+        assert_eq!(
+            p.to_string(),
+            "ring 0 (exterior) of polygon 0 has only 2 distinct points (a ring needs at least 3)"
+        );
+    }
+
+    #[test]
+    fn self_intersection_message_has_the_location() {
+        let ok = Polygon::new(square(119.0, 29.0, 0.5), vec![]);
+        let bow = polygon![(x: 120.0, y: 30.0), (x: 120.2, y: 30.4), (x: 120.2, y: 30.0), (x: 120.0, y: 30.4)];
+        let p = check(&mp(vec![ok, bow])).unwrap_err();
+        assert_eq!(
+            p,
+            GeometryProblem::SelfIntersection {
+                polygon: 1,
+                ring: 0,
+                at: (120.1, 30.2)
+            }
+        );
+        assert_eq!(
+            p.to_string(),
+            "ring 0 (exterior) of polygon 1 intersects itself at (120.1, 30.2)"
+        );
+    }
+
+    #[test]
+    fn hole_self_intersection_names_the_hole() {
+        let bow = ring(&[(0.2, 0.2), (0.6, 0.6), (0.6, 0.2), (0.2, 0.6), (0.2, 0.2)]);
+        let p = check(&mp(vec![Polygon::new(square(0.0, 0.0, 1.0), vec![bow])])).unwrap_err();
+        match p {
+            GeometryProblem::SelfIntersection {
+                polygon: 0,
+                ring: 1,
+                at,
+            } => {
+                assert!(
+                    (at.0 - 0.4).abs() < 1e-12 && (at.1 - 0.4).abs() < 1e-12,
+                    "{at:?}"
+                )
+            }
+            ref other => panic!("{other:?}"),
+        }
+        // Float noise (0.39999999999999997) is rounded away in the message.
+        assert_eq!(
+            p.to_string(),
+            "ring 1 (hole) of polygon 0 intersects itself at (0.4, 0.4)"
+        );
+    }
+
+    #[test]
+    fn hole_outside_shell() {
+        let p = Polygon::new(square(0.0, 0.0, 1.0), vec![square(2.0, 2.0, 0.5)]);
+        let problem = check(&mp(vec![p])).unwrap_err();
+        assert_eq!(
+            problem,
+            GeometryProblem::HoleOutsideShell {
+                polygon: 0,
+                ring: 1
+            }
+        );
+        assert_eq!(
+            problem.to_string(),
+            "ring 1 (hole) of polygon 0 lies outside the exterior ring"
+        );
+        // A hole enclosing the whole shell is outside it too.
+        let p = Polygon::new(square(1.0, 1.0, 1.0), vec![square(0.0, 0.0, 5.0)]);
+        assert_eq!(
+            check(&mp(vec![p])),
+            Err(GeometryProblem::HoleOutsideShell {
+                polygon: 0,
+                ring: 1
+            })
+        );
+    }
+
+    #[test]
+    fn hole_crossing_shell() {
+        let p = Polygon::new(square(0.0, 0.0, 1.0), vec![square(0.5, 0.25, 1.0)]);
+        let problem = check(&mp(vec![p])).unwrap_err();
+        match problem {
+            GeometryProblem::RingsCross {
+                polygon: 0,
+                ring_a: 0,
+                ring_b: 1,
+                at,
+            } => {
+                assert!(
+                    at == (1.0, 0.25) || at == (1.0, 1.0) || at == (0.5, 1.0),
+                    "{at:?}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn hole_sharing_shell_edge() {
+        let p = Polygon::new(square(0.0, 0.0, 1.0), vec![square(0.0, 0.25, 0.5)]);
+        assert_eq!(
+            check(&mp(vec![p])),
+            Err(GeometryProblem::RingsShareEdge {
+                polygon: 0,
+                ring_a: 0,
+                ring_b: 1
+            })
+        );
+    }
+
+    #[test]
+    fn nested_holes_overlap() {
+        let p = Polygon::new(
+            square(0.0, 0.0, 1.0),
+            vec![square(0.1, 0.1, 0.6), square(0.2, 0.2, 0.2)],
+        );
+        let problem = check(&mp(vec![p])).unwrap_err();
+        assert_eq!(
+            problem,
+            GeometryProblem::HolesOverlap {
+                polygon: 0,
+                ring_a: 1,
+                ring_b: 2
+            }
+        );
+        assert_eq!(
+            problem.to_string(),
+            "ring 1 (hole) and ring 2 (hole) of polygon 0 overlap"
+        );
+    }
+
+    #[test]
+    fn crossing_holes() {
+        let p = Polygon::new(
+            square(0.0, 0.0, 1.0),
+            vec![square(0.1, 0.1, 0.4), square(0.3, 0.3, 0.4)],
+        );
+        assert!(matches!(
+            check(&mp(vec![p])),
+            Err(GeometryProblem::RingsCross {
+                polygon: 0,
+                ring_a: 1,
+                ring_b: 2,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn overlapping_and_edge_sharing_parts() {
+        let a = Polygon::new(square(0.0, 0.0, 1.0), vec![]);
+        let b = Polygon::new(square(0.5, 0.5, 1.0), vec![]);
+        let problem = check(&mp(vec![a.clone(), b])).unwrap_err();
+        assert_eq!(problem, GeometryProblem::PolygonsOverlap { a: 0, b: 1 });
+        assert_eq!(problem.to_string(), "polygons 0 and 1 overlap");
+        let c = Polygon::new(square(1.0, 0.0, 1.0), vec![]);
+        assert_eq!(
+            check(&mp(vec![a, c])),
+            Err(GeometryProblem::PolygonsShareEdge { a: 0, b: 1 })
+        );
+    }
+
+    #[test]
+    fn zhejiang_districts_validate_quickly() {
+        // Real boundaries with thousands of vertices per ring: the indexed checks
+        // must finish in well under a minute even unoptimised.
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/zhejiang-admin-gcj02.geojson"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let fc: geojson::FeatureCollection = text.parse().unwrap();
+        let start = std::time::Instant::now();
+        let mut checked = 0;
+        for f in fc.features {
+            let g: geo_types::Geometry<f64> = f.geometry.unwrap().try_into().unwrap();
+            let m = match g {
+                geo_types::Geometry::Polygon(p) => MultiPolygon::new(vec![p]),
+                geo_types::Geometry::MultiPolygon(m) => m,
+                other => panic!("{other:?}"),
+            };
+            validate_polygonal(&m).unwrap();
+            checked += 1;
+        }
+        assert_eq!(checked, 102);
+        assert!(start.elapsed().as_secs() < 60, "{:?}", start.elapsed());
+    }
+}

@@ -1,0 +1,365 @@
+//! ESRI Shapefile reader (.shp + .dbf, optional .shx, .prj and .cpg).
+//!
+//! Attribute text is decoded with the encoding the `.cpg` names; without a
+//! `.cpg`, with the DBF language-driver byte; when that is unset, as UTF-8,
+//! falling back to GBK for the whole file if any text is not valid UTF-8
+//! (Chinese data from older desktop GIS is usually GBK without a `.cpg`).
+
+use std::path::{Path, PathBuf};
+
+use ::shapefile::dbase::{self, encoding::EncodingRs, CodePageMark, FieldValue};
+use ::shapefile::{PolygonRing, Shape, ShapeReader};
+use encoding_rs::Encoding;
+use geo::coordinate_position::CoordPos;
+use geo::{Area, BoundingRect, CoordinatePosition};
+use geo_types::{
+    Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon,
+};
+use serde_json::{Map, Number, Value};
+
+use super::raw::{ring_problem, RawProblem};
+use super::{parse_error, ImportError, RawFeature, SourceData};
+use crate::crs::Crs;
+
+/// The text encoding a `.cpg` file names.
+pub(crate) fn encoding_from_cpg(text: &str) -> Option<&'static Encoding> {
+    let label = text
+        .trim()
+        .trim_start_matches('\u{feff}')
+        .to_ascii_uppercase();
+    match label.as_str() {
+        "GBK" | "CP936" | "936" | "GB2312" | "CP_936" | "ANSI 936" | "WINDOWS-936" => {
+            Some(encoding_rs::GBK)
+        }
+        "GB18030" | "54936" => Some(encoding_rs::GB18030),
+        "UTF-8" | "UTF8" | "65001" => Some(encoding_rs::UTF_8),
+        "950" | "CP950" | "BIG5" => Some(encoding_rs::BIG5),
+        "1252" | "CP1252" | "ANSI 1252" => Some(encoding_rs::WINDOWS_1252),
+        other => Encoding::for_label(other.as_bytes()),
+    }
+}
+
+/// The encoding the DBF language-driver byte implies; `None` when unset.
+fn encoding_from_mark(mark: CodePageMark) -> Option<&'static Encoding> {
+    match mark {
+        CodePageMark::CP936 => Some(encoding_rs::GBK),
+        CodePageMark::CP950 => Some(encoding_rs::BIG5),
+        CodePageMark::CP932 => Some(encoding_rs::SHIFT_JIS),
+        CodePageMark::CP949 => Some(encoding_rs::EUC_KR),
+        CodePageMark::CP1252 => Some(encoding_rs::WINDOWS_1252),
+        CodePageMark::Utf8 => Some(encoding_rs::UTF_8),
+        _ => None,
+    }
+}
+
+fn dbf_error(path: &Path, e: impl std::fmt::Display) -> ImportError {
+    parse_error(path, format!("invalid .dbf: {e}"))
+}
+
+/// Reads all DBF records with the resolved encoding; returns the encoding used.
+fn read_records(shp: &Path) -> Result<(Vec<dbase::Record>, &'static Encoding), ImportError> {
+    let dbf = sibling(shp, "dbf")
+        .ok_or_else(|| parse_error(shp, "the .dbf file beside the .shp is missing".into()))?;
+    let cpg = sibling(shp, "cpg");
+    let declared = match cpg {
+        Some(cpg) => {
+            let text = std::fs::read_to_string(&cpg).map_err(|source| ImportError::Io {
+                path: cpg.clone(),
+                source,
+            })?;
+            Some(encoding_from_cpg(&text).ok_or_else(|| {
+                parse_error(
+                    &cpg,
+                    format!("unsupported encoding {:?} in .cpg", text.trim()),
+                )
+            })?)
+        }
+        None => {
+            let reader = dbase::Reader::from_path(&dbf).map_err(|e| dbf_error(&dbf, e))?;
+            encoding_from_mark(reader.header().code_page_mark)
+        }
+    };
+    if let Some(enc) = declared {
+        let mut reader = dbase::Reader::from_path_with_encoding(&dbf, EncodingRs::from(enc))
+            .map_err(|e| dbf_error(&dbf, e))?;
+        return Ok((reader.read().map_err(|e| dbf_error(&dbf, e))?, enc));
+    }
+    let mut strict = dbase::Reader::from_path_with_encoding(&dbf, dbase::Unicode)
+        .map_err(|e| dbf_error(&dbf, e))?;
+    match strict.read() {
+        Ok(records) => Ok((records, encoding_rs::UTF_8)),
+        Err(e) if matches!(e.kind(), dbase::ErrorKind::StringDecodeError(_)) => {
+            let mut gbk =
+                dbase::Reader::from_path_with_encoding(&dbf, EncodingRs::from(encoding_rs::GBK))
+                    .map_err(|e| dbf_error(&dbf, e))?;
+            Ok((
+                gbk.read().map_err(|e| dbf_error(&dbf, e))?,
+                encoding_rs::GBK,
+            ))
+        }
+        Err(e) => Err(dbf_error(&dbf, e)),
+    }
+}
+
+/// The file beside `path` with extension `ext` (either case), if it exists.
+pub(crate) fn sibling(path: &Path, ext: &str) -> Option<PathBuf> {
+    [ext.to_ascii_lowercase(), ext.to_ascii_uppercase()]
+        .into_iter()
+        .map(|e| path.with_extension(e))
+        .find(|p| p.exists())
+}
+
+fn json_number(v: f64) -> Value {
+    // Codes in N(15,0) fields arrive as f64; keep integers integral.
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        Value::Number(Number::from(v as i64))
+    } else {
+        Number::from_f64(v)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
+    }
+}
+
+fn field_value(v: FieldValue) -> Value {
+    match v {
+        FieldValue::Character(s) => s.map(Value::String).unwrap_or(Value::Null),
+        FieldValue::Memo(s) => Value::String(s),
+        FieldValue::Numeric(n) => n.map(json_number).unwrap_or(Value::Null),
+        FieldValue::Float(n) => n.map(|f| json_number(f as f64)).unwrap_or(Value::Null),
+        FieldValue::Double(n) | FieldValue::Currency(n) => json_number(n),
+        FieldValue::Integer(n) => Value::Number(n.into()),
+        FieldValue::Logical(b) => b.map(Value::Bool).unwrap_or(Value::Null),
+        FieldValue::Date(d) => d
+            .map(|d| Value::String(format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())))
+            .unwrap_or(Value::Null),
+        FieldValue::DateTime(dt) => {
+            let d = dt.date();
+            let t = dt.time();
+            Value::String(format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                d.year(),
+                d.month(),
+                d.day(),
+                t.hours(),
+                t.minutes(),
+                t.seconds()
+            ))
+        }
+    }
+}
+
+type RawRing = Vec<(f64, f64)>;
+
+fn to_line(ring: &RawRing) -> LineString<f64> {
+    ring.iter()
+        .map(|&(x, y)| Coord { x, y })
+        .collect::<Vec<_>>()
+        .into()
+}
+
+/// Whether `hole` lies inside the area of `shell` (first vertex not on its boundary decides).
+fn encloses(shell: &Polygon<f64>, hole: &RawRing) -> bool {
+    for &(x, y) in hole {
+        match shell.coordinate_position(&Coord { x, y }) {
+            CoordPos::Inside => return true,
+            CoordPos::Outside => return false,
+            CoordPos::OnBoundary => {}
+        }
+    }
+    false
+}
+
+/// Builds polygons from shapefile rings: outer rings (clockwise) start
+/// polygons, each inner ring (counter-clockwise) goes to the smallest outer
+/// ring that encloses it. An inner ring no outer ring encloses is taken as a
+/// polygon of its own (a shell written with the wrong orientation).
+pub(crate) fn assemble(rings: Vec<(bool, RawRing)>) -> (MultiPolygon<f64>, Option<RawProblem>) {
+    let mut shells: Vec<(RawRing, Vec<RawRing>)> = Vec::new();
+    let mut holes = Vec::new();
+    for (outer, ring) in rings {
+        if outer {
+            shells.push((ring, vec![]));
+        } else {
+            holes.push(ring);
+        }
+    }
+    let shell_polygons: Vec<Polygon<f64>> = shells
+        .iter()
+        .map(|(r, _)| Polygon::new(to_line(r), vec![]))
+        .collect();
+    for hole in holes {
+        let hole_box = to_line(&hole).bounding_rect();
+        let owner = shell_polygons
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| match (s.bounding_rect(), hole_box) {
+                (Some(sb), Some(hb)) => {
+                    sb.min().x <= hb.min().x
+                        && sb.min().y <= hb.min().y
+                        && hb.max().x <= sb.max().x
+                        && hb.max().y <= sb.max().y
+                }
+                _ => false,
+            })
+            .filter(|(_, s)| encloses(s, &hole))
+            .min_by(|a, b| a.1.unsigned_area().total_cmp(&b.1.unsigned_area()))
+            .map(|(i, _)| i);
+        match owner {
+            Some(i) => shells[i].1.push(hole),
+            None => shells.push((hole, vec![])),
+        }
+    }
+    let mut problem = None;
+    let mut polygons = Vec::with_capacity(shells.len());
+    for (pi, (shell, holes)) in shells.into_iter().enumerate() {
+        for (ri, ring) in std::iter::once(&shell).chain(holes.iter()).enumerate() {
+            if problem.is_none() {
+                problem = ring_problem(pi, ri, ring.iter().copied()).map(RawProblem::Geometry);
+            }
+        }
+        polygons.push(Polygon::new(
+            to_line(&shell),
+            holes.iter().map(to_line).collect(),
+        ));
+    }
+    (MultiPolygon::new(polygons), problem)
+}
+
+fn polygon_rings<P>(
+    rings: &[PolygonRing<P>],
+    xy: impl Fn(&P) -> (f64, f64),
+) -> Vec<(bool, RawRing)> {
+    rings
+        .iter()
+        .map(|r| {
+            let outer = matches!(r, PolygonRing::Outer(_));
+            (outer, r.points().iter().map(&xy).collect())
+        })
+        .collect()
+}
+
+fn convert(shape: Shape) -> (Option<Geometry<f64>>, Option<RawProblem>) {
+    let polygonal = |rings| {
+        let (mp, problem) = assemble(rings);
+        (Some(Geometry::MultiPolygon(mp)), problem)
+    };
+    let points = |pts: Vec<(f64, f64)>| {
+        pts.into_iter()
+            .map(|(x, y)| Point::new(x, y))
+            .collect::<Vec<_>>()
+    };
+    match shape {
+        Shape::NullShape => (None, None),
+        Shape::Polygon(p) => polygonal(polygon_rings(p.rings(), |q| (q.x, q.y))),
+        Shape::PolygonM(p) => polygonal(polygon_rings(p.rings(), |q| (q.x, q.y))),
+        Shape::PolygonZ(p) => polygonal(polygon_rings(p.rings(), |q| (q.x, q.y))),
+        Shape::Point(p) => (Some(Geometry::Point(Point::new(p.x, p.y))), None),
+        Shape::PointM(p) => (Some(Geometry::Point(Point::new(p.x, p.y))), None),
+        Shape::PointZ(p) => (Some(Geometry::Point(Point::new(p.x, p.y))), None),
+        Shape::Multipoint(m) => (
+            Some(Geometry::MultiPoint(MultiPoint::new(points(
+                m.points().iter().map(|q| (q.x, q.y)).collect(),
+            )))),
+            None,
+        ),
+        Shape::MultipointM(m) => (
+            Some(Geometry::MultiPoint(MultiPoint::new(points(
+                m.points().iter().map(|q| (q.x, q.y)).collect(),
+            )))),
+            None,
+        ),
+        Shape::MultipointZ(m) => (
+            Some(Geometry::MultiPoint(MultiPoint::new(points(
+                m.points().iter().map(|q| (q.x, q.y)).collect(),
+            )))),
+            None,
+        ),
+        Shape::Polyline(l) => (
+            Some(lines(
+                l.parts()
+                    .iter()
+                    .map(|p| p.iter().map(|q| (q.x, q.y)).collect()),
+            )),
+            None,
+        ),
+        Shape::PolylineM(l) => (
+            Some(lines(
+                l.parts()
+                    .iter()
+                    .map(|p| p.iter().map(|q| (q.x, q.y)).collect()),
+            )),
+            None,
+        ),
+        Shape::PolylineZ(l) => (
+            Some(lines(
+                l.parts()
+                    .iter()
+                    .map(|p| p.iter().map(|q| (q.x, q.y)).collect()),
+            )),
+            None,
+        ),
+        Shape::Multipatch(_) => (
+            None,
+            Some(RawProblem::Unreadable(
+                "a Multipatch (3-D surface) is not a polygon".into(),
+            )),
+        ),
+    }
+}
+
+fn lines(parts: impl Iterator<Item = RawRing>) -> Geometry<f64> {
+    Geometry::MultiLineString(MultiLineString::new(parts.map(|p| to_line(&p)).collect()))
+}
+
+pub(crate) fn read(path: &Path) -> Result<SourceData, ImportError> {
+    let crs = match sibling(path, "prj") {
+        Some(prj) => {
+            let text = std::fs::read_to_string(&prj).map_err(|source| ImportError::Io {
+                path: prj.clone(),
+                source,
+            })?;
+            Some(Crs::from_prj(&text).map_err(|source| ImportError::Crs { path: prj, source })?)
+        }
+        None => None,
+    };
+    let (records, _encoding) = read_records(path)?;
+    let mut shapes = ShapeReader::from_path(path)
+        .map_err(|e| parse_error(path, format!("invalid .shp: {e}")))?;
+    let mut features = Vec::with_capacity(records.len());
+    for (index, shape) in shapes.iter_shapes().enumerate() {
+        let shape =
+            shape.map_err(|e| parse_error(path, format!("invalid .shp record {index}: {e}")))?;
+        let Some(record) = records.get(index) else {
+            return Err(parse_error(
+                path,
+                format!(
+                    "the .shp has more shapes than the .dbf has records ({})",
+                    records.len()
+                ),
+            ));
+        };
+        let properties: Map<String, Value> = record
+            .clone()
+            .into_iter()
+            .map(|(name, v)| (name, field_value(v)))
+            .collect();
+        let (geometry, raw_problem) = convert(shape);
+        features.push(RawFeature {
+            index,
+            properties,
+            geometry,
+            raw_problem,
+        });
+    }
+    if features.len() != records.len() {
+        return Err(parse_error(
+            path,
+            format!(
+                "the .shp has {} shapes but the .dbf has {} records",
+                features.len(),
+                records.len()
+            ),
+        ));
+    }
+    Ok(SourceData { features, crs })
+}

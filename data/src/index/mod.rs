@@ -1,0 +1,188 @@
+//! The in-memory spatial index: which grid contains a point, at every level.
+//!
+//! At open, gridmap builds one [`SystemIndex`] per grid system: per level an
+//! R-tree (rstar) over the bounding boxes of the polygon parts, each part
+//! prepared for exact point-in-polygon tests ([`PreparedPolygon`]). A lookup
+//! costs an R-tree descent plus a banded edge scan of the few candidate parts.
+//!
+//! Border points follow the rule documented in [`prepared`]: a point on a
+//! shared border belongs to the grid east of it (north of it on an east–west
+//! border), so every point of a gap-free partition is in exactly one grid.
+
+pub mod catalog;
+pub mod prepared;
+
+pub use catalog::{Catalog, GridRef};
+pub use prepared::{Location, PreparedPolygon};
+
+use std::collections::HashMap;
+
+use geo::BoundingRect;
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::RTree;
+
+use crate::model::{Grid, GridSystem};
+
+type PartEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
+
+/// The grid found at one level for a point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    /// Index into [`SystemIndex::grids`].
+    pub grid: usize,
+    /// The point lay exactly on the grid's border and the border rule decided.
+    pub on_border: bool,
+}
+
+struct LevelIndex {
+    tree: RTree<PartEntry>,
+    /// Indexed by the R-tree entries' data.
+    parts: Vec<(usize, PreparedPolygon)>,
+}
+
+/// All grids of one system, indexed for point lookup.
+pub struct SystemIndex {
+    system: GridSystem,
+    grids: Vec<Grid>,
+    by_code: HashMap<String, usize>,
+    children: Vec<Vec<usize>>,
+    levels: Vec<LevelIndex>,
+}
+
+impl SystemIndex {
+    /// Builds the index. Grids are kept in the order given (the store gives
+    /// depth, then code), which also decides ties between overlapping grids:
+    /// the first one in that order wins.
+    pub fn build(system: GridSystem, grids: Vec<Grid>) -> Self {
+        let by_code: HashMap<String, usize> =
+            grids.iter().enumerate().map(|(i, g)| (g.code.clone(), i)).collect();
+        let mut children = vec![Vec::new(); grids.len()];
+        for (i, g) in grids.iter().enumerate() {
+            if let Some(p) = g.parent.as_ref().and_then(|p| by_code.get(p)) {
+                children[*p].push(i);
+            }
+        }
+        let mut levels: Vec<LevelIndex> = Vec::with_capacity(system.levels.len());
+        for depth in 0..system.levels.len() {
+            let level = &system.levels[depth];
+            let mut parts = Vec::new();
+            let mut entries = Vec::new();
+            for (i, g) in grids.iter().enumerate().filter(|(_, g)| &g.level == level) {
+                for poly in &g.geometry.0 {
+                    let Some(rect) = poly.bounding_rect() else { continue };
+                    let id = parts.len() as u32;
+                    parts.push((i, PreparedPolygon::new(poly)));
+                    entries.push(PartEntry::new(
+                        Rectangle::from_corners(
+                            [rect.min().x, rect.min().y],
+                            [rect.max().x, rect.max().y],
+                        ),
+                        id,
+                    ));
+                }
+            }
+            levels.push(LevelIndex { tree: RTree::bulk_load(entries), parts });
+        }
+        Self { system, grids, by_code, children, levels }
+    }
+
+    pub fn system(&self) -> &GridSystem {
+        &self.system
+    }
+
+    /// Grids in store order (depth, then code).
+    pub fn grids(&self) -> &[Grid] {
+        &self.grids
+    }
+
+    pub fn grid(&self, code: &str) -> Option<&Grid> {
+        self.by_code.get(code).map(|&i| &self.grids[i])
+    }
+
+    pub fn grid_index(&self, code: &str) -> Option<usize> {
+        self.by_code.get(code).copied()
+    }
+
+    /// Indexes of the direct children of a grid.
+    pub fn children(&self, grid: usize) -> &[usize] {
+        &self.children[grid]
+    }
+
+    /// The grid containing a lon/lat point at one level (0 = top), if any.
+    pub fn locate_at_depth(&self, depth: usize, lon: f64, lat: f64) -> Option<Hit> {
+        let level = self.levels.get(depth)?;
+        let mut best: Option<Hit> = None;
+        for entry in level.tree.locate_all_at_point(&[lon, lat]) {
+            let (grid, prepared) = &level.parts[entry.data as usize];
+            let loc = prepared.locate(lon, lat);
+            if loc.inside && best.is_none_or(|b| *grid < b.grid) {
+                best = Some(Hit { grid: *grid, on_border: loc.on_border });
+            }
+        }
+        best
+    }
+
+    /// The grids containing a lon/lat point, from the top level down; levels
+    /// where no grid contains the point are skipped.
+    pub fn locate(&self, lon: f64, lat: f64) -> Vec<Hit> {
+        (0..self.levels.len()).filter_map(|d| self.locate_at_depth(d, lon, lat)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo_types::{polygon, LineString, MultiPolygon, Polygon};
+    use serde_json::Map;
+
+    fn grid(code: &str, level: &str, parent: Option<&str>, polys: Vec<Polygon<f64>>) -> Grid {
+        Grid {
+            code: code.into(),
+            name: code.into(),
+            level: level.into(),
+            parent: parent.map(Into::into),
+            geometry: MultiPolygon(polys),
+            attributes: Map::new(),
+        }
+    }
+
+    fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon<f64> {
+        polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1)]
+    }
+
+    fn sample() -> SystemIndex {
+        let system = GridSystem::new("t", vec!["street".into(), "block".into()]);
+        // Street S = [0,2]×[0,1] with a hole [1.4,1.6]×[0.4,0.6]; blocks A (west) and
+        // B (east, a multipolygon whose second part is an island outside the street).
+        let hole = LineString::from(vec![(1.4, 0.4), (1.6, 0.4), (1.6, 0.6), (1.4, 0.6)]);
+        let street = Polygon::new(rect(0.0, 0.0, 2.0, 1.0).exterior().clone(), vec![hole.clone()]);
+        let b = Polygon::new(rect(1.0, 0.0, 2.0, 1.0).exterior().clone(), vec![hole]);
+        SystemIndex::build(
+            system,
+            vec![
+                grid("S", "street", None, vec![street]),
+                grid("A", "block", Some("S"), vec![rect(0.0, 0.0, 1.0, 1.0)]),
+                grid("B", "block", Some("S"), vec![b, rect(5.0, 5.0, 6.0, 6.0)]),
+            ],
+        )
+    }
+
+    fn codes(idx: &SystemIndex, lon: f64, lat: f64) -> Vec<&str> {
+        idx.locate(lon, lat).iter().map(|h| idx.grids()[h.grid].code.as_str()).collect()
+    }
+
+    #[test]
+    fn lookup_by_level_with_holes_islands_and_borders() {
+        let idx = sample();
+        assert_eq!(codes(&idx, 0.5, 0.5), ["S", "A"]);
+        assert_eq!(codes(&idx, 1.2, 0.5), ["S", "B"]);
+        assert_eq!(codes(&idx, 1.5, 0.5), Vec::<&str>::new(), "in the hole");
+        assert_eq!(codes(&idx, 5.5, 5.5), ["B"], "island part of a multipolygon");
+        assert_eq!(codes(&idx, 9.0, 9.0), Vec::<&str>::new());
+        // On the shared A|B border: B, the grid to the east.
+        assert_eq!(codes(&idx, 1.0, 0.5), ["S", "B"]);
+        let hit = idx.locate_at_depth(1, 1.0, 0.5).unwrap();
+        assert!(hit.on_border);
+        assert_eq!(idx.children(0), &[1, 2]);
+    }
+}

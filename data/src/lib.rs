@@ -1,0 +1,14 @@
+//! gridmap-data: the grid model, coordinate systems, import/export, stores,
+//! the in-memory spatial index and analysis. No HTTP here.
+
+pub mod analysis;
+pub mod crs;
+pub mod demo;
+pub mod geometry;
+pub mod import;
+pub mod index;
+pub mod model;
+pub mod progress;
+pub mod store;
+
+pub use model::*;

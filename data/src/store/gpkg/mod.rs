@@ -1,0 +1,143 @@
+//! GeoPackage store: one `.gpkg` file that QGIS and GDAL open directly.
+//!
+//! The file is an OGC GeoPackage 1.3 (`application_id` 'GPKG', `user_version`
+//! 10300) with two feature tables, `grids` (MULTIPOLYGON) and `sites` (POINT),
+//! both in EPSG:4326, and the attribute tables `grid_systems`, `workers` and
+//! `worker_grids`. `gridmap_meta` holds the schema and data versions.
+//! The database runs in WAL mode so readers never block the single writer.
+
+mod read;
+pub mod schema;
+mod wkb;
+mod write;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_store;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::{GridStore, StoreError};
+use crate::model::{ChangeSet, Grid, GridSystem, Site, Worker};
+
+/// A gridmap store in a GeoPackage file.
+///
+/// ```
+/// use gridmap_data::model::{ChangeSet, Grid, GridSystem, GridWriteMode, SystemGrids};
+/// use gridmap_data::store::{gpkg::GpkgStore, GridStore};
+/// use geo_types::{polygon, MultiPolygon};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let mut store = GpkgStore::open(dir.path().join("grids.gpkg")).unwrap();
+/// let street = Grid {
+///     code: "110105001".into(),
+///     name: "建外街道".into(),
+///     level: "street".into(),
+///     parent: None,
+///     geometry: MultiPolygon(vec![polygon![(x: 116.43, y: 39.90), (x: 116.47, y: 39.90), (x: 116.47, y: 39.92), (x: 116.43, y: 39.90)]]),
+///     attributes: Default::default(),
+/// };
+/// let change = ChangeSet {
+///     grids: vec![SystemGrids {
+///         system: GridSystem::with_default_levels("综治"),
+///         mode: GridWriteMode::Replace,
+///         grids: vec![street.clone()],
+///     }],
+///     ..Default::default()
+/// };
+/// let version = store.apply(&change).unwrap();
+/// assert_eq!(version, 1);
+/// assert_eq!(store.grids("综治").unwrap(), vec![street]);
+/// ```
+pub struct GpkgStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for GpkgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpkgStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl GpkgStore {
+    /// Opens (creating if missing) a GeoPackage file, switches it to WAL mode and
+    /// applies the missing schema migrations in one transaction.
+    ///
+    /// Fails with [`StoreError::Open`] when the file is not an SQLite database or
+    /// is another kind of SQLite file, and with [`StoreError::SchemaTooNew`] when a
+    /// newer gridmap wrote it.
+    pub fn open(path: impl AsRef<Path>) -> Result<GpkgStore, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let shown = path.display().to_string();
+        let open_err = |e: rusqlite::Error| StoreError::Open {
+            path: shown.clone(),
+            reason: e.to_string(),
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(&path, flags).map_err(open_err)?;
+        // Other processes (a second server, QGIS) may hold the write lock for a while.
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(open_err)?;
+        // The first real read: this is where "file is not a database" shows up.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(open_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Open {
+                path: shown,
+                reason: format!("cannot enable WAL mode (got `{mode}`)"),
+            });
+        }
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(open_err)?;
+        // Bigger page cache: the unique indexes of a million-row import stay in memory.
+        conn.pragma_update(None, "cache_size", -65536)
+            .map_err(open_err)?;
+        conn.set_prepared_statement_cache_capacity(32);
+        schema::migrate(&mut conn, &shown)?;
+        Ok(GpkgStore { conn, path })
+    }
+
+    /// The file this store reads and writes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl GridStore for GpkgStore {
+    fn systems(&self) -> Result<Vec<GridSystem>, StoreError> {
+        read::systems(&self.conn)
+    }
+
+    fn grids(&self, system: &str) -> Result<Vec<Grid>, StoreError> {
+        // One read transaction: both queries see the same snapshot even if another process writes.
+        let tx = self.conn.unchecked_transaction()?;
+        read::grids(&tx, system)
+    }
+
+    fn workers(&self) -> Result<Vec<Worker>, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        read::workers(&tx)
+    }
+
+    fn sites(&self, kind: Option<&str>) -> Result<Vec<Site>, StoreError> {
+        read::sites(&self.conn, kind)
+    }
+
+    fn apply(&mut self, change: &ChangeSet) -> Result<u64, StoreError> {
+        write::apply(&mut self.conn, change)
+    }
+
+    fn data_version(&self) -> Result<u64, StoreError> {
+        read::data_version(&self.conn)
+    }
+}

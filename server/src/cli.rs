@@ -1,0 +1,115 @@
+//! Command-line interface. Configuration flows one way: environment and flags
+//! are parsed here, validated into each command's options, then used.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// The store used when no `--db` is given.
+pub const DEFAULT_DB: &str = "gridmap.gpkg";
+
+#[derive(Parser, Debug)]
+#[command(name = "gridmap", version, about = "Map server for community grid management (网格化管理)")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the HTTP API (and, with no store yet at the default path, create the demo city first).
+    Serve(ServeArgs),
+    /// Import grids or workers into the store (all-or-nothing).
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Write a deterministic demo city (西湖区) to a new store.
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DbArg {
+    /// GeoPackage store file.
+    #[arg(long, env = "GRIDMAP_DB", default_value = DEFAULT_DB)]
+    pub db: PathBuf,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Address to listen on.
+    #[arg(long, env = "GRIDMAP_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Seconds between checks of the store's data version (to pick up imports made by other processes).
+    #[arg(long, default_value_t = 2.0)]
+    pub reload_interval: f64,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        Self {
+            db: DbArg { db: std::env::var_os("GRIDMAP_DB").map(PathBuf::from).unwrap_or_else(|| DEFAULT_DB.into()) },
+            listen: std::env::var("GRIDMAP_LISTEN")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or_else(|| "127.0.0.1:8080".parse().expect("valid address")),
+            reload_interval: 2.0,
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Grids from GeoJSON, CSV with a WKT column, or an ESRI Shapefile.
+    Grids(ImportGridsArgs),
+    /// Workers from CSV: id,name,phone,role,photo,duties,grids (grids = code[:share];…).
+    Workers(ImportWorkersArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ImportGridsArgs {
+    /// .geojson/.json, .csv (WKT column) or .shp
+    pub file: PathBuf,
+    /// Grid system to import into.
+    #[arg(long, default_value = gridmap_data::DEFAULT_SYSTEM)]
+    pub system: String,
+    /// Level names from the top down, e.g. province,city,district.
+    #[arg(long, value_delimiter = ',')]
+    pub levels: Option<Vec<String>>,
+    /// Source CRS: EPSG:4326, EPSG:4490, EPSG:4513–4554, EPSG:3857, gcj02, bd09. Overrides a .prj.
+    #[arg(long)]
+    pub crs: Option<String>,
+    /// Make invalid polygons valid instead of rejecting them, and report each repair.
+    #[arg(long)]
+    pub repair: bool,
+    /// Replace the whole system instead of merging by code.
+    #[arg(long)]
+    pub replace: bool,
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportWorkersArgs {
+    pub file: PathBuf,
+    #[arg(long, default_value = gridmap_data::DEFAULT_SYSTEM)]
+    pub system: String,
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Store file to write; must not exist yet unless --force.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Number of blocks (单元网格).
+    #[arg(long, default_value_t = 1200)]
+    pub blocks: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}

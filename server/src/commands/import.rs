@@ -1,0 +1,43 @@
+//! `gridmap import grids|workers`.
+
+use anyhow::Context;
+use gridmap_data::crs::Crs;
+use gridmap_data::import::{import_grids, import_workers, GridImportOptions};
+use gridmap_data::store::gpkg::GpkgStore;
+
+use crate::cli::{ImportCommand, ImportGridsArgs, ImportWorkersArgs};
+use crate::progress::BarProgress;
+
+pub fn run(cmd: &ImportCommand) -> anyhow::Result<()> {
+    match cmd {
+        ImportCommand::Grids(args) => grids(args),
+        ImportCommand::Workers(args) => workers(args),
+    }
+}
+
+fn grids(args: &ImportGridsArgs) -> anyhow::Result<()> {
+    let crs = args
+        .crs
+        .as_deref()
+        .map(Crs::parse)
+        .transpose()
+        .context("--crs")?;
+    let opts = GridImportOptions {
+        system: args.system.clone(),
+        levels: args.levels.clone(),
+        crs,
+        repair: args.repair,
+        replace: args.replace,
+    };
+    let mut store = GpkgStore::open(&args.db.db).with_context(|| format!("opening {}", args.db.db.display()))?;
+    let report = import_grids(&mut store, &args.file, &opts, &BarProgress::new())?;
+    println!("{report}");
+    Ok(())
+}
+
+fn workers(args: &ImportWorkersArgs) -> anyhow::Result<()> {
+    let mut store = GpkgStore::open(&args.db.db).with_context(|| format!("opening {}", args.db.db.display()))?;
+    let report = import_workers(&mut store, &args.file, &args.system)?;
+    println!("{report}");
+    Ok(())
+}

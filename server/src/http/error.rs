@@ -1,0 +1,59 @@
+//! One error type for every handler: a JSON body `{"error":{"code","message"}}`.
+//! Internal failures are logged and reported to clients without their details.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+#[derive(Debug)]
+pub enum AppError {
+    /// 400: the request is malformed; `code` is a stable machine-readable word.
+    BadRequest { code: &'static str, message: String },
+    /// 404: the thing asked for does not exist.
+    NotFound { code: &'static str, message: String },
+    /// 413: the request body is larger than allowed.
+    TooLarge { message: String },
+    /// 500: logged in full, reported as a generic message.
+    Internal(anyhow::Error),
+}
+
+impl AppError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest { code, message: message.into() }
+    }
+
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::NotFound { code, message: message.into() }
+    }
+}
+
+impl<E: Into<anyhow::Error>> From<E> for AppError {
+    fn from(e: E) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            Self::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message),
+            Self::NotFound { code, message } => (StatusCode::NOT_FOUND, code, message),
+            Self::TooLarge { message } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", message),
+            Self::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal server error; see the server log".to_string(),
+                )
+            }
+        };
+        (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+    }
+}
+
+/// A JSON 404 for paths no route matches.
+pub async fn no_route() -> AppError {
+    AppError::not_found("no_route", "no such endpoint")
+}

@@ -1,0 +1,133 @@
+//! `GET /api/v1/grids` (list) and `GET /api/v1/grids/{code}` (one GeoJSON Feature).
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use geo::{BoundingRect, Intersects};
+use geo_types::{coord, Rect};
+use gridmap_data::geometry::area_m2;
+use gridmap_data::index::GridRef;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::error::AppError;
+use super::lookup::{selected_systems, worker_cards};
+use super::params::Params;
+use super::state::AppState;
+
+/// Most grids one list page returns.
+pub const MAX_PAGE: usize = 10_000;
+const DEFAULT_PAGE: usize = 1_000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/grids", get(list))
+        .route("/api/v1/grids/{code}", get(one))
+}
+
+#[derive(Serialize)]
+struct ListedGrid {
+    #[serde(flatten)]
+    grid: GridRef,
+    /// `[minlon, minlat, maxlon, maxlat]`.
+    bbox: Option<[f64; 4]>,
+}
+
+#[derive(Serialize)]
+struct GridList {
+    total: usize,
+    offset: usize,
+    grids: Vec<ListedGrid>,
+}
+
+fn bbox_of(g: &gridmap_data::Grid) -> Option<[f64; 4]> {
+    g.geometry.bounding_rect().map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
+}
+
+fn usize_param(params: &Params, name: &str, default: usize) -> Result<usize, AppError> {
+    match params.get(name) {
+        None => Ok(default),
+        Some(s) => s.parse().map_err(|_| {
+            AppError::bad_request("bad_parameter", format!("parameter `{name}` must be a non-negative integer, got `{s}`"))
+        }),
+    }
+}
+
+async fn list(State(state): State<AppState>, params: Params) -> Result<Json<GridList>, AppError> {
+    let catalog = state.catalog();
+    let systems = selected_systems(&catalog, &params)?;
+    let level = params.get("level");
+    if let Some(level) = level {
+        if !systems.iter().any(|s| s.system().depth_of(level).is_some()) {
+            return Err(AppError::bad_request("unknown_level", format!("no selected grid system has a level named `{level}`")));
+        }
+    }
+    let parent = params.get("parent");
+    let bbox = params.bbox("bbox")?.map(|[a, b, c, d]| Rect::new(coord! {x: a, y: b}, coord! {x: c, y: d}));
+    let limit = usize_param(&params, "limit", DEFAULT_PAGE)?;
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(AppError::bad_request("bad_parameter", format!("parameter `limit` must be between 1 and {MAX_PAGE}")));
+    }
+    let offset = usize_param(&params, "offset", 0)?;
+    let mut matching = Vec::new();
+    for s in systems {
+        let name = &s.system().name;
+        for g in s.grids() {
+            let keep = level.is_none_or(|l| g.level == l)
+                && parent.is_none_or(|p| g.parent.as_deref() == Some(p))
+                && bbox.is_none_or(|r| g.geometry.intersects(&r));
+            if keep {
+                matching.push(ListedGrid { grid: GridRef::new(name, g), bbox: bbox_of(g) });
+            }
+        }
+    }
+    let total = matching.len();
+    let grids = matching.into_iter().skip(offset).take(limit).collect();
+    Ok(Json(GridList { total, offset, grids }))
+}
+
+async fn one(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    params: Params,
+) -> Result<Json<Value>, AppError> {
+    let catalog = state.catalog();
+    let found: Vec<_> = selected_systems(&catalog, &params)?
+        .into_iter()
+        .filter_map(|s| s.grid(&code).map(|g| (s, g)))
+        .collect();
+    let (system, grid) = match found.as_slice() {
+        [] => return Err(AppError::not_found("unknown_grid", format!("no grid with code `{code}`"))),
+        [one] => *one,
+        many => {
+            let names: Vec<_> = many.iter().map(|(s, _)| s.system().name.as_str()).collect();
+            return Err(AppError::bad_request(
+                "ambiguous_code",
+                format!("code `{code}` exists in systems {}; add `system=`", names.join(", ")),
+            ));
+        }
+    };
+    let name = &system.system().name;
+    let children: Vec<&str> = system
+        .grid_index(&grid.code)
+        .map(|i| system.children(i).iter().map(|&c| system.grids()[c].code.as_str()).collect())
+        .unwrap_or_default();
+    let geometry = geojson::Geometry::from(&grid.geometry);
+    Ok(Json(json!({
+        "type": "Feature",
+        "id": grid.code,
+        "bbox": bbox_of(grid),
+        "geometry": geometry,
+        "properties": {
+            "code": grid.code,
+            "name": grid.name,
+            "level": grid.level,
+            "system": name,
+            "parent": grid.parent,
+            "area_m2": area_m2(&grid.geometry),
+            "attributes": grid.attributes,
+            "children": children,
+            "workers": worker_cards(&catalog, name, &grid.code),
+        }
+    })))
+}

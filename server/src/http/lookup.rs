@@ -1,0 +1,108 @@
+//! `GET /api/v1/lookup`: which grids contain a point, and who serves them.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use gridmap_data::crs::Crs;
+use gridmap_data::index::{Catalog, GridRef, SystemIndex};
+use serde::Serialize;
+
+use super::error::AppError;
+use super::params::Params;
+use super::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/lookup", get(lookup))
+}
+
+#[derive(Serialize)]
+struct LookupGrid {
+    #[serde(flatten)]
+    grid: GridRef,
+    /// The point lay exactly on this grid's border; the border rule gave it this grid.
+    on_border: bool,
+}
+
+/// A worker as shown on the lookup card.
+#[derive(Serialize)]
+pub struct WorkerCard {
+    pub id: String,
+    pub name: String,
+    pub phone: String,
+    pub role: String,
+    pub photo: String,
+    pub duties: String,
+    pub grid: String,
+    pub system: String,
+    pub share: f64,
+}
+
+#[derive(Serialize)]
+struct LookupAnswer {
+    /// The point in WGS84 longitude/latitude, after any CRS conversion.
+    point: [f64; 2],
+    grids: Vec<LookupGrid>,
+    workers: Vec<WorkerCard>,
+}
+
+/// Resolves the `system` parameter: one named system, or all of them.
+pub fn selected_systems<'a>(
+    catalog: &'a Catalog,
+    params: &Params,
+) -> Result<Vec<&'a SystemIndex>, AppError> {
+    match params.get("system") {
+        Some(name) => catalog
+            .system(name)
+            .map(|s| vec![s])
+            .ok_or_else(|| AppError::bad_request("unknown_system", format!("no grid system named `{name}`"))),
+        None => Ok(catalog.systems().collect()),
+    }
+}
+
+pub fn worker_cards(catalog: &Catalog, system: &str, code: &str) -> Vec<WorkerCard> {
+    catalog
+        .workers_of(system, code)
+        .into_iter()
+        .map(|(w, share)| WorkerCard {
+            id: w.id.clone(),
+            name: w.name.clone(),
+            phone: w.phone.clone(),
+            role: w.role.clone(),
+            photo: w.photo.clone(),
+            duties: w.duties.clone(),
+            grid: code.to_string(),
+            system: system.to_string(),
+            share,
+        })
+        .collect()
+}
+
+async fn lookup(State(state): State<AppState>, params: Params) -> Result<Json<LookupAnswer>, AppError> {
+    let x = params.f64("lon")?.ok_or_else(|| AppError::bad_request("missing_parameter", "parameter `lon` is required"))?;
+    let y = params.f64("lat")?.ok_or_else(|| AppError::bad_request("missing_parameter", "parameter `lat` is required"))?;
+    let crs = match params.get("crs") {
+        None => Crs::Wgs84,
+        Some(s) => Crs::parse(s).map_err(|e| AppError::bad_request("bad_crs", e.to_string()))?,
+    };
+    let (lon, lat) = crs
+        .to_wgs84(x, y)
+        .map_err(|e| AppError::bad_request("bad_coordinates", e.to_string()))?;
+    if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
+        return Err(AppError::bad_request(
+            "bad_coordinates",
+            format!("({x}, {y}) under {} is not a point on Earth (lon {lon}, lat {lat})", crs.code()),
+        ));
+    }
+    let catalog = state.catalog();
+    let mut grids = Vec::new();
+    let mut workers = Vec::new();
+    for system in selected_systems(&catalog, &params)? {
+        let name = &system.system().name;
+        for hit in system.locate(lon, lat) {
+            let g = &system.grids()[hit.grid];
+            workers.extend(worker_cards(&catalog, name, &g.code));
+            grids.push(LookupGrid { grid: GridRef::new(name, g), on_border: hit.on_border });
+        }
+    }
+    Ok(Json(LookupAnswer { point: [lon, lat], grids, workers }))
+}

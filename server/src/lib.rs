@@ -1,0 +1,6 @@
+//! The `gridmap` server: CLI commands and the axum HTTP interface.
+
+pub mod cli;
+pub mod commands;
+pub mod http;
+pub mod progress;

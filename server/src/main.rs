@@ -1,0 +1,25 @@
+use clap::Parser;
+use gridmap::cli::{Cli, Command};
+use gridmap::commands;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        None => serve(Default::default()),
+        Some(Command::Serve(args)) => serve(args),
+        Some(Command::Import(cmd)) => commands::import::run(&cmd),
+        Some(Command::Demo(args)) => commands::demo::run(&args),
+    }
+}
+
+fn serve(args: gridmap::cli::ServeArgs) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(commands::serve::run(args))
+}

@@ -1,0 +1,257 @@
+// End-to-end test of the web map in headless Chromium.
+//
+//   cargo build --release && node --test tests/browser/
+//
+// Starts `gridmap serve` on a fresh demo store (西湖区), opens the page, checks
+// that grids and their labels are drawn, clicks inside a staffed block and
+// expects the grid card to show that block and its gridworker. Screenshots go
+// to target/screenshots/. Needs Debian's chromium (`apt-get install chromium
+// fonts-noto-cjk`) and `npm ci --prefix web` (playwright-core); GRIDMAP_BIN
+// overrides the binary (default target/release/gridmap), CHROMIUM the browser.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+// playwright-core lives in web/node_modules, not beside this file.
+const require = createRequire(path.join(root, 'web', 'package.json'));
+const { chromium } = require('playwright-core');
+
+const BIN = path.resolve(root, process.env.GRIDMAP_BIN ?? 'target/release/gridmap');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = path.join(root, 'target', 'screenshots');
+
+let work;
+let server;
+let serverLog = '';
+let base;
+let browser;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function getJson(p) {
+  const resp = await fetch(base + p);
+  const body = await resp.json();
+  assert.ok(resp.ok, `GET ${p} → ${resp.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+async function waitForHealth(deadlineMs) {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    if (server.exitCode !== null) {
+      throw new Error(`gridmap serve exited with ${server.exitCode}:\n${serverLog}`);
+    }
+    try {
+      const r = await fetch(`${base}/health`);
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > until) throw new Error(`gridmap serve did not answer /health in time:\n${serverLog}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+before(async () => {
+  assert.ok(existsSync(BIN), `${BIN} not found: run \`cargo build --release\` or set GRIDMAP_BIN`);
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} not found: apt-get install -y chromium fonts-noto-cjk`);
+  work = mkdtempSync(path.join(tmpdir(), 'gridmap-browser-'));
+  const db = path.join(work, 'demo.gpkg');
+  const demo = spawnSync(BIN, ['demo', '--out', db], { encoding: 'utf8' });
+  assert.equal(demo.status, 0, `gridmap demo failed:\n${demo.stdout}\n${demo.stderr}`);
+
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(BIN, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server.stdout.on('data', (d) => (serverLog += d));
+  server.stderr.on('data', (d) => (serverLog += d));
+  await waitForHealth(30_000);
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      '--use-gl=swiftshader',
+      '--enable-unsafe-swiftshader',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server.once('exit', r));
+    server.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (server.exitCode === null) server.kill('SIGKILL');
+  }
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** A staffed block and a point that /api/v1/lookup places inside it (not on its border). */
+async function staffedBlockAndPoint() {
+  const list = await getJson('/api/v1/grids?level=block&system=default&limit=60');
+  assert.ok(list.grids.length > 0, 'the demo store has no blocks');
+  for (const g of list.grids) {
+    const feature = await getJson(`/api/v1/grids/${encodeURIComponent(g.code)}?system=default`);
+    const workers = feature.properties.workers;
+    if (!workers.length) continue;
+    const [w, s, e, n] = g.bbox;
+    // The bbox centre first, then a grid of points across the bbox.
+    const candidates = [[(w + e) / 2, (s + n) / 2]];
+    for (let i = 1; i < 8; i++) {
+      for (let j = 1; j < 8; j++) candidates.push([w + ((e - w) * i) / 8, s + ((n - s) * j) / 8]);
+    }
+    for (const [lon, lat] of candidates) {
+      const hit = await getJson(`/api/v1/lookup?lon=${lon}&lat=${lat}&system=default`);
+      const finest = hit.grids.at(-1);
+      if (finest?.code === g.code && !finest.on_border) {
+        return { block: g, workers, lon, lat, path: hit.grids };
+      }
+    }
+  }
+  throw new Error('no staffed block with an interior point among the first 60 blocks');
+}
+
+test('the map draws the grids, and a click shows the block and its gridworker', { timeout: 180_000 }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+
+  await page.goto(`${base}/`);
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 60_000 });
+  assert.equal(await page.title(), '网格地图');
+
+  // Whole-city view: grids are drawn.
+  const overview = await page.evaluate(() => {
+    const f = window.gridmap.map.queryRenderedFeatures();
+    return { count: f.length, layers: [...new Set(f.map((x) => x.sourceLayer))] };
+  });
+  assert.ok(overview.count > 0, 'nothing rendered on the first view');
+  assert.ok(overview.layers.includes('street'), `street grids not rendered: ${overview.layers}`);
+
+  const { block, workers, lon, lat, path: gridPath } = await staffedBlockAndPoint();
+
+  const goTo = (zoom) =>
+    page.evaluate(
+      ([lon, lat, zoom]) =>
+        new Promise((resolve) => {
+          const map = window.gridmap.map;
+          map.once('idle', resolve);
+          map.flyTo({ center: [lon, lat], zoom, duration: 300 });
+        }),
+      [lon, lat, zoom],
+    );
+
+  // z14: the blocks and their labels are drawn (labels need no glyph server).
+  await goTo(14);
+  const z14 = await page.evaluate(() => {
+    const map = window.gridmap.map;
+    const blocks = map.queryRenderedFeatures({ layers: ['block-fill'] });
+    const labels = map.queryRenderedFeatures({ layers: ['block-label', 'community-label', 'street-label'] });
+    return { blocks: blocks.length, labels: labels.length, labelNames: labels.slice(0, 5).map((l) => l.properties.name) };
+  });
+  assert.ok(z14.blocks > 0, 'no block features rendered at z14');
+  assert.ok(z14.labels > 0, 'no labels placed at z14');
+
+  await goTo(15);
+  const pt = await page.evaluate(([lon, lat]) => {
+    const map = window.gridmap.map;
+    const p = map.project([lon, lat]);
+    const r = map.getContainer().getBoundingClientRect();
+    return { x: r.left + p.x, y: r.top + p.y };
+  }, [lon, lat]);
+  await page.mouse.move(pt.x, pt.y);
+  await page.mouse.click(pt.x, pt.y);
+
+  const worker = workers[0];
+  await page.waitForFunction(
+    ([code, name]) => {
+      const card = document.querySelector('#grid-card');
+      return card && !card.hidden && card.textContent.includes(code) && card.textContent.includes(name);
+    },
+    [block.code, worker.name],
+    { timeout: 15_000 },
+  );
+  const cardText = await page.textContent('#grid-card');
+  for (const g of gridPath) {
+    assert.ok(cardText.includes(g.name), `card misses ${g.level} ${g.name}`);
+    assert.ok(cardText.includes(g.code), `card misses ${g.level} code ${g.code}`);
+  }
+  for (const label of ['街道', '社区', '网格']) assert.ok(cardText.includes(label), `card misses level name ${label}`);
+  if (worker.phone) {
+    const tel = await page.getAttribute('#grid-card a.phone', 'href');
+    assert.equal(tel, `tel:${worker.phone.replace(/[^\d+]/g, '')}`);
+  }
+
+  // The clicked block is selected (and hovered) through feature-state.
+  const state = await page.evaluate(
+    ([x, y, code]) => {
+      const map = window.gridmap.map;
+      const r = map.getContainer().getBoundingClientRect();
+      const f = map.queryRenderedFeatures([x - r.left, y - r.top], { layers: ['block-fill'] }).find((g) => g.properties.code === code);
+      return f ? map.getFeatureState({ source: 'grids', sourceLayer: 'block', id: f.id }) : null;
+    },
+    [pt.x, pt.y, block.code],
+  );
+  assert.ok(state, `block ${block.code} not rendered under the click`);
+  assert.equal(state.selected, true, 'clicked block is not highlighted');
+  assert.equal(state.hover, true, 'block under the pointer is not hover-highlighted');
+
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, 'map.png') });
+
+  // A phone: the card is a bottom sheet and still shows the worker.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(300);
+  const sheet = await page.evaluate(() => {
+    const r = document.querySelector('#grid-card').getBoundingClientRect();
+    return { left: r.left, right: r.right, bottom: r.bottom, width: window.innerWidth, height: window.innerHeight };
+  });
+  assert.ok(sheet.left <= 1 && Math.abs(sheet.right - sheet.width) <= 1 && Math.abs(sheet.bottom - sheet.height) <= 1, `card is not a bottom sheet on a phone: ${JSON.stringify(sheet)}`);
+  await page.screenshot({ path: path.join(SHOTS, 'map-phone.png') });
+
+  assert.deepEqual(pageErrors, [], 'errors in the page');
+  await page.close();
+});
+
+test('unknown style and asset paths answer JSON 404s', async () => {
+  let r = await fetch(`${base}/styles/nope.json`);
+  assert.equal(r.status, 404);
+  assert.equal((await r.json()).error.code, 'unknown_system');
+  r = await fetch(`${base}/assets/nope.js`);
+  assert.equal(r.status, 404);
+  r = await fetch(`${base}/`);
+  assert.equal(r.headers.get('content-type'), 'text/html; charset=utf-8');
+  const html = await r.text();
+  const lib = html.match(/assets\/(maplibre-gl-[\w.-]+\.js)/);
+  assert.ok(lib, 'index.html does not load a versioned maplibre-gl.js');
+  r = await fetch(`${base}/assets/${lib[1]}`);
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('cache-control'), /immutable/);
+});

@@ -1,0 +1,113 @@
+//! The HTTP API end to end through `app(state).oneshot(request)`.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use gridmap::http::{app, AppState};
+use gridmap_data::import::{import_grids, import_workers, GridImportOptions};
+use gridmap_data::progress::NoProgress;
+use gridmap_data::store::gpkg::GpkgStore;
+use gridmap_tests::fixture;
+use serde_json::Value;
+use tower::ServiceExt;
+
+fn zhejiang_state(dir: &tempfile::TempDir) -> AppState {
+    let path = dir.path().join("zj.gpkg");
+    let mut store = GpkgStore::open(&path).unwrap();
+    let opts = GridImportOptions {
+        system: "admin".into(),
+        levels: Some(vec!["province".into(), "city".into(), "district".into()]),
+        crs: None,
+        repair: false,
+        replace: false,
+    };
+    import_grids(&mut store, &fixture("zhejiang-admin-gcj02.geojson"), &opts, &NoProgress).unwrap();
+    let workers = dir.path().join("workers.csv");
+    std::fs::write(
+        &workers,
+        "id,name,phone,role,photo,duties,grids\n\
+         w1,张三,13900000001,网格长,photos/w1.jpg,统筹,330106\n\
+         w2,李四,13900000002,专职网格员,,巡查,330106:0.5;330105\n",
+    )
+    .unwrap();
+    import_workers(&mut store, &workers, "admin").unwrap();
+    AppState::new(Box::new(store)).unwrap()
+}
+
+async fn get(state: &AppState, uri: &str) -> (StatusCode, Value) {
+    let resp = app(state.clone())
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 26).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn lookup_list_feature_health_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = zhejiang_state(&dir);
+
+    // West Lake, Hangzhou, in the GCJ-02 coordinates the polygons were imported with.
+    let (status, body) = get(&state, "/api/v1/lookup?lon=120.13&lat=30.26&system=admin").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let codes: Vec<&str> = body["grids"].as_array().unwrap().iter().map(|g| g["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["330000", "330100", "330106"]);
+    assert_eq!(body["grids"][2]["name"], "西湖区");
+    assert_eq!(body["grids"][2]["parent"], "330100");
+    assert_eq!(body["grids"][0]["level"], "province");
+    let workers = body["workers"].as_array().unwrap();
+    assert_eq!(workers.len(), 2, "{body}");
+    assert_eq!(workers[0]["name"], "张三");
+    assert_eq!(workers[1]["share"], 0.5);
+    assert_eq!(workers[1]["grid"], "330106");
+
+    // Outside every grid: an empty answer, not an error.
+    let (status, body) = get(&state, "/api/v1/lookup?lon=100&lat=10").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["grids"].as_array().unwrap().len(), 0);
+
+    for (uri, code) in [
+        ("/api/v1/lookup?lat=30", "missing_parameter"),
+        ("/api/v1/lookup?lon=abc&lat=30", "bad_parameter"),
+        ("/api/v1/lookup?lon=120&lat=30&crs=EPSG:9999", "bad_crs"),
+        ("/api/v1/lookup?lon=120&lat=30&system=nope", "unknown_system"),
+        ("/api/v1/lookup?lon=500&lat=30", "bad_coordinates"),
+        ("/api/v1/grids?bbox=1,2,3", "bad_parameter"),
+        ("/api/v1/grids?level=galaxy", "unknown_level"),
+    ] {
+        let (status, body) = get(&state, uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(body["error"]["code"], code, "{uri}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap().len() > 10);
+    }
+
+    let (status, body) = get(&state, "/api/v1/grids?system=admin&level=city").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["total"], 11);
+    let (_, body) = get(&state, "/api/v1/grids?system=admin&parent=330100").await;
+    assert!(body["grids"].as_array().unwrap().iter().all(|g| g["parent"] == "330100"));
+    assert!(body["total"].as_u64().unwrap() >= 10);
+    let (_, body) = get(&state, "/api/v1/grids?level=district&bbox=120.10,30.20,120.14,30.27").await;
+    let listed: Vec<&str> = body["grids"].as_array().unwrap().iter().map(|g| g["code"].as_str().unwrap()).collect();
+    assert!(listed.contains(&"330106"), "{listed:?}");
+
+    let (status, body) = get(&state, "/api/v1/grids/330106?system=admin").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["type"], "Feature");
+    assert_eq!(body["geometry"]["type"], "MultiPolygon");
+    assert_eq!(body["properties"]["workers"].as_array().unwrap().len(), 2);
+    let area = body["properties"]["area_m2"].as_f64().unwrap();
+    // 西湖区 is about 310 km².
+    assert!((250e6..370e6).contains(&area), "area {area}");
+
+    let (status, body) = get(&state, "/api/v1/grids/999999").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "unknown_grid");
+    let (status, _) = get(&state, "/api/v1/nothing-here").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, body) = get(&state, "/health").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "ok");
+}

@@ -1,0 +1,49 @@
+//! The GEOS oracle: every one of 20,000 points over Zhejiang must get exactly
+//! the code GEOS (shapely) computed, at every level.
+
+use gridmap_data::import::{import_grids, GridImportOptions};
+use gridmap_data::index::Catalog;
+use gridmap_data::progress::NoProgress;
+use gridmap_data::store::gpkg::GpkgStore;
+use gridmap_tests::{fixture, oracle_points};
+
+#[test]
+fn zhejiang_lookup_matches_geos_on_all_20000_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = GpkgStore::open(dir.path().join("zj.gpkg")).unwrap();
+    let opts = GridImportOptions {
+        system: "admin".into(),
+        levels: Some(vec!["province".into(), "city".into(), "district".into()]),
+        // The oracle was computed on the GCJ-02 coordinates as written: no conversion.
+        crs: None,
+        repair: false,
+        replace: false,
+    };
+    let report = import_grids(&mut store, &fixture("zhejiang-admin-gcj02.geojson"), &opts, &NoProgress)
+        .expect("the Zhejiang partition imports cleanly");
+    assert_eq!(report.imported, 102, "{report}");
+
+    let catalog = Catalog::load(&store).unwrap();
+    let admin = catalog.system("admin").expect("system admin");
+    let points = oracle_points();
+    assert_eq!(points.len(), 20_000);
+    let mut mismatches = Vec::new();
+    let mut inside = 0;
+    for p in &points {
+        let expected = [&p.province, &p.city, &p.district];
+        for (depth, want) in expected.iter().enumerate() {
+            let got = admin
+                .locate_at_depth(depth, p.lon, p.lat)
+                .map(|h| admin.grids()[h.grid].code.as_str())
+                .unwrap_or("");
+            if got != want.as_str() {
+                mismatches.push(format!("{} ({}, {}) level {depth}: got `{got}`, GEOS `{want}`", p.id, p.lon, p.lat));
+            }
+        }
+        inside += usize::from(!p.district.is_empty());
+    }
+    assert!(mismatches.is_empty(), "{} mismatches, first: {:#?}", mismatches.len(), &mismatches[..mismatches.len().min(10)]);
+    // The fixture's bounding box is mostly sea and neighbouring provinces; make
+    // sure the test exercised plenty of points on land too.
+    assert!(inside > 5_000, "only {inside} points inside");
+}

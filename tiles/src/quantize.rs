@@ -1,0 +1,221 @@
+//! Rounding to integer tile coordinates, ring cleaning, the drop rule and the
+//! validity repair.
+//!
+//! Shared borders stay identical after rounding because both neighbours round
+//! the same vertex sequence with the same function.
+//!
+//! **Drop rule.** After rounding, repeated vertices and vertices on a straight
+//! line between their neighbours (including zero-width spikes) are removed.
+//! A ring whose area is then below 1 square tile unit (`|2·area| < 2`) is
+//! dropped: an exterior with its holes, a hole alone. A hole and the island
+//! filling it are the same arc, so they are dropped or kept together; other
+//! neighbours are not changed, so a dropped sliver leaves a gap smaller than
+//! one tile unit (1/16 of a pixel of a 256-px tile), which no renderer shows.
+//!
+//! **Repair.** A rounded polygon that is not valid (see [`crate::valid`]) —
+//! e.g. a ring whose edges cross after rounding, a pinch, or the zero-width
+//! bridges left by clipping a concave ring — is rebuilt with geo's
+//! `unary_union` (positive fill rule, so the consistently wound area is
+//! kept), re-rounded and re-cleaned; any resulting part still invalid is
+//! dropped. The repair is deterministic and only touches polygons that need
+//! it.
+
+use crate::valid::is_valid_polygon;
+use geo::algorithm::bool_ops::unary_union;
+use geo_types::{LineString, Polygon};
+
+/// A point in tile coordinates (x right, y down).
+pub type TilePoint = [i32; 2];
+
+/// A polygon in tile coordinates: exterior ring first, then holes; rings are
+/// open (no repeated closing vertex). Exterior rings have positive area by
+/// the surveyor's formula in tile coordinates (clockwise on screen), holes
+/// negative, as MVT 2.1 requires.
+pub type TilePolygon = Vec<Vec<TilePoint>>;
+
+/// Twice the rings's area needed to keep it: area >= 1 square tile unit.
+pub const MIN_AREA2: i64 = 2;
+
+/// Rounds a ring to integer tile coordinates (half away from zero).
+pub fn round_ring(ring: &[[f64; 2]]) -> Vec<TilePoint> {
+    ring.iter().map(|p| [p[0].round() as i32, p[1].round() as i32]).collect()
+}
+
+/// Twice the signed area (surveyor's formula); positive is clockwise on
+/// screen with y pointing down.
+pub fn area2(ring: &[TilePoint]) -> i64 {
+    let n = ring.len();
+    (0..n)
+        .map(|i| {
+            let (a, b) = (ring[i], ring[(i + 1) % n]);
+            i64::from(a[0]) * i64::from(b[1]) - i64::from(b[0]) * i64::from(a[1])
+        })
+        .sum()
+}
+
+fn collinear(a: TilePoint, b: TilePoint, c: TilePoint) -> bool {
+    let cross = i64::from(b[0] - a[0]) * i64::from(c[1] - a[1]) - i64::from(b[1] - a[1]) * i64::from(c[0] - a[0]);
+    cross == 0
+}
+
+/// Removes repeated vertices and vertices collinear with their neighbours
+/// (straight-through points and zero-width spikes), cyclically. Removing
+/// them does not change the enclosed area.
+pub fn clean_ring(ring: &[TilePoint]) -> Vec<TilePoint> {
+    let mut out: Vec<TilePoint> = Vec::with_capacity(ring.len());
+    for &p in ring {
+        if out.last() == Some(&p) {
+            continue;
+        }
+        while out.len() >= 2 && collinear(out[out.len() - 2], out[out.len() - 1], p) {
+            out.pop();
+        }
+        if out.last() != Some(&p) {
+            out.push(p);
+        }
+    }
+    // The seam between the end and the start.
+    while out.len() >= 3 {
+        let n = out.len();
+        if out[0] == out[n - 1] || collinear(out[n - 2], out[n - 1], out[0]) {
+            out.pop();
+        } else if collinear(out[n - 1], out[0], out[1]) {
+            out.remove(0);
+        } else {
+            break;
+        }
+    }
+    if out.len() < 3 {
+        out.clear();
+    }
+    out
+}
+
+fn to_f64(ring: &[TilePoint]) -> Vec<[f64; 2]> {
+    ring.iter().map(|p| [f64::from(p[0]), f64::from(p[1])]).collect()
+}
+
+/// Cleans, applies the drop rule and orients one polygon's rings.
+fn tidy(exterior: &[TilePoint], holes: &[Vec<TilePoint>]) -> Option<TilePolygon> {
+    let mut ext = clean_ring(exterior);
+    let a = area2(&ext);
+    if a.abs() < MIN_AREA2 {
+        return None;
+    }
+    if a < 0 {
+        ext.reverse();
+    }
+    let mut poly = vec![ext];
+    for h in holes {
+        let mut h = clean_ring(h);
+        let a = area2(&h);
+        if a.abs() < MIN_AREA2 {
+            continue;
+        }
+        if a > 0 {
+            h.reverse();
+        }
+        poly.push(h);
+    }
+    Some(poly)
+}
+
+/// Turns rounded rings of one polygon into zero or more valid, oriented
+/// tile polygons, applying the drop rule and repair described in the module
+/// documentation.
+pub fn finish_polygon(exterior: &[TilePoint], holes: &[Vec<TilePoint>]) -> Vec<TilePolygon> {
+    let Some(poly) = tidy(exterior, holes) else {
+        return Vec::new();
+    };
+    let rings: Vec<Vec<[f64; 2]>> = poly.iter().map(|r| to_f64(r)).collect();
+    if is_valid_polygon(&rings) {
+        return vec![poly];
+    }
+    let ls = |r: &Vec<[f64; 2]>| LineString::from(r.iter().map(|p| (p[0], p[1])).collect::<Vec<_>>());
+    let gp = Polygon::new(ls(&rings[0]), rings[1..].iter().map(ls).collect());
+    let repaired = unary_union(std::iter::once(&gp));
+    let mut out = Vec::new();
+    for p in &repaired {
+        let open = |l: &LineString<f64>| -> Vec<TilePoint> {
+            let c: Vec<[f64; 2]> = l.coords().map(|c| [c.x, c.y]).collect();
+            round_ring(&c[..c.len().saturating_sub(1)])
+        };
+        let holes: Vec<Vec<TilePoint>> = p.interiors().iter().map(open).collect();
+        if let Some(t) = tidy(&open(p.exterior()), &holes) {
+            let rings: Vec<Vec<[f64; 2]>> = t.iter().map(|r| to_f64(r)).collect();
+            if is_valid_polygon(&rings) {
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn total_area2(polys: &[TilePolygon]) -> i64 {
+        polys.iter().flat_map(|p| p.iter()).map(|r| area2(r)).sum()
+    }
+
+    #[test]
+    fn rounding_and_area() {
+        assert_eq!(round_ring(&[[0.5, -0.5], [1.49, 2.51]]), vec![[1, -1], [1, 3]]);
+        // clockwise on screen (y down) is positive
+        let cw = vec![[0, 0], [10, 0], [10, 10], [0, 10]];
+        assert_eq!(area2(&cw), 200);
+    }
+
+    #[test]
+    fn clean_removes_duplicates_collinear_and_spikes() {
+        let r = vec![[0, 0], [0, 0], [5, 0], [10, 0], [10, 10], [10, 12], [10, 10], [0, 10], [0, 5]];
+        assert_eq!(clean_ring(&r), vec![[0, 0], [10, 0], [10, 10], [0, 10]]);
+        // collapses to a line
+        assert!(clean_ring(&[[0, 0], [5, 5], [10, 10], [5, 5]]).is_empty());
+        // seam: start vertex is collinear
+        assert_eq!(clean_ring(&[[5, 0], [10, 0], [10, 10], [0, 10], [0, 0]]).len(), 4);
+    }
+
+    #[test]
+    fn orientation_and_drop_rule() {
+        let ccw = vec![[0, 0], [0, 10], [10, 10], [10, 0]];
+        let hole_cw = vec![[2, 2], [5, 2], [5, 5], [2, 5]];
+        let tiny_hole = vec![[7, 7], [8, 7], [7, 8]]; // area 0.5
+        let out = finish_polygon(&ccw, &[hole_cw, tiny_hole]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].len(), 2, "tiny hole dropped");
+        assert!(area2(&out[0][0]) > 0 && area2(&out[0][1]) < 0);
+        assert_eq!(total_area2(&out), 200 - 18);
+        // A unit square (area 1) survives, a half-unit triangle does not.
+        assert_eq!(finish_polygon(&[[0, 0], [1, 0], [1, 1], [0, 1]], &[]).len(), 1);
+        assert!(finish_polygon(&[[0, 0], [1, 0], [0, 1]], &[]).is_empty());
+    }
+
+    #[test]
+    fn repairs_bridged_clip_output() {
+        // Clip output of an upside-down U: two arms joined along y = 0 by a
+        // zero-width bridge traversed both ways.
+        let ring = vec![[0, 10], [0, 0], [30, 0], [30, 10], [20, 10], [20, 0], [10, 0], [10, 10]];
+        assert!(!is_valid_polygon(&[to_f64(&ring)]));
+        let out = finish_polygon(&ring, &[]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(total_area2(&out), 2 * 200);
+        for p in &out {
+            assert!(is_valid_polygon(&[to_f64(&p[0])]));
+        }
+    }
+
+    #[test]
+    fn repairs_pinch() {
+        // Ring touching itself at (5,5): two squares joined at a corner.
+        let ring = vec![[0, 0], [5, 0], [5, 5], [10, 5], [10, 10], [5, 10], [5, 5], [0, 5]];
+        let out = finish_polygon(&ring, &[]);
+        assert!(!out.is_empty());
+        assert_eq!(total_area2(&out), 100);
+        for p in &out {
+            let rings: Vec<_> = p.iter().map(|r| to_f64(r)).collect();
+            assert!(is_valid_polygon(&rings));
+        }
+    }
+}

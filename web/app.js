@@ -1,0 +1,295 @@
+// gridmap web map: shows the grid tiles with the server's style, highlights
+// the grid under the pointer, and on a click asks /api/v1/lookup which grids
+// hold the point and who serves them.
+//
+// Plain ES module, no bundler: MapLibre is loaded by index.html as a classic
+// script (window.maplibregl). All URLs are relative to the page, so the map
+// also works behind a reverse proxy under a path prefix.
+
+const maplibregl = window.maplibregl;
+const LEVEL_LABELS = { street: '街道', community: '社区', block: '网格' };
+
+const $ = (sel) => document.querySelector(sel);
+const card = $('#grid-card');
+const cardBody = card.querySelector('.card-body');
+const select = $('#system-select');
+
+/** Absolute URL of a server path, relative to the page (keeps a proxy prefix). */
+const url = (path) => new URL(path, document.baseURI).href;
+
+/** Shown level name: 街道/社区/网格 for the default levels, else the raw name. */
+export const levelLabel = (level) => LEVEL_LABELS[level] ?? level;
+
+function escapeHtml(s) {
+  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+}
+
+async function getJson(path) {
+  const resp = await fetch(url(path));
+  let body = null;
+  try {
+    body = await resp.json();
+  } catch {
+    // A non-JSON body (proxy error page): reported below by status.
+  }
+  if (!resp.ok) {
+    throw new Error(body?.error?.message ?? `${resp.status} ${resp.statusText}`);
+  }
+  return body;
+}
+
+function status(text) {
+  const el = $('#status');
+  el.textContent = text ?? '';
+  el.hidden = !text;
+}
+
+// ---- state ---------------------------------------------------------------
+
+let map;
+let tilesets = [];
+let system = null;
+/** Levels of the current style, top-down: {name, label, depth, minzoom}. */
+let levels = [];
+let hovered = null; // {sourceLayer, id}
+let selected = null; // {sourceLayer, id}
+let lookupSeq = 0;
+
+function setState(target, key, value) {
+  if (!target || !map.getSource('grids')) return;
+  map.setFeatureState({ source: 'grids', sourceLayer: target.sourceLayer, id: target.id }, { [key]: value });
+}
+
+/** The deepest level drawn at the current zoom. */
+function finestVisibleLevel() {
+  const z = map.getZoom();
+  let best = null;
+  for (const l of levels) {
+    if (l.minzoom <= z + 1e-9 && map.getLayer(`${l.name}-fill`)) best = l;
+  }
+  return best;
+}
+
+// ---- style and system ----------------------------------------------------
+
+/** Reads level metadata and aligns layer zooms with the TileJSON's vector_layers. */
+async function onStyleLoaded() {
+  const style = map.getStyle();
+  levels = (style.metadata?.['gridmap:levels'] ?? []).map((l) => ({ ...l }));
+  hovered = null;
+  selected = null;
+  buildLegend();
+  const source = style.sources?.grids;
+  if (!source?.url) return;
+  try {
+    const tilejson = await getJson(source.url);
+    for (const vl of tilejson.vector_layers ?? []) {
+      const level = levels.find((l) => l.name === vl.id);
+      if (!level || typeof vl.minzoom !== 'number' || vl.minzoom === level.minzoom) continue;
+      // The tiles only carry this level from vl.minzoom: draw it from there.
+      level.minzoom = vl.minzoom;
+      for (const kind of ['fill', 'unstaffed', 'line', 'selected', 'label']) {
+        const id = `${level.name}-${kind}`;
+        if (map.getLayer(id)) map.setLayerZoomRange(id, vl.minzoom, 24);
+      }
+    }
+  } catch (e) {
+    console.warn('TileJSON', e);
+  }
+}
+
+function buildLegend() {
+  const legend = $('#legend');
+  const items = levels.map((l) => {
+    const fill = map.getPaintProperty(`${l.name}-fill`, 'fill-color');
+    const line = map.getPaintProperty(`${l.name}-line`, 'line-color');
+    return `<span><i style="background:${escapeHtml(fill)}55;border-color:${escapeHtml(line)}"></i>${escapeHtml(levelLabel(l.name))}</span>`;
+  });
+  const finest = levels.at(-1);
+  if (finest && map.getLayer(`${finest.name}-unstaffed`)) {
+    items.push('<span><i style="background:#e5533d66;border-color:#e5533d"></i>无网格员</span>');
+  }
+  legend.innerHTML = items.join('');
+  legend.hidden = items.length === 0;
+}
+
+function tileset(name) {
+  return tilesets.find((t) => t.system === name);
+}
+
+function fitTo(ts, animate) {
+  if (!ts?.bounds) return;
+  const [w, s, e, n] = ts.bounds;
+  map.fitBounds([[w, s], [e, n]], { padding: 40, animate });
+}
+
+function switchSystem(name) {
+  const ts = tileset(name);
+  if (!ts || name === system) return;
+  system = name;
+  closeCard();
+  const params = new URLSearchParams(location.search);
+  params.set('system', name);
+  history.replaceState(null, '', `${location.pathname}?${params}`);
+  map.setStyle(ts.style, { diff: false }); // a full load fires style.load
+  fitTo(ts, true);
+}
+
+// ---- hover ---------------------------------------------------------------
+
+function onMouseMove(e) {
+  const level = finestVisibleLevel();
+  const features = level ? map.queryRenderedFeatures(e.point, { layers: [`${level.name}-fill`] }) : [];
+  const f = features.find((x) => x.id !== undefined && x.id !== null);
+  const next = f ? { sourceLayer: f.sourceLayer, id: f.id } : null;
+  if (hovered && next && hovered.id === next.id && hovered.sourceLayer === next.sourceLayer) return;
+  setState(hovered, 'hover', false);
+  hovered = next;
+  setState(hovered, 'hover', true);
+  map.getCanvas().style.cursor = hovered ? 'pointer' : '';
+  map.getCanvas().title = f ? `${levelLabel(f.properties.level)} ${f.properties.name}` : '';
+}
+
+function onMouseOut() {
+  setState(hovered, 'hover', false);
+  hovered = null;
+}
+
+// ---- click: lookup and card ----------------------------------------------
+
+/** Marks the deepest grid of `grids` that is drawn under `point` as selected. */
+function selectGrid(point, grids) {
+  setState(selected, 'selected', false);
+  selected = null;
+  const z = map.getZoom();
+  for (const g of [...grids].reverse()) {
+    const level = levels.find((l) => l.name === g.level);
+    if (!level || level.minzoom > z + 1e-9) continue;
+    const f = map
+      .queryRenderedFeatures(point, { layers: [`${g.level}-fill`] })
+      .find((x) => x.properties.code === g.code && x.id !== undefined);
+    if (f) {
+      selected = { sourceLayer: f.sourceLayer, id: f.id };
+      setState(selected, 'selected', true);
+      return;
+    }
+  }
+}
+
+function renderCard(answer) {
+  const grids = answer.grids ?? [];
+  const workers = answer.workers ?? [];
+  if (grids.length === 0) {
+    return `<p class="outside">此处不在任何网格内。</p>`;
+  }
+  const path = grids.map((g) => `<span>${escapeHtml(g.name || g.code)}</span>`).join('<span class="sep">›</span>');
+  const rows = grids
+    .map((g, i) => {
+      const border = g.on_border ? '<span class="tag" title="点击位置在网格边界上">边界</span>' : '';
+      return `<li class="${i === grids.length - 1 ? 'finest' : ''}" data-code="${escapeHtml(g.code)}">
+        <span class="level">${escapeHtml(levelLabel(g.level))}</span>
+        <span class="name">${escapeHtml(g.name)}${border}</span>
+        <span class="code">${escapeHtml(g.code)}</span>
+      </li>`;
+    })
+    .join('');
+  const people = workers.length
+    ? `<ul class="workers">${workers
+        .map((w) => {
+          const share = w.share > 0 && w.share < 1 ? `<span class="share">（兼 ${Math.round(w.share * 100)}%）</span>` : '';
+          const tel = String(w.phone ?? '').replace(/[^\d+]/g, '');
+          const phone = tel ? `<a class="phone" href="tel:${escapeHtml(tel)}">${escapeHtml(w.phone)}</a>` : '';
+          const duties = w.duties ? `<div class="duties">职责：${escapeHtml(w.duties)}</div>` : '';
+          const role = w.role ? `<span class="role">${escapeHtml(w.role)}</span>` : '';
+          return `<li><div class="worker-head">${role}<span class="worker-name">${escapeHtml(w.name)}</span>${share}</div>${duties}${phone}</li>`;
+        })
+        .join('')}</ul>`
+    : '<p class="none">暂无网格员</p>';
+  return `<p class="path">${path}</p><ul class="grids">${rows}</ul><h2>网格员</h2>${people}`;
+}
+
+function openCard(html) {
+  cardBody.innerHTML = html;
+  card.hidden = false;
+  card.scrollTop = 0;
+  document.body.classList.add('card-open');
+}
+
+function closeCard() {
+  card.hidden = true;
+  document.body.classList.remove('card-open');
+  if (map) {
+    setState(selected, 'selected', false);
+    selected = null;
+  }
+}
+
+async function onClick(e) {
+  const seq = ++lookupSeq;
+  const { lng, lat } = e.lngLat;
+  const q = new URLSearchParams({ lon: lng.toFixed(7), lat: lat.toFixed(7) });
+  if (system) q.set('system', system);
+  try {
+    const answer = await getJson(`api/v1/lookup?${q}`);
+    if (seq !== lookupSeq) return; // a later click won
+    openCard(renderCard(answer));
+    selectGrid(e.point, answer.grids ?? []);
+  } catch (err) {
+    if (seq !== lookupSeq) return;
+    openCard(`<p class="error">查询失败：${escapeHtml(err.message)}</p>`);
+  }
+}
+
+// ---- start ---------------------------------------------------------------
+
+async function main() {
+  let index;
+  try {
+    index = await getJson('tiles');
+  } catch (e) {
+    status(`无法加载网格数据：${e.message}`);
+    return;
+  }
+  tilesets = index.tilesets ?? [];
+  if (tilesets.length === 0) {
+    status('还没有网格数据：请先导入网格（gridmap import grids）');
+    return;
+  }
+  select.innerHTML = tilesets.map((t) => `<option value="${escapeHtml(t.system)}">${escapeHtml(t.system)}</option>`).join('');
+  select.closest('.system').classList.toggle('single', tilesets.length === 1);
+  const wanted = new URLSearchParams(location.search).get('system');
+  const first = tileset(wanted) ?? tilesets[0];
+  system = first.system;
+  select.value = system;
+  select.addEventListener('change', () => switchSystem(select.value));
+
+  const [w, s, e, n] = first.bounds ?? [73, 18, 135, 54];
+  map = new maplibregl.Map({
+    container: 'map',
+    style: first.style,
+    bounds: [[w, s], [e, n]],
+    fitBoundsOptions: { padding: 40 },
+    maxZoom: 20,
+    attributionControl: { compact: true },
+    dragRotate: false,
+    pitchWithRotate: false,
+  });
+  map.touchZoomRotate.disableRotation();
+  window.gridmap = { map };
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  map.on('style.load', onStyleLoaded);
+  map.on('mousemove', onMouseMove);
+  map.on('mouseout', onMouseOut);
+  map.on('click', onClick);
+  map.on('error', (ev) => console.warn('map error', ev.error?.message ?? ev));
+  map.once('idle', () => {
+    document.body.dataset.ready = '1';
+  });
+  card.querySelector('.card-close').addEventListener('click', closeCard);
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') closeCard();
+  });
+}
+
+main();
