@@ -1,20 +1,60 @@
 #!/usr/bin/env bash
-# Runs every test of gridmap. Works on a fresh machine: it installs what the
-# tests need (Debian packages when run as root, npm/PyPI packages locally).
+# Runs every test of gridmap. Works on a fresh Debian machine: it installs what
+# the tests need (Debian packages when run as root; npm and PyPI packages into
+# the work tree) and starts the servers its end-to-end tests talk to.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
 
 need_apt=()
 command -v ogrinfo >/dev/null 2>&1 || need_apt+=(gdal-bin)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] || need_apt+=(fonts-noto-cjk)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "== installing Debian packages: ${need_apt[*]}"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
   else
-    echo "== not root: skipping Debian packages ${need_apt[*]} (tests that need them say so)"
+    echo "== not root: cannot install ${need_apt[*]}; the tests that need them will fail" >&2
   fi
 fi
+
+echo "== npm packages (web/, from package-lock.json)"
+[ -d web/node_modules/maplibre-gl ] || npm ci --prefix web --no-audit --no-fund
+
+echo "== Python test environment (target/test-venv)"
+venv=target/test-venv
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install -q --disable-pip-version-check -r tests/conformance/requirements.txt
 
 echo "== cargo test (workspace)"
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
+
+echo "== end-to-end: release server on a demo city"
+cargo build --release --locked -p gridmap
+tmp=$(mktemp -d)
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+target/release/gridmap demo --out "$tmp/demo.gpkg"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+target/release/gridmap serve --db "$tmp/demo.gpkg" --listen "127.0.0.1:$port" >"$tmp/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
+  sleep 0.2
+done
+
+echo "== vector-tile conformance (z8–z16, reference decoder + GEOS)"
+"$venv/bin/python" tests/conformance/check_tiles.py --base "http://127.0.0.1:$port" --zmin 8 --zmax 16
+
+if [ -d tests/browser ]; then
+  echo "== browser test (headless chromium)"
+  GRIDMAP_BIN="$root/target/release/gridmap" node --test tests/browser/
+fi
+echo "== all tests passed"

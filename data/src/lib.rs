@@ -9,6 +9,7 @@ pub mod import;
 pub mod index;
 pub mod model;
 pub mod progress;
+pub mod sites;
 pub mod store;
 
 pub use model::*;

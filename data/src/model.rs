@@ -22,7 +22,10 @@ pub struct GridSystem {
 
 impl GridSystem {
     pub fn new(name: impl Into<String>, levels: Vec<String>) -> Self {
-        Self { name: name.into(), levels }
+        Self {
+            name: name.into(),
+            levels,
+        }
     }
 
     /// A system with the default levels `street,community,block`.

@@ -10,7 +10,11 @@ use clap::{Args, Parser, Subcommand};
 pub const DEFAULT_DB: &str = "gridmap.gpkg";
 
 #[derive(Parser, Debug)]
-#[command(name = "gridmap", version, about = "Map server for community grid management (网格化管理)")]
+#[command(
+    name = "gridmap",
+    version,
+    about = "Map server for community grid management (网格化管理)"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -25,6 +29,8 @@ pub enum Command {
     Import(ImportCommand),
     /// Write a deterministic demo city (西湖区) to a new store.
     Demo(DemoArgs),
+    /// Report coverage problems: gaps, overlaps, overhangs, staffing, orphan sites, workload, proximity.
+    Check(crate::commands::check::CheckArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -49,7 +55,11 @@ pub struct ServeArgs {
 impl Default for ServeArgs {
     fn default() -> Self {
         Self {
-            db: DbArg { db: std::env::var_os("GRIDMAP_DB").map(PathBuf::from).unwrap_or_else(|| DEFAULT_DB.into()) },
+            db: DbArg {
+                db: std::env::var_os("GRIDMAP_DB")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| DEFAULT_DB.into()),
+            },
             listen: std::env::var("GRIDMAP_LISTEN")
                 .ok()
                 .and_then(|s| s.parse().ok())

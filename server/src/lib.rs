@@ -4,3 +4,5 @@ pub mod cli;
 pub mod commands;
 pub mod http;
 pub mod progress;
+pub mod tile_cache;
+pub mod tileset;

@@ -13,7 +13,9 @@ pub struct BarProgress {
 
 impl BarProgress {
     pub fn new() -> Self {
-        Self { bar: Mutex::new(None) }
+        Self {
+            bar: Mutex::new(None),
+        }
     }
 }
 
@@ -26,7 +28,11 @@ impl Default for BarProgress {
 impl Progress for BarProgress {
     fn start(&self, stage: &str, total: u64) {
         tracing::info!(stage, total, "started");
-        let bar = if total > 0 { ProgressBar::new(total) } else { ProgressBar::new_spinner() };
+        let bar = if total > 0 {
+            ProgressBar::new(total)
+        } else {
+            ProgressBar::new_spinner()
+        };
         let style = if total > 0 {
             ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)")
         } else {

@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 
 /// The repository root (tests run with the package directory as cwd).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 /// A fixture under `data/fixtures/`.
@@ -25,7 +28,8 @@ pub struct OraclePoint {
 
 /// Reads the 20,000-point GEOS oracle.
 pub fn oracle_points() -> Vec<OraclePoint> {
-    let mut rdr = csv::Reader::from_path(fixture("zhejiang-points-oracle.csv")).expect("oracle csv");
+    let mut rdr =
+        csv::Reader::from_path(fixture("zhejiang-points-oracle.csv")).expect("oracle csv");
     rdr.records()
         .map(|r| {
             let r = r.expect("oracle row");

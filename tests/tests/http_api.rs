@@ -20,7 +20,13 @@ fn zhejiang_state(dir: &tempfile::TempDir) -> AppState {
         repair: false,
         replace: false,
     };
-    import_grids(&mut store, &fixture("zhejiang-admin-gcj02.geojson"), &opts, &NoProgress).unwrap();
+    import_grids(
+        &mut store,
+        &fixture("zhejiang-admin-gcj02.geojson"),
+        &opts,
+        &NoProgress,
+    )
+    .unwrap();
     let workers = dir.path().join("workers.csv");
     std::fs::write(
         &workers,
@@ -39,8 +45,13 @@ async fn get(state: &AppState, uri: &str) -> (StatusCode, Value) {
         .await
         .unwrap();
     let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 26).await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 26)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 #[tokio::test]
@@ -51,7 +62,12 @@ async fn lookup_list_feature_health_and_errors() {
     // West Lake, Hangzhou, in the GCJ-02 coordinates the polygons were imported with.
     let (status, body) = get(&state, "/api/v1/lookup?lon=120.13&lat=30.26&system=admin").await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let codes: Vec<&str> = body["grids"].as_array().unwrap().iter().map(|g| g["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> = body["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["code"].as_str().unwrap())
+        .collect();
     assert_eq!(codes, ["330000", "330100", "330106"]);
     assert_eq!(body["grids"][2]["name"], "西湖区");
     assert_eq!(body["grids"][2]["parent"], "330100");
@@ -71,7 +87,10 @@ async fn lookup_list_feature_health_and_errors() {
         ("/api/v1/lookup?lat=30", "missing_parameter"),
         ("/api/v1/lookup?lon=abc&lat=30", "bad_parameter"),
         ("/api/v1/lookup?lon=120&lat=30&crs=EPSG:9999", "bad_crs"),
-        ("/api/v1/lookup?lon=120&lat=30&system=nope", "unknown_system"),
+        (
+            "/api/v1/lookup?lon=120&lat=30&system=nope",
+            "unknown_system",
+        ),
         ("/api/v1/lookup?lon=500&lat=30", "bad_coordinates"),
         ("/api/v1/grids?bbox=1,2,3", "bad_parameter"),
         ("/api/v1/grids?level=galaxy", "unknown_level"),
@@ -86,10 +105,23 @@ async fn lookup_list_feature_health_and_errors() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["total"], 11);
     let (_, body) = get(&state, "/api/v1/grids?system=admin&parent=330100").await;
-    assert!(body["grids"].as_array().unwrap().iter().all(|g| g["parent"] == "330100"));
+    assert!(body["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|g| g["parent"] == "330100"));
     assert!(body["total"].as_u64().unwrap() >= 10);
-    let (_, body) = get(&state, "/api/v1/grids?level=district&bbox=120.10,30.20,120.14,30.27").await;
-    let listed: Vec<&str> = body["grids"].as_array().unwrap().iter().map(|g| g["code"].as_str().unwrap()).collect();
+    let (_, body) = get(
+        &state,
+        "/api/v1/grids?level=district&bbox=120.10,30.20,120.14,30.27",
+    )
+    .await;
+    let listed: Vec<&str> = body["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["code"].as_str().unwrap())
+        .collect();
     assert!(listed.contains(&"330106"), "{listed:?}");
 
     let (status, body) = get(&state, "/api/v1/grids/330106?system=admin").await;

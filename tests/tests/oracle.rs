@@ -19,8 +19,13 @@ fn zhejiang_lookup_matches_geos_on_all_20000_points() {
         repair: false,
         replace: false,
     };
-    let report = import_grids(&mut store, &fixture("zhejiang-admin-gcj02.geojson"), &opts, &NoProgress)
-        .expect("the Zhejiang partition imports cleanly");
+    let report = import_grids(
+        &mut store,
+        &fixture("zhejiang-admin-gcj02.geojson"),
+        &opts,
+        &NoProgress,
+    )
+    .expect("the Zhejiang partition imports cleanly");
     assert_eq!(report.imported, 102, "{report}");
 
     let catalog = Catalog::load(&store).unwrap();
@@ -37,12 +42,20 @@ fn zhejiang_lookup_matches_geos_on_all_20000_points() {
                 .map(|h| admin.grids()[h.grid].code.as_str())
                 .unwrap_or("");
             if got != want.as_str() {
-                mismatches.push(format!("{} ({}, {}) level {depth}: got `{got}`, GEOS `{want}`", p.id, p.lon, p.lat));
+                mismatches.push(format!(
+                    "{} ({}, {}) level {depth}: got `{got}`, GEOS `{want}`",
+                    p.id, p.lon, p.lat
+                ));
             }
         }
         inside += usize::from(!p.district.is_empty());
     }
-    assert!(mismatches.is_empty(), "{} mismatches, first: {:#?}", mismatches.len(), &mismatches[..mismatches.len().min(10)]);
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches, first: {:#?}",
+        mismatches.len(),
+        &mismatches[..mismatches.len().min(10)]
+    );
     // The fixture's bounding box is mostly sea and neighbouring provinces; make
     // sure the test exercised plenty of points on land too.
     assert!(inside > 5_000, "only {inside} points inside");

@@ -1,1 +1,63 @@
-fn main() {}
+//! Tile generation throughput over a synthetic block grid.
+//!
+//! `cargo bench -p gridmap-tiles --bench tiles`
+//!
+//! Measures `PreparedLayer::new` for the grid, and uncached `render_tile` (per
+//! zoom arc simplification warmed, every tile encoded from scratch) at several
+//! zooms, reported as tiles per second.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use gridmap_tiles::synthetic::{wiggly_grid, GridSpec};
+use gridmap_tiles::tile::tiles_covering;
+use gridmap_tiles::{render_tile, LabelLayer, PreparedLayer, TileId, TileOptions};
+use std::hint::black_box;
+
+/// 60 × 60 blocks of ~200 m with 30 vertices per side (~3,600 polygons,
+/// ~430,000 vertex references), islands in every 7th block.
+const SPEC: GridSpec = GridSpec {
+    origin: (120.10, 30.20),
+    cell: 0.002,
+    nx: 60,
+    ny: 60,
+    vertices_per_side: 30,
+    island_every: 7,
+};
+
+fn bench(c: &mut Criterion) {
+    let features = wiggly_grid(&SPEC);
+    let mut g = c.benchmark_group("prepare");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(features.len() as u64));
+    g.bench_function("prepared_layer_new", |b| {
+        b.iter(|| PreparedLayer::new("grids", black_box(features.clone())).unwrap())
+    });
+    g.finish();
+
+    let labels = LabelLayer::from_features("labels", &features, 24.0).unwrap();
+    let layer = PreparedLayer::new("grids", features).unwrap();
+    let opts = TileOptions::default();
+    let bbox = layer.bbox().unwrap();
+    let mut g = c.benchmark_group("render_tile");
+    g.sample_size(10);
+    for z in [10u8, 12, 14, 16] {
+        let tiles: Vec<TileId> = tiles_covering(bbox, z).unwrap().iter().take(256).collect();
+        // Warm the per-zoom simplification cache; tiles themselves are not cached.
+        render_tile(tiles[0], &[&layer], Some(&labels), &opts).unwrap();
+        g.throughput(Throughput::Elements(tiles.len() as u64));
+        g.bench_with_input(BenchmarkId::new("zoom", z), &tiles, |b, tiles| {
+            b.iter(|| {
+                let mut bytes = 0;
+                for &t in tiles {
+                    bytes += render_tile(t, &[&layer], Some(&labels), &opts)
+                        .unwrap()
+                        .len();
+                }
+                black_box(bytes)
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -46,15 +46,27 @@ impl ClipRect {
 
     /// Crossing of segment `a`–`b` with an edge line; symmetric in `a`, `b`.
     fn crossing(&self, e: Edge, a: [f64; 2], b: [f64; 2]) -> [f64; 2] {
-        let (a, b) = if (a[0], a[1]) <= (b[0], b[1]) { (a, b) } else { (b, a) };
+        let (a, b) = if (a[0], a[1]) <= (b[0], b[1]) {
+            (a, b)
+        } else {
+            (b, a)
+        };
         match e {
             Edge::MinX | Edge::MaxX => {
-                let x = if matches!(e, Edge::MinX) { self.min_x } else { self.max_x };
+                let x = if matches!(e, Edge::MinX) {
+                    self.min_x
+                } else {
+                    self.max_x
+                };
                 let t = (x - a[0]) / (b[0] - a[0]);
                 [x, a[1] + t * (b[1] - a[1])]
             }
             Edge::MinY | Edge::MaxY => {
-                let y = if matches!(e, Edge::MinY) { self.min_y } else { self.max_y };
+                let y = if matches!(e, Edge::MinY) {
+                    self.min_y
+                } else {
+                    self.max_y
+                };
                 let t = (y - a[1]) / (b[1] - a[1]);
                 [a[0] + t * (b[0] - a[0]), y]
             }
@@ -148,7 +160,7 @@ mod tests {
     #[test]
     fn shared_edge_clips_identically() {
         // Two triangles sharing the edge p–q which crosses the rectangle.
-        let p = [-2.345_678_9, 3.141_592_6];
+        let p = [-2.345_678_9, 3.151_592_6];
         let q = [12.718_281_8, 7.777_777_7];
         let left = vec![p, q, [4.0, 12.5]];
         let right = vec![q, p, [3.0, -1.7]];

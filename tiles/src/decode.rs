@@ -51,7 +51,10 @@ impl<'a> Reader<'a> {
     fn varint(&mut self) -> Result<u64, TilesError> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
-            let byte = *self.b.get(self.pos).ok_or_else(|| err("truncated varint"))?;
+            let byte = *self
+                .b
+                .get(self.pos)
+                .ok_or_else(|| err("truncated varint"))?;
             self.pos += 1;
             v |= u64::from(byte & 0x7f) << shift;
             if byte < 0x80 {
@@ -62,14 +65,21 @@ impl<'a> Reader<'a> {
     }
     fn bytes(&mut self) -> Result<&'a [u8], TilesError> {
         let n = self.varint()? as usize;
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.b.len()).ok_or_else(|| err("truncated field"))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.b.len())
+            .ok_or_else(|| err("truncated field"))?;
         let s = &self.b[self.pos..end];
         self.pos = end;
         Ok(s)
     }
     fn fixed(&mut self, n: usize) -> Result<&'a [u8], TilesError> {
         let end = self.pos + n;
-        let s = self.b.get(self.pos..end).ok_or_else(|| err("truncated fixed field"))?;
+        let s = self
+            .b
+            .get(self.pos..end)
+            .ok_or_else(|| err("truncated fixed field"))?;
         self.pos = end;
         Ok(s)
     }
@@ -104,9 +114,15 @@ fn value(b: &[u8]) -> Result<PropValue, TilesError> {
     while !r.done() {
         let (f, w) = r.key()?;
         out = Some(match (f, w) {
-            (1, 2) => PropValue::String(String::from_utf8(r.bytes()?.to_vec()).map_err(|_| err("bad utf-8"))?),
-            (2, 5) => PropValue::Double(f64::from(f32::from_le_bytes(r.fixed(4)?.try_into().unwrap_or_default()))),
-            (3, 1) => PropValue::Double(f64::from_le_bytes(r.fixed(8)?.try_into().unwrap_or_default())),
+            (1, 2) => PropValue::String(
+                String::from_utf8(r.bytes()?.to_vec()).map_err(|_| err("bad utf-8"))?,
+            ),
+            (2, 5) => PropValue::Double(f64::from(f32::from_le_bytes(
+                r.fixed(4)?.try_into().unwrap_or_default(),
+            ))),
+            (3, 1) => PropValue::Double(f64::from_le_bytes(
+                r.fixed(8)?.try_into().unwrap_or_default(),
+            )),
             (4, 0) => PropValue::Int(r.varint()? as i64),
             (5, 0) => PropValue::Int(r.varint()? as i64),
             (6, 0) => {
@@ -133,7 +149,10 @@ pub fn decode_tile(bytes: &[u8]) -> Result<Vec<DecodedLayer>, TilesError> {
             r.skip(w)?;
             continue;
         }
-        let mut lr = Reader { b: r.bytes()?, pos: 0 };
+        let mut lr = Reader {
+            b: r.bytes()?,
+            pos: 0,
+        };
         let mut layer = DecodedLayer {
             name: String::new(),
             extent: 4096,
@@ -145,9 +164,14 @@ pub fn decode_tile(bytes: &[u8]) -> Result<Vec<DecodedLayer>, TilesError> {
         let mut raw_features = Vec::new();
         while !lr.done() {
             match lr.key()? {
-                (1, 2) => layer.name = String::from_utf8(lr.bytes()?.to_vec()).map_err(|_| err("bad utf-8"))?,
+                (1, 2) => {
+                    layer.name =
+                        String::from_utf8(lr.bytes()?.to_vec()).map_err(|_| err("bad utf-8"))?
+                }
                 (2, 2) => raw_features.push(lr.bytes()?),
-                (3, 2) => layer.keys.push(String::from_utf8(lr.bytes()?.to_vec()).map_err(|_| err("bad utf-8"))?),
+                (3, 2) => layer
+                    .keys
+                    .push(String::from_utf8(lr.bytes()?.to_vec()).map_err(|_| err("bad utf-8"))?),
                 (4, 2) => layer.values.push(value(lr.bytes()?)?),
                 (5, 0) => layer.extent = lr.varint()? as u32,
                 (15, 0) => layer.version = lr.varint()? as u32,
@@ -171,8 +195,14 @@ pub fn decode_tile(bytes: &[u8]) -> Result<Vec<DecodedLayer>, TilesError> {
                             return Err(err("odd tag count"));
                         }
                         for kv in tags.chunks(2) {
-                            let k = layer.keys.get(kv[0] as usize).ok_or_else(|| err("key index"))?;
-                            let v = layer.values.get(kv[1] as usize).ok_or_else(|| err("value index"))?;
+                            let k = layer
+                                .keys
+                                .get(kv[0] as usize)
+                                .ok_or_else(|| err("key index"))?;
+                            let v = layer
+                                .values
+                                .get(kv[1] as usize)
+                                .ok_or_else(|| err("value index"))?;
                             feat.properties.push((k.clone(), v.clone()));
                         }
                     }
@@ -204,11 +234,16 @@ pub fn rings_from_commands(cmds: &[u32]) -> Result<Vec<Vec<TilePoint>>, TilesErr
                     return Err(err("truncated command parameters"));
                 }
                 for k in 0..count {
-                    cur = [cur[0] + unzig(cmds[i + 2 * k]), cur[1] + unzig(cmds[i + 2 * k + 1])];
+                    cur = [
+                        cur[0] + unzig(cmds[i + 2 * k]),
+                        cur[1] + unzig(cmds[i + 2 * k + 1]),
+                    ];
                     if id == CMD_MOVE_TO {
                         out.push(vec![cur]);
                     } else {
-                        out.last_mut().ok_or_else(|| err("LineTo before MoveTo"))?.push(cur);
+                        out.last_mut()
+                            .ok_or_else(|| err("LineTo before MoveTo"))?
+                            .push(cur);
                     }
                 }
                 i += 2 * count;
@@ -229,7 +264,10 @@ pub fn polygons_from_rings(rings: Vec<Vec<TilePoint>>) -> Result<Vec<TilePolygon
         if a > 0 {
             polys.push(vec![r]);
         } else if a < 0 {
-            polys.last_mut().ok_or_else(|| err("hole before exterior ring"))?.push(r);
+            polys
+                .last_mut()
+                .ok_or_else(|| err("hole before exterior ring"))?
+                .push(r);
         } else {
             return Err(err("zero-area ring"));
         }

@@ -19,7 +19,10 @@ use std::collections::BinaryHeap;
 fn signed_distance(p: Coord<f64>, poly: &Polygon<f64>) -> f64 {
     let mut inside = false;
     let mut min_d = f64::INFINITY;
-    for (k, ring) in std::iter::once(poly.exterior()).chain(poly.interiors()).enumerate() {
+    for (k, ring) in std::iter::once(poly.exterior())
+        .chain(poly.interiors())
+        .enumerate()
+    {
         let pts: Vec<[f64; 2]> = ring.coords().map(|c| [c.x, c.y]).collect();
         let open = &pts[..pts.len().saturating_sub(1)];
         if open.len() < 3 {
@@ -88,7 +91,10 @@ pub fn polylabel(poly: &Polygon<f64>, precision: f64) -> Option<(Point<f64>, f64
     let bb = poly.bounding_rect()?;
     let (w, h) = (bb.width(), bb.height());
     let size = w.min(h);
-    let fallback = || poly.interior_point().map(|p| (p, signed_distance(p.0, poly)));
+    let fallback = || {
+        poly.interior_point()
+            .map(|p| (p, signed_distance(p.0, poly)))
+    };
     if size <= 0.0 {
         return fallback();
     }
@@ -98,7 +104,14 @@ pub fn polylabel(poly: &Polygon<f64>, precision: f64) -> Option<(Point<f64>, f64
     while x < bb.max().x {
         let mut y = bb.min().y;
         while y < bb.max().y {
-            heap.push(Cell::new(Coord { x: x + half, y: y + half }, half, poly));
+            heap.push(Cell::new(
+                Coord {
+                    x: x + half,
+                    y: y + half,
+                },
+                half,
+                poly,
+            ));
             y += size;
         }
         x += size;
@@ -124,7 +137,14 @@ pub fn polylabel(poly: &Polygon<f64>, precision: f64) -> Option<(Point<f64>, f64
         }
         let h = cell.h / 2.0;
         for (dx, dy) in [(-h, -h), (h, -h), (-h, h), (h, h)] {
-            heap.push(Cell::new(Coord { x: cell.c.x + dx, y: cell.c.y + dy }, h, poly));
+            heap.push(Cell::new(
+                Coord {
+                    x: cell.c.x + dx,
+                    y: cell.c.y + dy,
+                },
+                h,
+                poly,
+            ));
         }
     }
     if best.d > 0.0 {
@@ -138,10 +158,9 @@ pub fn polylabel(poly: &Polygon<f64>, precision: f64) -> Option<(Point<f64>, f64
 /// part (by area), to 1% of that part's smaller bounding-box side.
 pub fn label_point(mp: &MultiPolygon<f64>) -> Option<Point<f64>> {
     use geo::BoundingRect;
-    let largest = mp
-        .0
-        .iter()
-        .max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()))?;
+    let largest =
+        mp.0.iter()
+            .max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()))?;
     let bb = largest.bounding_rect()?;
     let precision = bb.width().min(bb.height()) / 100.0;
     polylabel(largest, precision).map(|(p, _)| p)
@@ -177,7 +196,10 @@ pub struct LabelLayer {
 
 impl std::fmt::Debug for LabelLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LabelLayer").field("name", &self.name).field("labels", &self.items.len()).finish()
+        f.debug_struct("LabelLayer")
+            .field("name", &self.name)
+            .field("labels", &self.items.len())
+            .finish()
     }
 }
 
@@ -211,7 +233,11 @@ impl LabelLayer {
     /// the square root of that part's (Mercator) area spans `min_size_px`
     /// pixels of a 256-pixel tile; pass 0 to label at every zoom. Features
     /// with no area get no label.
-    pub fn from_features(name: &str, features: &[FeatureInput], min_size_px: f64) -> Result<Self, TilesError> {
+    pub fn from_features(
+        name: &str,
+        features: &[FeatureInput],
+        min_size_px: f64,
+    ) -> Result<Self, TilesError> {
         let mut items = Vec::with_capacity(features.len());
         for (i, f) in features.iter().enumerate() {
             check_lonlat(name, i, f)?;
@@ -219,7 +245,9 @@ impl LabelLayer {
                 let (x, y) = lonlat_to_mercator(c.x, c.y);
                 Coord { x, y }
             });
-            let Some(p) = label_point(&merc) else { continue };
+            let Some(p) = label_point(&merc) else {
+                continue;
+            };
             let area = merc.0.iter().map(|p| p.unsigned_area()).fold(0.0, f64::max);
             if area <= 0.0 {
                 continue;
@@ -235,7 +263,11 @@ impl LabelLayer {
     }
 
     fn index(name: &str, items: Vec<LabelItem>) -> Self {
-        let pts = items.iter().enumerate().map(|(i, it)| GeomWithData::new(it.merc, i as u32)).collect();
+        let pts = items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| GeomWithData::new(it.merc, i as u32))
+            .collect();
         LabelLayer {
             name: name.to_owned(),
             items,
@@ -260,22 +292,47 @@ impl LabelLayer {
 
     /// Labels visible at the tile's zoom that fall inside the tile grown by
     /// `buffer` units, as (id, properties, tile position), in input order.
-    pub fn tile_points(&self, tile: TileId, extent: u32, buffer: u32) -> Vec<(u64, &[(String, PropValue)], TilePoint)> {
+    pub fn tile_points(&self, tile: TileId, extent: u32, buffer: u32) -> Vec<LabelPoint<'_>> {
         let b = tile.bounds();
         let scale = f64::from(extent) / tile_width(tile.z);
         let buf = f64::from(buffer) / scale;
-        let env = AABB::from_corners([b.min().x - buf, b.min().y - buf], [b.max().x + buf, b.max().y + buf]);
-        let mut hits: Vec<u32> = self.rtree.locate_in_envelope(&env).map(|g| g.data).collect();
+        let env = AABB::from_corners(
+            [b.min().x - buf, b.min().y - buf],
+            [b.max().x + buf, b.max().y + buf],
+        );
+        let mut hits: Vec<u32> = self
+            .rtree
+            .locate_in_envelope(&env)
+            .map(|g| g.data)
+            .collect();
         hits.sort_unstable();
         hits.into_iter()
             .map(|i| &self.items[i as usize])
             .filter(|it| it.min_zoom <= tile.z)
             .map(|it| {
-                let t = [(it.merc[0] - b.min().x) * scale, (b.max().y - it.merc[1]) * scale];
-                (it.id, it.properties.as_slice(), [t[0].round() as i32, t[1].round() as i32])
+                let t = [
+                    (it.merc[0] - b.min().x) * scale,
+                    (b.max().y - it.merc[1]) * scale,
+                ];
+                LabelPoint {
+                    id: it.id,
+                    properties: &it.properties,
+                    point: [t[0].round() as i32, t[1].round() as i32],
+                }
             })
             .collect()
     }
+}
+
+/// A label inside one tile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelPoint<'a> {
+    /// Feature id.
+    pub id: u64,
+    /// Attributes.
+    pub properties: &'a [(String, PropValue)],
+    /// Position in tile coordinates.
+    pub point: TilePoint,
 }
 
 /// First zoom at which a length of `size_m` Mercator metres spans `px`
@@ -284,7 +341,9 @@ fn min_zoom_for(size_m: f64, px: f64) -> u8 {
     if px <= 0.0 {
         return 0;
     }
-    (0..=MAX_ZOOM).find(|&z| size_m / (tile_width(z) / 256.0) >= px).unwrap_or(MAX_ZOOM)
+    (0..=MAX_ZOOM)
+        .find(|&z| size_m / (tile_width(z) / 256.0) >= px)
+        .unwrap_or(MAX_ZOOM)
 }
 
 #[cfg(test)]
@@ -322,8 +381,20 @@ mod tests {
 
     #[test]
     fn avoids_holes() {
-        let ext = LineString::from(vec![(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0), (0.0, 0.0)]);
-        let hole = LineString::from(vec![(1.0, 1.0), (9.0, 1.0), (9.0, 9.0), (1.0, 9.0), (1.0, 1.0)]);
+        let ext = LineString::from(vec![
+            (0.0, 0.0),
+            (10.0, 0.0),
+            (10.0, 10.0),
+            (0.0, 10.0),
+            (0.0, 0.0),
+        ]);
+        let hole = LineString::from(vec![
+            (1.0, 1.0),
+            (9.0, 1.0),
+            (9.0, 9.0),
+            (1.0, 9.0),
+            (1.0, 1.0),
+        ]);
         let p = Polygon::new(ext, vec![hole]);
         let (pt, _) = polylabel(&p, 0.01).unwrap();
         assert!(p.contains(&pt));
@@ -340,21 +411,30 @@ mod tests {
 
     #[test]
     fn label_layer_points_and_min_zoom() {
-        let c = c_shape().map_coords(|c| Coord { x: 120.0 + c.x * 0.001, y: 30.0 + c.y * 0.001 });
+        let c = c_shape().map_coords(|c| Coord {
+            x: 120.0 + c.x * 0.001,
+            y: 30.0 + c.y * 0.001,
+        });
         let f = FeatureInput {
             id: 7,
             geometry: MultiPolygon(vec![c.clone()]),
             properties: vec![("name".into(), PropValue::String("C".into()))],
         };
-        let layer = LabelLayer::from_features("labels", &[f.clone()], 20.0).unwrap();
+        let layer = LabelLayer::from_features("labels", std::slice::from_ref(&f), 20.0).unwrap();
         assert_eq!(layer.len(), 1);
         // ~1 km wide feature: 6 px at z10, shown from z12 on.
         let lo = crate::tile::tile_for_lonlat(120.005, 30.005, 10).unwrap();
         assert!(layer.tile_points(lo, 4096, 0).is_empty());
-        let range = crate::tile::tiles_covering(geo::BoundingRect::bounding_rect(&c).unwrap(), 14).unwrap();
+        let range =
+            crate::tile::tiles_covering(geo::BoundingRect::bounding_rect(&c).unwrap(), 14).unwrap();
         let found: Vec<(TileId, u64, TilePoint)> = range
             .iter()
-            .flat_map(|t| layer.tile_points(t, 4096, 0).into_iter().map(move |(id, _, p)| (t, id, p)))
+            .flat_map(|t| {
+                layer
+                    .tile_points(t, 4096, 0)
+                    .into_iter()
+                    .map(move |l| (t, l.id, l.point))
+            })
             .collect();
         assert_eq!(found.len(), 1);
         let (t, id, p) = found[0];
@@ -368,7 +448,12 @@ mod tests {
         assert!(c.contains(&Point::new(lon, lat)), "{lon} {lat}");
         let all = LabelLayer::from_features("labels", &[f], 0.0).unwrap();
         assert_eq!(all.tile_points(lo, 4096, 0).len(), 1);
-        let bad = LabelInput { id: 3, point: Point::new(f64::NAN, 0.0), properties: vec![], min_zoom: 0 };
+        let bad = LabelInput {
+            id: 3,
+            point: Point::new(f64::NAN, 0.0),
+            properties: vec![],
+            min_zoom: 0,
+        };
         let e = LabelLayer::new("l", vec![bad]).unwrap_err().to_string();
         assert!(e.contains("label 0 (id 3)"), "{e}");
     }

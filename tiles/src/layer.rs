@@ -30,7 +30,10 @@ pub struct FeatureInput {
 /// names the layer, the feature index and id, and the bad coordinate.
 pub(crate) fn check_lonlat(layer: &str, index: usize, f: &FeatureInput) -> Result<(), TilesError> {
     for (pi, p) in f.geometry.0.iter().enumerate() {
-        for (ri, ring) in std::iter::once(p.exterior()).chain(p.interiors()).enumerate() {
+        for (ri, ring) in std::iter::once(p.exterior())
+            .chain(p.interiors())
+            .enumerate()
+        {
             for (ci, c) in ring.coords().enumerate() {
                 if !c.x.is_finite() || !c.y.is_finite() || c.x.abs() > 180.0 || c.y.abs() > 90.0 {
                     return Err(TilesError::InvalidInput(format!(
@@ -111,7 +114,10 @@ impl PreparedLayer {
             check_lonlat(name, fi, &f)?;
             for p in &f.geometry.0 {
                 let mut ring_ids = Vec::new();
-                for (ri, ring) in std::iter::once(p.exterior()).chain(p.interiors()).enumerate() {
+                for (ri, ring) in std::iter::once(p.exterior())
+                    .chain(p.interiors())
+                    .enumerate()
+                {
                     let merc: Vec<[f64; 2]> = ring
                         .coords()
                         .map(|c| {
@@ -148,7 +154,10 @@ impl PreparedLayer {
         let mut arc_polys: Vec<Vec<u32>> = vec![Vec::new(); topo.arcs.len()];
         let mut boxes = Vec::with_capacity(raw_polys.len());
         for (pi, (feature, ring_ids)) in raw_polys.into_iter().enumerate() {
-            let rings: Vec<Vec<ArcRef>> = ring_ids.iter().map(|&r| topo.rings[r as usize].clone()).collect();
+            let rings: Vec<Vec<ArcRef>> = ring_ids
+                .iter()
+                .map(|&r| topo.rings[r as usize].clone())
+                .collect();
             let mut arcs: Vec<u32> = rings.iter().flatten().map(|r| r.arc).collect();
             arcs.sort_unstable();
             arcs.dedup();
@@ -165,7 +174,10 @@ impl PreparedLayer {
                     hi = [hi[0].max(p[0]), hi[1].max(p[1])];
                 }
             }
-            boxes.push(GeomWithData::new(Rectangle::from_corners(lo, hi), pi as u32));
+            boxes.push(GeomWithData::new(
+                Rectangle::from_corners(lo, hi),
+                pi as u32,
+            ));
             poly_arcs.push(arcs);
             polys.push(PolyRec { feature, rings });
         }
@@ -218,9 +230,13 @@ impl PreparedLayer {
         };
         cell.get_or_init(|| {
             let tol = zoom_tolerance(z, simplify_px);
-            resolve_zoom(tol, &self.poly_arcs, &self.arc_polys, &self.arc_min, |p, za| {
-                is_valid_polygon(&self.simplified_rings(p, za))
-            })
+            resolve_zoom(
+                tol,
+                &self.poly_arcs,
+                &self.arc_polys,
+                &self.arc_min,
+                |p, za| is_valid_polygon(&self.simplified_rings(p, za)),
+            )
         });
         cell
     }
@@ -232,7 +248,9 @@ impl PreparedLayer {
             .iter()
             .map(|ring| {
                 self.topo
-                    .ring_vertices(ring, |a, i| self.importance[a as usize][i] > za.tolerance(a))
+                    .ring_vertices(ring, |a, i| {
+                        self.importance[a as usize][i] > za.tolerance(a)
+                    })
                     .into_iter()
                     .map(|v| self.topo.vertices[v as usize])
                     .collect()
@@ -258,8 +276,15 @@ impl PreparedLayer {
         let (min_x, max_y) = (b.min().x, b.max().y);
         let scale = f64::from(extent) / tile_width(tile.z);
         let buf_m = f64::from(buffer) / scale;
-        let env = AABB::from_corners([min_x - buf_m, b.min().y - buf_m], [b.max().x + buf_m, max_y + buf_m]);
-        let mut hits: Vec<u32> = self.rtree.locate_in_envelope_intersecting(&env).map(|g| g.data).collect();
+        let env = AABB::from_corners(
+            [min_x - buf_m, b.min().y - buf_m],
+            [b.max().x + buf_m, max_y + buf_m],
+        );
+        let mut hits: Vec<u32> = self
+            .rtree
+            .locate_in_envelope_intersecting(&env)
+            .map(|g| g.data)
+            .collect();
         hits.sort_unstable();
         let clip = ClipRect {
             min_x: -f64::from(buffer),
@@ -273,7 +298,10 @@ impl PreparedLayer {
             let rings = self.simplified_rings(p, za);
             let mut quantised = Vec::with_capacity(rings.len());
             for (k, r) in rings.iter().enumerate() {
-                let t: Vec<[f64; 2]> = r.iter().map(|c| [(c[0] - min_x) * scale, (max_y - c[1]) * scale]).collect();
+                let t: Vec<[f64; 2]> = r
+                    .iter()
+                    .map(|c| [(c[0] - min_x) * scale, (max_y - c[1]) * scale])
+                    .collect();
                 let c = clip.clip_ring(&t);
                 if c.is_empty() && k == 0 {
                     break;
@@ -312,4 +340,110 @@ fn union_rect(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
         coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
         coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tile::mercator_to_lonlat;
+    use geo_types::{LineString, Polygon};
+
+    /// A polygon from Web Mercator metre coordinates (via lon/lat).
+    fn merc_poly(ext: &[(f64, f64)], holes: &[&[(f64, f64)]]) -> Polygon<f64> {
+        let ls = |r: &[(f64, f64)]| {
+            LineString::from(
+                r.iter()
+                    .map(|&(x, y)| mercator_to_lonlat(13_375_000.0 + x, 3_540_000.0 + y))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        Polygon::new(ls(ext), holes.iter().map(|h| ls(h)).collect())
+    }
+
+    fn feature(id: u64, p: Polygon<f64>) -> FeatureInput {
+        FeatureInput {
+            id,
+            geometry: MultiPolygon(vec![p]),
+            properties: vec![],
+        }
+    }
+
+    #[test]
+    fn adjacent_squares_share_an_arc() {
+        let a = merc_poly(
+            &[(0.0, 0.0), (100.0, 0.0), (100.0, 100.0), (0.0, 100.0)],
+            &[],
+        );
+        let b = merc_poly(
+            &[(100.0, 0.0), (200.0, 0.0), (200.0, 100.0), (100.0, 100.0)],
+            &[],
+        );
+        let layer = PreparedLayer::new("l", vec![feature(1, a), feature(2, b)]).unwrap();
+        assert_eq!(layer.arc_count(), 3);
+        assert_eq!(layer.len(), 2);
+        let bb = layer.bbox().unwrap();
+        assert!(bb.min().x > 120.0 && bb.max().x < 120.2, "{bb:?}");
+    }
+
+    #[test]
+    fn simplification_falls_back_when_a_hole_would_escape() {
+        // The top edge bulges 30 m up around a hole 5..15 m above the edge
+        // line. At z10 the tolerance (~76 m) flattens the bulge, which would
+        // leave the hole outside the exterior; the fallback must keep it.
+        let ext = [
+            (0.0, 0.0),
+            (1000.0, 0.0),
+            (1000.0, 1000.0),
+            (600.0, 1000.0),
+            (600.0, 1030.0),
+            (400.0, 1030.0),
+            (400.0, 1000.0),
+            (0.0, 1000.0),
+        ];
+        let hole: &[(f64, f64)] = &[
+            (450.0, 1005.0),
+            (550.0, 1005.0),
+            (550.0, 1015.0),
+            (450.0, 1015.0),
+        ];
+        let layer = PreparedLayer::new("l", vec![feature(9, merc_poly(&ext, &[hole]))]).unwrap();
+        let cell = layer.zoom_arcs(10, 0.5);
+        let za = cell.get().unwrap();
+        assert!(za.tol > 60.0, "{}", za.tol);
+        assert!(!za.overrides.is_empty(), "fallback not used");
+        assert!(is_valid_polygon(&layer.simplified_rings(0, za)));
+        // Without the fallback the polygon is invalid.
+        let plain = ZoomArcs {
+            tol: za.tol,
+            overrides: HashMap::new(),
+        };
+        assert!(!is_valid_polygon(&layer.simplified_rings(0, &plain)));
+        // At a coarse zoom the exterior still simplifies: no override needed
+        // at z18 where nothing is removed.
+        let z18 = layer.zoom_arcs(18, 0.5);
+        assert!(z18.get().unwrap().overrides.is_empty());
+    }
+
+    #[test]
+    fn concurrent_rendering_is_consistent() {
+        let spec = crate::synthetic::GridSpec {
+            origin: (120.1, 30.2),
+            cell: 0.01,
+            nx: 3,
+            ny: 3,
+            vertices_per_side: 50,
+            island_every: 4,
+        };
+        let layer = PreparedLayer::new("g", crate::synthetic::wiggly_grid(&spec)).unwrap();
+        let tile = crate::tile::tile_for_lonlat(120.115, 30.215, 13).unwrap();
+        let results: Vec<Vec<TileFeature>> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..4)
+                .map(|_| s.spawn(|| layer.tile_features(tile, 4096, 64, 0.5).unwrap()))
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(!results[0].is_empty());
+        assert!(results.iter().all(|r| r == &results[0]));
+        assert_eq!(layer.zooms.lock().unwrap().len(), 1);
+    }
 }

@@ -29,7 +29,7 @@ pub mod tile;
 pub mod topology;
 pub mod valid;
 
-pub use label::{label_point, LabelInput, LabelLayer};
+pub use label::{label_point, LabelInput, LabelLayer, LabelPoint};
 pub use layer::{FeatureInput, PreparedLayer, TileFeature};
 pub use mvt::{gzip, PropValue};
 pub use render::{render_tile, TileOptions};

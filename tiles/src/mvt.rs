@@ -212,8 +212,17 @@ impl LayerBuilder {
 
     /// Adds a feature with an optional id, geometry commands (from
     /// [`polygon_commands`] / [`point_commands`]) and attributes.
-    pub fn add_feature(&mut self, id: Option<u64>, ty: GeomType, geometry: &[u32], props: &[(String, PropValue)]) {
-        let tags: Vec<u32> = props.iter().flat_map(|(k, v)| [self.key(k), self.value(v)]).collect();
+    pub fn add_feature(
+        &mut self,
+        id: Option<u64>,
+        ty: GeomType,
+        geometry: &[u32],
+        props: &[(String, PropValue)],
+    ) {
+        let tags: Vec<u32> = props
+            .iter()
+            .flat_map(|(k, v)| [self.key(k), self.value(v)])
+            .collect();
         let mut msg = Vec::with_capacity(geometry.len() * 2 + 16);
         if let Some(id) = id {
             tag(&mut msg, 1, WT_VARINT);
@@ -248,7 +257,10 @@ impl LayerBuilder {
 
 /// Gzip-compresses bytes (for serving with `Content-Encoding: gzip`).
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 2 + 32), flate2::Compression::default());
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 2 + 32),
+        flate2::Compression::default(),
+    );
     // Writing to a Vec cannot fail.
     enc.write_all(bytes).expect("in-memory gzip write");
     enc.finish().expect("in-memory gzip finish")
@@ -291,7 +303,12 @@ mod tests {
         ];
         let sq = vec![vec![vec![[0, 0], [10, 0], [10, 10], [0, 10]]]];
         l.add_feature(Some(42), GeomType::Polygon, &polygon_commands(&sq), &props);
-        l.add_feature(Some(u64::MAX), GeomType::Polygon, &polygon_commands(&sq), &props[..2]);
+        l.add_feature(
+            Some(u64::MAX),
+            GeomType::Polygon,
+            &polygon_commands(&sq),
+            &props[..2],
+        );
         let mut tile = Vec::new();
         l.finish_into(&mut tile);
         let layers = decode_tile(&tile).unwrap();
@@ -315,7 +332,9 @@ mod tests {
         let z = gzip(&data);
         assert!(z.len() < data.len());
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&z[..]).read_to_end(&mut out).unwrap();
+        flate2::read::GzDecoder::new(&z[..])
+            .read_to_end(&mut out)
+            .unwrap();
         assert_eq!(out, data);
     }
 }

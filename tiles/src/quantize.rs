@@ -38,7 +38,9 @@ pub const MIN_AREA2: i64 = 2;
 
 /// Rounds a ring to integer tile coordinates (half away from zero).
 pub fn round_ring(ring: &[[f64; 2]]) -> Vec<TilePoint> {
-    ring.iter().map(|p| [p[0].round() as i32, p[1].round() as i32]).collect()
+    ring.iter()
+        .map(|p| [p[0].round() as i32, p[1].round() as i32])
+        .collect()
 }
 
 /// Twice the signed area (surveyor's formula); positive is clockwise on
@@ -54,7 +56,8 @@ pub fn area2(ring: &[TilePoint]) -> i64 {
 }
 
 fn collinear(a: TilePoint, b: TilePoint, c: TilePoint) -> bool {
-    let cross = i64::from(b[0] - a[0]) * i64::from(c[1] - a[1]) - i64::from(b[1] - a[1]) * i64::from(c[0] - a[0]);
+    let cross = i64::from(b[0] - a[0]) * i64::from(c[1] - a[1])
+        - i64::from(b[1] - a[1]) * i64::from(c[0] - a[0]);
     cross == 0
 }
 
@@ -92,7 +95,9 @@ pub fn clean_ring(ring: &[TilePoint]) -> Vec<TilePoint> {
 }
 
 fn to_f64(ring: &[TilePoint]) -> Vec<[f64; 2]> {
-    ring.iter().map(|p| [f64::from(p[0]), f64::from(p[1])]).collect()
+    ring.iter()
+        .map(|p| [f64::from(p[0]), f64::from(p[1])])
+        .collect()
 }
 
 /// Cleans, applies the drop rule and orients one polygon's rings.
@@ -131,7 +136,8 @@ pub fn finish_polygon(exterior: &[TilePoint], holes: &[Vec<TilePoint>]) -> Vec<T
     if is_valid_polygon(&rings) {
         return vec![poly];
     }
-    let ls = |r: &Vec<[f64; 2]>| LineString::from(r.iter().map(|p| (p[0], p[1])).collect::<Vec<_>>());
+    let ls =
+        |r: &Vec<[f64; 2]>| LineString::from(r.iter().map(|p| (p[0], p[1])).collect::<Vec<_>>());
     let gp = Polygon::new(ls(&rings[0]), rings[1..].iter().map(ls).collect());
     let repaired = unary_union(std::iter::once(&gp));
     let mut out = Vec::new();
@@ -161,7 +167,10 @@ mod tests {
 
     #[test]
     fn rounding_and_area() {
-        assert_eq!(round_ring(&[[0.5, -0.5], [1.49, 2.51]]), vec![[1, -1], [1, 3]]);
+        assert_eq!(
+            round_ring(&[[0.5, -0.5], [1.49, 2.51]]),
+            vec![[1, -1], [1, 3]]
+        );
         // clockwise on screen (y down) is positive
         let cw = vec![[0, 0], [10, 0], [10, 10], [0, 10]];
         assert_eq!(area2(&cw), 200);
@@ -169,12 +178,25 @@ mod tests {
 
     #[test]
     fn clean_removes_duplicates_collinear_and_spikes() {
-        let r = vec![[0, 0], [0, 0], [5, 0], [10, 0], [10, 10], [10, 12], [10, 10], [0, 10], [0, 5]];
+        let r = vec![
+            [0, 0],
+            [0, 0],
+            [5, 0],
+            [10, 0],
+            [10, 10],
+            [10, 12],
+            [10, 10],
+            [0, 10],
+            [0, 5],
+        ];
         assert_eq!(clean_ring(&r), vec![[0, 0], [10, 0], [10, 10], [0, 10]]);
         // collapses to a line
         assert!(clean_ring(&[[0, 0], [5, 5], [10, 10], [5, 5]]).is_empty());
         // seam: start vertex is collinear
-        assert_eq!(clean_ring(&[[5, 0], [10, 0], [10, 10], [0, 10], [0, 0]]).len(), 4);
+        assert_eq!(
+            clean_ring(&[[5, 0], [10, 0], [10, 10], [0, 10], [0, 0]]).len(),
+            4
+        );
     }
 
     #[test]
@@ -188,7 +210,10 @@ mod tests {
         assert!(area2(&out[0][0]) > 0 && area2(&out[0][1]) < 0);
         assert_eq!(total_area2(&out), 200 - 18);
         // A unit square (area 1) survives, a half-unit triangle does not.
-        assert_eq!(finish_polygon(&[[0, 0], [1, 0], [1, 1], [0, 1]], &[]).len(), 1);
+        assert_eq!(
+            finish_polygon(&[[0, 0], [1, 0], [1, 1], [0, 1]], &[]).len(),
+            1
+        );
         assert!(finish_polygon(&[[0, 0], [1, 0], [0, 1]], &[]).is_empty());
     }
 
@@ -196,7 +221,16 @@ mod tests {
     fn repairs_bridged_clip_output() {
         // Clip output of an upside-down U: two arms joined along y = 0 by a
         // zero-width bridge traversed both ways.
-        let ring = vec![[0, 10], [0, 0], [30, 0], [30, 10], [20, 10], [20, 0], [10, 0], [10, 10]];
+        let ring = vec![
+            [0, 10],
+            [0, 0],
+            [30, 0],
+            [30, 10],
+            [20, 10],
+            [20, 0],
+            [10, 0],
+            [10, 10],
+        ];
         assert!(!is_valid_polygon(&[to_f64(&ring)]));
         let out = finish_polygon(&ring, &[]);
         assert_eq!(out.len(), 2);
@@ -209,7 +243,16 @@ mod tests {
     #[test]
     fn repairs_pinch() {
         // Ring touching itself at (5,5): two squares joined at a corner.
-        let ring = vec![[0, 0], [5, 0], [5, 5], [10, 5], [10, 10], [5, 10], [5, 5], [0, 5]];
+        let ring = vec![
+            [0, 0],
+            [5, 0],
+            [5, 5],
+            [10, 5],
+            [10, 10],
+            [5, 10],
+            [5, 5],
+            [0, 5],
+        ];
         let out = finish_polygon(&ring, &[]);
         assert!(!out.is_empty());
         assert_eq!(total_area2(&out), 100);

@@ -91,7 +91,12 @@ pub fn render_tile(
         }
         let mut lb = LayerBuilder::new(layer.name(), opts.extent);
         for f in &feats {
-            lb.add_feature(Some(f.id), GeomType::Polygon, &polygon_commands(&f.polygons), &f.properties);
+            lb.add_feature(
+                Some(f.id),
+                GeomType::Polygon,
+                &polygon_commands(&f.polygons),
+                &f.properties,
+            );
         }
         lb.finish_into(&mut out);
     }
@@ -99,8 +104,13 @@ pub fn render_tile(
         let pts = labels.tile_points(tile, opts.extent, opts.buffer);
         if !pts.is_empty() {
             let mut lb = LayerBuilder::new(labels.name(), opts.extent);
-            for (id, props, p) in pts {
-                lb.add_feature(Some(id), GeomType::Point, &point_commands(&[p]), props);
+            for l in pts {
+                lb.add_feature(
+                    Some(l.id),
+                    GeomType::Point,
+                    &point_commands(&[l.point]),
+                    l.properties,
+                );
             }
             lb.finish_into(&mut out);
         }
@@ -148,7 +158,10 @@ mod tests {
 
     fn to_geo(p: &TilePolygon) -> Polygon<f64> {
         let ls = |r: &Vec<[i32; 2]>| {
-            let mut v: Vec<(f64, f64)> = r.iter().map(|q| (f64::from(q[0]), f64::from(q[1]))).collect();
+            let mut v: Vec<(f64, f64)> = r
+                .iter()
+                .map(|q| (f64::from(q[0]), f64::from(q[1])))
+                .collect();
             v.push(v[0]);
             LineString::from(v)
         };
@@ -181,7 +194,11 @@ mod tests {
                     for p in polys {
                         let rings: Vec<Vec<[f64; 2]>> = p
                             .iter()
-                            .map(|r| r.iter().map(|q| [f64::from(q[0]), f64::from(q[1])]).collect())
+                            .map(|r| {
+                                r.iter()
+                                    .map(|q| [f64::from(q[0]), f64::from(q[1])])
+                                    .collect()
+                            })
                             .collect();
                         assert!(is_valid_polygon(&rings), "z{z} feature {id} invalid");
                         assert!(area2(&p[0]) > 0);
@@ -196,16 +213,68 @@ mod tests {
                 }
                 let union: MultiPolygon<f64> = unary_union(all.iter());
                 let ua = union.unsigned_area();
-                assert!((sum - ua).abs() < 1e-6 * ua.max(1.0), "tile {tile}: sum {sum} union {ua}");
+                assert!(
+                    (sum - ua).abs() < 1e-6 * ua.max(1.0),
+                    "tile {tile}: sum {sum} union {ua}"
+                );
                 // No gaps: the grid is one piece without holes (islands fill
                 // their holes), so the union of its parts has no holes.
                 for p in &union {
-                    assert!(p.interiors().is_empty(), "tile {tile}: gap {:?}", p.interiors());
+                    assert!(
+                        p.interiors().is_empty(),
+                        "tile {tile}: gap {:?}",
+                        p.interiors()
+                    );
                 }
                 checked += 1;
             }
         }
         assert!(checked > 20, "{checked}");
+    }
+
+    /// Heavy simplification at low zooms collapses and drops small cells;
+    /// what remains must still be valid and never overlap.
+    #[test]
+    fn aggressive_simplification_never_overlaps() {
+        let spec = GridSpec {
+            nx: 8,
+            ny: 8,
+            vertices_per_side: 80,
+            ..SPEC
+        };
+        let layer = PreparedLayer::new("grids", wiggly_grid(&spec)).unwrap();
+        let opts = TileOptions {
+            simplify_px: 3.0,
+            ..TileOptions::default()
+        };
+        for z in 7u8..=14 {
+            let r = tiles_covering(layer.bbox().unwrap(), z).unwrap();
+            for tile in r.iter() {
+                let feats =
+                    decoded_polys(&render_tile(tile, &[&layer], None, &opts).unwrap(), "grids");
+                let mut all = Vec::new();
+                for (id, polys) in &feats {
+                    for p in polys {
+                        let rings: Vec<Vec<[f64; 2]>> = p
+                            .iter()
+                            .map(|r| {
+                                r.iter()
+                                    .map(|q| [f64::from(q[0]), f64::from(q[1])])
+                                    .collect()
+                            })
+                            .collect();
+                        assert!(is_valid_polygon(&rings), "z{z} feature {id} invalid");
+                        all.push(to_geo(p));
+                    }
+                }
+                let sum: f64 = all.iter().map(|p| p.unsigned_area()).sum();
+                let ua = unary_union(all.iter()).unsigned_area();
+                assert!(
+                    (sum - ua).abs() < 1e-6 * ua.max(1.0),
+                    "tile {tile}: sum {sum} union {ua}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -232,7 +301,10 @@ mod tests {
     #[test]
     fn ids_and_tags_stable_across_zooms() {
         let features = wiggly_grid(&SPEC);
-        let expected: HashMap<u64, _> = features.iter().map(|f| (f.id, f.properties.clone())).collect();
+        let expected: HashMap<u64, _> = features
+            .iter()
+            .map(|f| (f.id, f.properties.clone()))
+            .collect();
         let layer = PreparedLayer::new("grids", features).unwrap();
         for z in [10u8, 14, 16] {
             let mut seen = BTreeSet::new();
@@ -256,14 +328,24 @@ mod tests {
         let layer = PreparedLayer::new("grids", wiggly_grid(&SPEC)).unwrap();
         let tile = range(16).iter().nth(5).unwrap();
         for buffer in [0u32, 64, 256] {
-            let opts = TileOptions { buffer, ..TileOptions::default() };
+            let opts = TileOptions {
+                buffer,
+                ..TileOptions::default()
+            };
             let feats = decoded_polys(&render_tile(tile, &[&layer], None, &opts).unwrap(), "grids");
             let b = buffer as i32;
-            let pts: Vec<[i32; 2]> = feats.iter().flat_map(|(_, p)| p.iter().flatten().flatten().copied()).collect();
+            let pts: Vec<[i32; 2]> = feats
+                .iter()
+                .flat_map(|(_, p)| p.iter().flatten().flatten().copied())
+                .collect();
             assert!(!pts.is_empty());
-            assert!(pts.iter().all(|p| p[0] >= -b && p[0] <= 4096 + b && p[1] >= -b && p[1] <= 4096 + b));
+            assert!(pts
+                .iter()
+                .all(|p| p[0] >= -b && p[0] <= 4096 + b && p[1] >= -b && p[1] <= 4096 + b));
             // Geometry does reach the buffer edge (the grid covers the tile).
-            assert!(pts.iter().any(|p| p[0] == -b || p[0] == 4096 + b || p[1] == -b || p[1] == 4096 + b));
+            assert!(pts
+                .iter()
+                .any(|p| p[0] == -b || p[0] == 4096 + b || p[1] == -b || p[1] == 4096 + b));
         }
     }
 
@@ -271,15 +353,23 @@ mod tests {
     fn empty_tile_and_errors() {
         let layer = PreparedLayer::new("grids", wiggly_grid(&SPEC)).unwrap();
         let far = TileId::new(10, 0, 0).unwrap();
-        assert!(render_tile(far, &[&layer], None, &TileOptions::default()).unwrap().is_empty());
+        assert!(render_tile(far, &[&layer], None, &TileOptions::default())
+            .unwrap()
+            .is_empty());
         let bad = TileId { z: 3, x: 9, y: 0 };
         assert!(render_tile(bad, &[&layer], None, &TileOptions::default()).is_err());
-        let opts = TileOptions { simplify_px: f64::NAN, ..TileOptions::default() };
+        let opts = TileOptions {
+            simplify_px: f64::NAN,
+            ..TileOptions::default()
+        };
         assert!(render_tile(far, &[&layer], None, &opts).is_err());
         let mut f = wiggly_grid(&SPEC);
         f[3].geometry.0[0].exterior_mut(|r| r.0[2].x = f64::INFINITY);
         let e = PreparedLayer::new("grids", f).unwrap_err().to_string();
-        assert!(e.contains("feature 3 (id 4)") && e.contains("coordinate 2"), "{e}");
+        assert!(
+            e.contains("feature 3 (id 4)") && e.contains("coordinate 2"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -290,9 +380,13 @@ mod tests {
         let tile = range(12).iter().next().unwrap();
         let mvt = render_tile(tile, &[&layer], Some(&labels), &TileOptions::default()).unwrap();
         let layers = decode_tile(&mvt).unwrap();
-        let l = layers.iter().find(|l| l.name == "labels").expect("label layer");
+        let l = layers
+            .iter()
+            .find(|l| l.name == "labels")
+            .expect("label layer");
         assert!(!l.features.is_empty());
-        let polys: HashMap<u64, Vec<TilePolygon>> = decoded_polys(&mvt, "grids").into_iter().collect();
+        let polys: HashMap<u64, Vec<TilePolygon>> =
+            decoded_polys(&mvt, "grids").into_iter().collect();
         for f in &l.features {
             assert_eq!(f.geom_type, 1);
             let pts = rings_from_commands(&f.geometry).unwrap();
@@ -300,9 +394,16 @@ mod tests {
             // The label lies in its own polygon.
             let p = pts[0][0];
             let inside = polys[&f.id.unwrap()].iter().any(|poly| {
-                let rings: Vec<Vec<[f64; 2]>> =
-                    poly.iter().map(|r| r.iter().map(|q| [f64::from(q[0]), f64::from(q[1])]).collect()).collect();
-                crate::valid::point_in_ring([f64::from(p[0]), f64::from(p[1])], &rings[0]) == crate::valid::Side::Inside
+                let rings: Vec<Vec<[f64; 2]>> = poly
+                    .iter()
+                    .map(|r| {
+                        r.iter()
+                            .map(|q| [f64::from(q[0]), f64::from(q[1])])
+                            .collect()
+                    })
+                    .collect();
+                crate::valid::point_in_ring([f64::from(p[0]), f64::from(p[1])], &rings[0])
+                    == crate::valid::Side::Inside
             });
             assert!(inside, "label of {} outside", f.id.unwrap());
         }

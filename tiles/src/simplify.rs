@@ -100,7 +100,10 @@ pub fn arc_importance(topo: &Topology) -> Vec<Vec<f64>> {
 /// Smallest finite interior importance of an arc (`INFINITY` if none):
 /// the arc loses vertices exactly at tolerances `>=` this.
 pub fn min_interior(imp: &[f64]) -> f64 {
-    imp.iter().copied().filter(|v| v.is_finite()).fold(f64::INFINITY, f64::min)
+    imp.iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(f64::INFINITY, f64::min)
 }
 
 /// Simplification tolerance in Web Mercator metres for zoom `z`: `px` pixels
@@ -154,7 +157,11 @@ pub fn resolve_zoom(
         overrides: HashMap::new(),
     };
     let mut queue: BTreeSet<u32> = (0..poly_arcs.len() as u32)
-        .filter(|&p| poly_arcs[p as usize].iter().any(|&a| arc_min_importance[a as usize] <= tol))
+        .filter(|&p| {
+            poly_arcs[p as usize]
+                .iter()
+                .any(|&a| arc_min_importance[a as usize] <= tol)
+        })
         .collect();
     while let Some(p) = queue.pop_first() {
         if valid(p, &za) {
@@ -178,7 +185,11 @@ mod tests {
     use crate::topology::TopologyBuilder;
 
     fn kept(pts: &[[f64; 2]], imp: &[f64], tol: f64) -> Vec<[f64; 2]> {
-        pts.iter().zip(imp).filter(|(_, &w)| w > tol).map(|(p, _)| *p).collect()
+        pts.iter()
+            .zip(imp)
+            .filter(|(_, &w)| w > tol)
+            .map(|(p, _)| *p)
+            .collect()
     }
 
     /// Plain recursive Douglas–Peucker as a reference.
@@ -205,14 +216,23 @@ mod tests {
         keep[0] = true;
         keep[pts.len() - 1] = true;
         rec(pts, 0, pts.len() - 1, tol, &mut keep);
-        pts.iter().zip(keep).filter(|(_, k)| *k).map(|(p, _)| *p).collect()
+        pts.iter()
+            .zip(keep)
+            .filter(|(_, k)| *k)
+            .map(|(p, _)| *p)
+            .collect()
     }
 
     fn wiggle(n: usize) -> Vec<[f64; 2]> {
         (0..n)
             .map(|i| {
                 let x = i as f64;
-                [x, (x * 0.7).sin() * 3.0 + (x * 0.13).cos() * 10.0 + ((i * 7919) % 13) as f64 * 0.1]
+                [
+                    x,
+                    (x * 0.7).sin() * 3.0
+                        + (x * 0.13).cos() * 10.0
+                        + ((i * 7919) % 13) as f64 * 0.1,
+                ]
             })
             .collect()
     }
@@ -240,7 +260,10 @@ mod tests {
         let t = b.build();
         let imp = arc_importance(&t);
         let arc = &t.arcs[0];
-        let kept: Vec<u32> = (0..arc.len()).filter(|&i| imp[0][i] > 1e9).map(|i| arc[i]).collect();
+        let kept: Vec<u32> = (0..arc.len())
+            .filter(|&i| imp[0][i] > 1e9)
+            .map(|i| arc[i])
+            .collect();
         // start, the farthest point, one more, and the closing start again
         assert_eq!(kept.len(), 4);
         let mut distinct = kept.clone();

@@ -29,7 +29,9 @@ pub struct GridSpec {
 
 /// A small deterministic hash to [0, 1).
 fn unit(a: u64, b: u64, c: u64) -> f64 {
-    let mut h = a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_mul(0xC2B2_AE3D_27D4_EB4F) ^ c.wrapping_mul(0x1656_67B1_9E37_79F9);
+    let mut h = a.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ b.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+        ^ c.wrapping_mul(0x1656_67B1_9E37_79F9);
     h ^= h >> 31;
     h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
     h ^= h >> 29;
@@ -43,11 +45,17 @@ fn border(a: (f64, f64), b: (f64, f64), k: u32, amp: f64, seed: u64) -> Vec<(f64
     let (dx, dy) = (b.0 - a.0, b.1 - a.1);
     let len = (dx * dx + dy * dy).sqrt();
     let (nx, ny) = (-dy / len, dx / len);
-    let (f1, f2, ph) = (1.0 + (unit(seed, 1, 0) * 3.0).floor(), 5.0 + (unit(seed, 2, 0) * 6.0).floor(), unit(seed, 3, 0) * 2.0 * PI);
+    let (f1, f2, ph) = (
+        1.0 + (unit(seed, 1, 0) * 3.0).floor(),
+        5.0 + (unit(seed, 2, 0) * 6.0).floor(),
+        unit(seed, 3, 0) * 2.0 * PI,
+    );
     let mut out = vec![a];
     for i in 1..=k {
         let t = f64::from(i) / f64::from(k + 1);
-        let o = amp * (PI * t).sin() * (0.6 * (2.0 * PI * f1 * t + ph).sin() + 0.4 * (2.0 * PI * f2 * t).sin());
+        let o = amp
+            * (PI * t).sin()
+            * (0.6 * (2.0 * PI * f1 * t + ph).sin() + 0.4 * (2.0 * PI * f2 * t).sin());
         out.push((a.0 + dx * t + nx * o, a.1 + dy * t + ny * o));
     }
     out.push(b);
@@ -65,14 +73,36 @@ pub fn wiggly_grid(spec: &GridSpec) -> Vec<FeatureInput> {
         let (jx, jy) = if edge(i, nx) || edge(j, ny) {
             (0.0, 0.0)
         } else {
-            ((unit(i.into(), j.into(), 7) - 0.5) * 0.16 * s, (unit(i.into(), j.into(), 8) - 0.5) * 0.16 * s)
+            (
+                (unit(i.into(), j.into(), 7) - 0.5) * 0.16 * s,
+                (unit(i.into(), j.into(), 8) - 0.5) * 0.16 * s,
+            )
         };
-        (spec.origin.0 + f64::from(i) * s + jx, spec.origin.1 + f64::from(j) * s + jy)
+        (
+            spec.origin.0 + f64::from(i) * s + jx,
+            spec.origin.1 + f64::from(j) * s + jy,
+        )
     };
     let amp = 0.08 * s;
     // Horizontal border (i,j)->(i+1,j) and vertical border (i,j)->(i,j+1).
-    let h = |i: u32, j: u32| border(node(i, j), node(i + 1, j), k, amp, u64::from(j * (nx + 1) + i) * 2);
-    let v = |i: u32, j: u32| border(node(i, j), node(i, j + 1), k, amp, u64::from(j * (nx + 1) + i) * 2 + 1);
+    let h = |i: u32, j: u32| {
+        border(
+            node(i, j),
+            node(i + 1, j),
+            k,
+            amp,
+            u64::from(j * (nx + 1) + i) * 2,
+        )
+    };
+    let v = |i: u32, j: u32| {
+        border(
+            node(i, j),
+            node(i, j + 1),
+            k,
+            amp,
+            u64::from(j * (nx + 1) + i) * 2 + 1,
+        )
+    };
     let mut out = Vec::new();
     for j in 0..ny {
         for i in 0..nx {
@@ -85,7 +115,10 @@ pub fn wiggly_grid(spec: &GridSpec) -> Vec<FeatureInput> {
             let mut holes = Vec::new();
             let mut island = None;
             if spec.island_every > 0 && id % u64::from(spec.island_every) == 0 {
-                let (cx, cy) = (spec.origin.0 + (f64::from(i) + 0.5) * s, spec.origin.1 + (f64::from(j) + 0.5) * s);
+                let (cx, cy) = (
+                    spec.origin.0 + (f64::from(i) + 0.5) * s,
+                    spec.origin.1 + (f64::from(j) + 0.5) * s,
+                );
                 let n = 4 * k.max(3);
                 let circle: Vec<(f64, f64)> = (0..=n)
                     .map(|m| {
@@ -94,14 +127,22 @@ pub fn wiggly_grid(spec: &GridSpec) -> Vec<FeatureInput> {
                         (cx + r * a.cos(), cy + r * a.sin())
                     })
                     .collect();
-                holes.push(LineString::from(circle.iter().rev().copied().collect::<Vec<_>>()));
+                holes.push(LineString::from(
+                    circle.iter().rev().copied().collect::<Vec<_>>(),
+                ));
                 island = Some(Polygon::new(LineString::from(circle), vec![]));
             }
             let props = vec![
                 ("name".to_string(), PropValue::String(format!("网格{id}"))),
-                ("code".to_string(), PropValue::String(format!("330106001001{id:03}"))),
+                (
+                    "code".to_string(),
+                    PropValue::String(format!("330106001001{id:03}")),
+                ),
                 ("row".to_string(), PropValue::Int(i64::from(j))),
-                ("ratio".to_string(), PropValue::Double(f64::from(i) / f64::from(nx))),
+                (
+                    "ratio".to_string(),
+                    PropValue::Double(f64::from(i) / f64::from(nx)),
+                ),
                 ("even".to_string(), PropValue::Bool(id % 2 == 0)),
             ];
             out.push(FeatureInput {

@@ -215,7 +215,14 @@ mod tests {
     fn hangzhou_tile() {
         // (120.15 + 180) / 360 * 256 = 213.4; Mercator row fraction 0.4117 * 256 = 105.4
         let t = tile_for_lonlat(120.15, 30.28, 8).unwrap();
-        assert_eq!(t, TileId { z: 8, x: 213, y: 105 });
+        assert_eq!(
+            t,
+            TileId {
+                z: 8,
+                x: 213,
+                y: 105
+            }
+        );
         let b = t.lonlat_bounds();
         assert!(b.min().x <= 120.15 && 120.15 < b.max().x);
         assert!(b.min().y <= 30.28 && 30.28 < b.max().y);

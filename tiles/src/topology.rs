@@ -129,7 +129,11 @@ impl TopologyBuilder {
             };
             let mut refs = Vec::with_capacity(cuts.len());
             for (k, &start) in cuts.iter().enumerate() {
-                let end = if k + 1 < cuts.len() { cuts[k + 1] } else { cuts[0] + m };
+                let end = if k + 1 < cuts.len() {
+                    cuts[k + 1]
+                } else {
+                    cuts[0] + m
+                };
                 let seq: Vec<u32> = (start..=end).map(|i| ring[i % m]).collect();
                 refs.push(intern_arc(seq, &mut arcs, &mut arc_index));
             }
@@ -145,9 +149,17 @@ impl TopologyBuilder {
 
 /// Stores an arc once in a canonical direction (the lexicographically smaller
 /// of the sequence and its reverse) and returns a directed reference to it.
-fn intern_arc(seq: Vec<u32>, arcs: &mut Vec<Vec<u32>>, index: &mut HashMap<Vec<u32>, u32>) -> ArcRef {
+fn intern_arc(
+    seq: Vec<u32>,
+    arcs: &mut Vec<Vec<u32>>,
+    index: &mut HashMap<Vec<u32>, u32>,
+) -> ArcRef {
     let rev: Vec<u32> = seq.iter().rev().copied().collect();
-    let (key, reversed) = if seq <= rev { (seq, false) } else { (rev, true) };
+    let (key, reversed) = if seq <= rev {
+        (seq, false)
+    } else {
+        (rev, true)
+    };
     if let Some(&arc) = index.get(&key) {
         return ArcRef { arc, reversed };
     }
@@ -161,7 +173,11 @@ impl Topology {
     /// Vertex ids of a ring (without the closing vertex), reconstructed from
     /// its arcs; `keep` selects which interior arc vertices to emit (arc
     /// endpoints are always emitted).
-    pub fn ring_vertices(&self, ring: &[ArcRef], mut keep: impl FnMut(u32, usize) -> bool) -> Vec<u32> {
+    pub fn ring_vertices(
+        &self,
+        ring: &[ArcRef],
+        mut keep: impl FnMut(u32, usize) -> bool,
+    ) -> Vec<u32> {
         let mut out = Vec::new();
         for r in ring {
             let arc = &self.arcs[r.arc as usize];
@@ -188,7 +204,13 @@ mod tests {
     use super::*;
 
     fn square(x: f64, y: f64) -> Vec<[f64; 2]> {
-        vec![[x, y], [x + 1.0, y], [x + 1.0, y + 1.0], [x, y + 1.0], [x, y]]
+        vec![
+            [x, y],
+            [x + 1.0, y],
+            [x + 1.0, y + 1.0],
+            [x, y + 1.0],
+            [x, y],
+        ]
     }
 
     fn coords(t: &Topology, ring: u32) -> Vec<[f64; 2]> {
@@ -200,7 +222,8 @@ mod tests {
 
     /// Same cyclic sequence, possibly rotated.
     fn same_cycle(a: &[[f64; 2]], b: &[[f64; 2]]) -> bool {
-        a.len() == b.len() && (0..a.len()).any(|s| (0..a.len()).all(|i| a[(s + i) % a.len()] == b[i]))
+        a.len() == b.len()
+            && (0..a.len()).any(|s| (0..a.len()).all(|i| a[(s + i) % a.len()] == b[i]))
     }
 
     #[test]
@@ -248,7 +271,10 @@ mod tests {
         let t = b.build();
         assert_eq!(t.arcs.len(), 2);
         assert_eq!(t.rings[h as usize][0].arc, t.rings[i as usize][0].arc);
-        assert_ne!(t.rings[h as usize][0].reversed, t.rings[i as usize][0].reversed);
+        assert_ne!(
+            t.rings[h as usize][0].reversed,
+            t.rings[i as usize][0].reversed
+        );
         assert!(same_cycle(&coords(&t, h), &hole));
         assert!(same_cycle(&coords(&t, i), &island));
     }
@@ -282,7 +308,9 @@ mod tests {
     fn degenerate_rings_rejected() {
         let mut b = TopologyBuilder::new();
         assert!(b.add_ring(&[[0.0, 0.0], [1.0, 0.0], [0.0, 0.0]]).is_none());
-        assert!(b.add_ring(&[[0.0, 0.0], [0.0, 0.0], [1.0, 1.0], [1.0, 1.0]]).is_none());
+        assert!(b
+            .add_ring(&[[0.0, 0.0], [0.0, 0.0], [1.0, 1.0], [1.0, 1.0]])
+            .is_none());
         assert!(b.add_ring(&[]).is_none());
     }
 }

@@ -24,16 +24,36 @@ fn families(index: &SystemIndex) -> Vec<Family> {
     let mut out = Vec::new();
     // Top-level grids, and grids whose parent is not in the system, are siblings.
     let roots: Vec<usize> = (0..grids.len())
-        .filter(|&i| grids[i].parent.as_deref().is_none_or(|p| index.grid_index(p).is_none()))
+        .filter(|&i| {
+            grids[i]
+                .parent
+                .as_deref()
+                .is_none_or(|p| index.grid_index(p).is_none())
+        })
         .collect();
     if roots.len() > 1 {
-        let level = roots.first().map(|&i| grids[i].level.clone()).unwrap_or_default();
-        out.push(Family { parent: None, children: roots, children_level: level });
+        let level = roots
+            .first()
+            .map(|&i| grids[i].level.clone())
+            .unwrap_or_default();
+        out.push(Family {
+            parent: None,
+            children: roots,
+            children_level: level,
+        });
     }
     for (i, g) in grids.iter().enumerate() {
-        let Some(depth) = index.system().depth_of(&g.level) else { continue };
-        let Some(children_level) = levels.get(depth + 1) else { continue };
-        out.push(Family { parent: Some(i), children: index.children(i).to_vec(), children_level: children_level.clone() });
+        let Some(depth) = index.system().depth_of(&g.level) else {
+            continue;
+        };
+        let Some(children_level) = levels.get(depth + 1) else {
+            continue;
+        };
+        out.push(Family {
+            parent: Some(i),
+            children: index.children(i).to_vec(),
+            children_level: children_level.clone(),
+        });
     }
     out
 }
@@ -54,8 +74,20 @@ pub(crate) fn check_families(
         if let Some(parent) = family.parent.map(|p| &grids[p]) {
             let shapes: Vec<_> = children.iter().map(|c| oriented(&c.geometry)).collect();
             let union = unary_union(shapes.iter());
-            found.extend(gaps::gaps(parent, &family.children_level, &union, opts.sliver_m2, &mut ignored));
-            found.extend(overhangs::overhangs(parent, &children, &union, opts.sliver_m2, &mut ignored));
+            found.extend(gaps::gaps(
+                parent,
+                &family.children_level,
+                &union,
+                opts.sliver_m2,
+                &mut ignored,
+            ));
+            found.extend(overhangs::overhangs(
+                parent,
+                &children,
+                &union,
+                opts.sliver_m2,
+                &mut ignored,
+            ));
         }
         progress.advance(1);
         (found, ignored)

@@ -16,7 +16,11 @@ pub fn gaps(
     threshold: f64,
     ignored: &mut Ignored,
 ) -> Vec<Problem> {
-    let uncovered = if union.0.is_empty() { parent.geometry.clone() } else { parent.geometry.difference(union) };
+    let uncovered = if union.0.is_empty() {
+        parent.geometry.clone()
+    } else {
+        parent.geometry.difference(union)
+    };
     pieces(uncovered, threshold, ignored)
         .into_iter()
         .map(|(polygon, area)| {
@@ -63,7 +67,10 @@ mod tests {
     fn two_separate_gaps_and_a_covered_parent() {
         let parent = grid("S", rect(120.0, 30.0, 120.03, 30.01));
         // Children cover [0, 0.01] and [0.015, 0.025]: gaps [0.01, 0.015] and [0.025, 0.03].
-        let kids = [rect(120.0, 30.0, 120.01, 30.01), rect(120.015, 30.0, 120.025, 30.01)];
+        let kids = [
+            rect(120.0, 30.0, 120.01, 30.01),
+            rect(120.015, 30.0, 120.025, 30.01),
+        ];
         let union = unary_union(kids.iter());
         let mut ignored = Ignored::default();
         let found = gaps(&parent, "block", &union, 1.0, &mut ignored);
@@ -73,14 +80,28 @@ mod tests {
             assert_eq!(p.grids, ["S"]);
             assert_eq!(p.level.as_deref(), Some("block"));
             assert!((p.area_m2.unwrap() - expected).abs() < 0.1, "{p:?}");
-            assert!(p.message.contains("of street nameS (S) is covered by no block"), "{}", p.message);
+            assert!(
+                p.message
+                    .contains("of street nameS (S) is covered by no block"),
+                "{}",
+                p.message
+            );
         }
         // The representative points lie inside the two gaps.
         let mut xs: Vec<f64> = found.iter().map(|p| p.location.unwrap()[0]).collect();
         xs.sort_by(f64::total_cmp);
-        assert!(xs[0] > 120.01 && xs[0] < 120.015 && xs[1] > 120.025 && xs[1] < 120.03, "{xs:?}");
+        assert!(
+            xs[0] > 120.01 && xs[0] < 120.015 && xs[1] > 120.025 && xs[1] < 120.03,
+            "{xs:?}"
+        );
 
-        let full = unary_union([rect(120.0, 30.0, 120.02, 30.01), rect(120.02, 30.0, 120.03, 30.01)].iter());
+        let full = unary_union(
+            [
+                rect(120.0, 30.0, 120.02, 30.01),
+                rect(120.02, 30.0, 120.03, 30.01),
+            ]
+            .iter(),
+        );
         assert!(gaps(&parent, "block", &full, 1.0, &mut ignored).is_empty());
     }
 

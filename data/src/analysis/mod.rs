@@ -82,8 +82,13 @@ pub use report::{CoverageReport, Summary};
 pub enum AnalysisError {
     #[error("unknown grid system `{name}`; known systems: {known}")]
     UnknownSystem { name: String, known: String },
+    #[error("the store has several grid systems ({known}); choose one")]
+    SystemRequired { known: String },
     #[error("invalid option {option}: {reason}")]
-    BadOption { option: &'static str, reason: String },
+    BadOption {
+        option: &'static str,
+        reason: String,
+    },
 }
 
 /// A target range of households per finest-level grid, both ends included.
@@ -103,8 +108,14 @@ impl FromStr for HouseholdRange {
             reason: format!("expected MIN-MAX such as 300-500, got `{s}`: {reason}"),
         };
         let (a, b) = s.split_once('-').ok_or_else(|| bad("no `-`"))?;
-        let min: u32 = a.trim().parse().map_err(|_| bad("MIN is not a whole number"))?;
-        let max: u32 = b.trim().parse().map_err(|_| bad("MAX is not a whole number"))?;
+        let min: u32 = a
+            .trim()
+            .parse()
+            .map_err(|_| bad("MIN is not a whole number"))?;
+        let max: u32 = b
+            .trim()
+            .parse()
+            .map_err(|_| bad("MAX is not a whole number"))?;
         if min > max {
             return Err(bad("MIN is larger than MAX"));
         }
@@ -143,7 +154,10 @@ impl CheckOptions {
             if v.is_finite() && v >= 0.0 {
                 Ok(())
             } else {
-                Err(AnalysisError::BadOption { option, reason: format!("must be a finite number ≥ 0, got {v}") })
+                Err(AnalysisError::BadOption {
+                    option,
+                    reason: format!("must be a finite number ≥ 0, got {v}"),
+                })
             }
         };
         check("sliver_m2", self.sliver_m2)?;
@@ -152,10 +166,47 @@ impl CheckOptions {
         if self.households.min > self.households.max {
             return Err(AnalysisError::BadOption {
                 option: "households",
-                reason: format!("MIN {} is larger than MAX {}", self.households.min, self.households.max),
+                reason: format!(
+                    "MIN {} is larger than MAX {}",
+                    self.households.min, self.households.max
+                ),
             });
         }
         Ok(())
+    }
+}
+
+fn system_names(catalog: &Catalog) -> String {
+    let names: Vec<_> = catalog.systems().map(|s| s.system().name.clone()).collect();
+    if names.is_empty() {
+        "(none)".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// The system to check: the one requested (which must exist), or else the
+/// only system of the catalog.
+pub fn pick_system(catalog: &Catalog, requested: Option<&str>) -> Result<String, AnalysisError> {
+    match requested {
+        Some(name) if catalog.system(name).is_some() => Ok(name.to_string()),
+        Some(name) => Err(AnalysisError::UnknownSystem {
+            name: name.to_string(),
+            known: system_names(catalog),
+        }),
+        None => {
+            let mut systems = catalog.systems();
+            match (systems.next(), systems.next()) {
+                (Some(only), None) => Ok(only.system().name.clone()),
+                (None, _) => Err(AnalysisError::UnknownSystem {
+                    name: String::new(),
+                    known: "(none)".into(),
+                }),
+                _ => Err(AnalysisError::SystemRequired {
+                    known: system_names(catalog),
+                }),
+            }
+        }
     }
 }
 
@@ -171,13 +222,12 @@ pub fn check(
     progress: &dyn Progress,
 ) -> Result<CoverageReport, AnalysisError> {
     opts.validate()?;
-    let index = catalog.system(system).ok_or_else(|| AnalysisError::UnknownSystem {
-        name: system.to_string(),
-        known: {
-            let names: Vec<_> = catalog.systems().map(|s| s.system().name.clone()).collect();
-            if names.is_empty() { "(none)".to_string() } else { names.join(", ") }
-        },
-    })?;
+    let index = catalog
+        .system(system)
+        .ok_or_else(|| AnalysisError::UnknownSystem {
+            name: system.to_string(),
+            known: system_names(catalog),
+        })?;
     let mut problems = Vec::new();
     let mut ignored = shapes::Ignored::default();
 
@@ -189,12 +239,22 @@ pub fn check(
     problems.extend(staffing::check(catalog, index, opts));
     let located = orphans::locate_sites(index, sites, progress);
     problems.extend(orphans::check(index, &located));
-    let workload_checked = located.iter().any(|l| l.site.kind == workload::ADDRESS_KIND);
+    let workload_checked = located
+        .iter()
+        .any(|l| l.site.kind == workload::ADDRESS_KIND);
     if workload_checked {
         problems.extend(workload::check(index, &located, opts));
     }
     problems.extend(proximity::check(index, &located, opts));
 
     problem::sort(&mut problems);
-    Ok(CoverageReport::new(catalog.version(), index, opts.clone(), problems, ignored, sites.len(), workload_checked))
+    Ok(CoverageReport::new(
+        catalog.version(),
+        index,
+        opts.clone(),
+        problems,
+        ignored,
+        sites.len(),
+        workload_checked,
+    ))
 }

@@ -26,9 +26,16 @@ impl LocatedSite<'_> {
 }
 
 /// Finds the finest-level grid of every site.
-pub fn locate_sites<'a>(index: &SystemIndex, sites: &'a [Site], progress: &dyn Progress) -> Vec<LocatedSite<'a>> {
+pub fn locate_sites<'a>(
+    index: &SystemIndex,
+    sites: &'a [Site],
+    progress: &dyn Progress,
+) -> Vec<LocatedSite<'a>> {
     let Some(finest) = index.system().levels.len().checked_sub(1) else {
-        return sites.iter().map(|site| LocatedSite { site, hit: None }).collect();
+        return sites
+            .iter()
+            .map(|site| LocatedSite { site, hit: None })
+            .collect();
     };
     progress.start("sites", sites.len() as u64);
     let located = par_map(sites, |site| {
@@ -42,7 +49,9 @@ pub fn locate_sites<'a>(index: &SystemIndex, sites: &'a [Site], progress: &dyn P
 
 /// Orphan and border sites.
 pub fn check(index: &SystemIndex, located: &[LocatedSite]) -> Vec<Problem> {
-    let Some(finest) = index.system().levels.last() else { return Vec::new() };
+    let Some(finest) = index.system().levels.last() else {
+        return Vec::new();
+    };
     let grids = index.grids();
     let mut found = Vec::new();
     let mut finest_tree: Option<RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>> = None;
@@ -59,7 +68,9 @@ pub fn check(index: &SystemIndex, located: &[LocatedSite]) -> Vec<Problem> {
                     s.location.y(),
                     finest
                 );
-                let mut p = Problem::new(ProblemKind::OrphanSite, Vec::new(), message).level(finest).at_point(s.location);
+                let mut p = Problem::new(ProblemKind::OrphanSite, Vec::new(), message)
+                    .level(finest)
+                    .at_point(s.location);
                 p.sites = vec![l.label()];
                 found.push(p);
             }
@@ -73,7 +84,10 @@ pub fn check(index: &SystemIndex, located: &[LocatedSite]) -> Vec<Problem> {
                             .filter_map(|(i, g)| {
                                 let r = g.geometry.bounding_rect()?;
                                 Some(GeomWithData::new(
-                                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                                    Rectangle::from_corners(
+                                        [r.min().x, r.min().y],
+                                        [r.max().x, r.max().y],
+                                    ),
                                     i,
                                 ))
                             })
@@ -97,9 +111,13 @@ pub fn check(index: &SystemIndex, located: &[LocatedSite]) -> Vec<Problem> {
                     assigned.name,
                     assigned.code
                 );
-                let mut p = Problem::new(ProblemKind::BorderSite, touching.iter().map(|c| c.to_string()).collect(), message)
-                    .level(finest)
-                    .at_point(s.location);
+                let mut p = Problem::new(
+                    ProblemKind::BorderSite,
+                    touching.iter().map(|c| c.to_string()).collect(),
+                    message,
+                )
+                .level(finest)
+                .at_point(s.location);
                 p.sites = vec![l.label()];
                 found.push(p);
             }
@@ -128,15 +146,30 @@ mod tests {
         assert_eq!(located.len(), 3);
         let found = check(index, &located);
         assert_eq!(found.len(), 2, "{found:?}");
-        let orphan = found.iter().find(|p| p.kind == ProblemKind::OrphanSite).unwrap();
+        let orphan = found
+            .iter()
+            .find(|p| p.kind == ProblemKind::OrphanSite)
+            .unwrap();
         assert_eq!(orphan.sites, ["school:out"]);
         assert!(orphan.grids.is_empty());
         assert_eq!(orphan.location, Some([121.0, 30.005]));
-        assert_eq!(orphan.message, "school out名 (out) at 121.000000,30.005000 lies in no block");
-        let border = found.iter().find(|p| p.kind == ProblemKind::BorderSite).unwrap();
+        assert_eq!(
+            orphan.message,
+            "school out名 (out) at 121.000000,30.005000 lies in no block"
+        );
+        let border = found
+            .iter()
+            .find(|p| p.kind == ProblemKind::BorderSite)
+            .unwrap();
         // 120.02 is the B2|B3 border; the border rule gives the point to B3, the grid east of it.
         assert_eq!(border.grids, ["B2", "B3"]);
         assert_eq!(border.sites, ["address:edge"]);
-        assert!(border.message.ends_with("on the border of B2, B3; counted in B3名 (B3)"), "{}", border.message);
+        assert!(
+            border
+                .message
+                .ends_with("on the border of B2, B3; counted in B3名 (B3)"),
+            "{}",
+            border.message
+        );
     }
 }

@@ -28,14 +28,24 @@ pub fn overhangs(
         return Vec::new();
     }
     let outside = MultiPolygon(kept.into_iter().map(|(p, _)| p).collect());
-    let Some(bbox) = outside.bounding_rect() else { return Vec::new() };
+    let Some(bbox) = outside.bounding_rect() else {
+        return Vec::new();
+    };
     let mut found = Vec::new();
     for child in children {
-        if !child.geometry.bounding_rect().is_some_and(|r| r.intersects(&bbox)) {
+        if !child
+            .geometry
+            .bounding_rect()
+            .is_some_and(|r| r.intersects(&bbox))
+        {
             continue;
         }
         let mut scratch = Ignored::default();
-        for (polygon, area) in pieces(child.geometry.intersection(&outside), threshold, &mut scratch) {
+        for (polygon, area) in pieces(
+            child.geometry.intersection(&outside),
+            threshold,
+            &mut scratch,
+        ) {
             let message = format!(
                 "{} m² of {} {} ({}) lies outside its parent {} {} ({})",
                 num(area, 1),
@@ -46,9 +56,13 @@ pub fn overhangs(
                 parent.name,
                 parent.code
             );
-            let mut p = Problem::new(ProblemKind::Overhang, vec![child.code.clone(), parent.code.clone()], message)
-                .level(&child.level)
-                .at_polygon(polygon);
+            let mut p = Problem::new(
+                ProblemKind::Overhang,
+                vec![child.code.clone(), parent.code.clone()],
+                message,
+            )
+            .level(&child.level)
+            .at_polygon(polygon);
             p.area_m2 = Some(round2(area));
             found.push(p);
         }
@@ -94,8 +108,14 @@ mod tests {
         let l_shape = polygon![(x: 120.02, y: 30.0), (x: 120.022, y: 30.0), (x: 120.022, y: 30.011),
             (x: 120.01, y: 30.011), (x: 120.01, y: 30.01), (x: 120.02, y: 30.01)];
         let expected = area_m2(&MultiPolygon(vec![l_shape]));
-        assert!((found[0].area_m2.unwrap() - expected).abs() < 0.1, "{:?} vs {expected}", found[0].area_m2);
-        assert!(found[0].message.contains("lies outside its parent street S (S)"));
+        assert!(
+            (found[0].area_m2.unwrap() - expected).abs() < 0.1,
+            "{:?} vs {expected}",
+            found[0].area_m2
+        );
+        assert!(found[0]
+            .message
+            .contains("lies outside its parent street S (S)"));
 
         let inside = unary_union([&a.geometry]);
         assert!(overhangs(&parent, &[&a], &inside, 1.0, &mut ignored).is_empty());

@@ -18,24 +18,34 @@ pub fn overlaps(siblings: &[&Grid], threshold: f64, ignored: &mut Ignored) -> Ve
     }
     let boxes: Vec<Option<AABB<[f64; 2]>>> = siblings
         .iter()
-        .map(|g| g.geometry.bounding_rect().map(|r| AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])))
+        .map(|g| {
+            g.geometry
+                .bounding_rect()
+                .map(|r| AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]))
+        })
         .collect();
     let tree = RTree::bulk_load(
         boxes
             .iter()
             .enumerate()
-            .filter_map(|(i, b)| b.map(|b| BoxEntry::new(Rectangle::from_corners(b.lower(), b.upper()), i)))
+            .filter_map(|(i, b)| {
+                b.map(|b| BoxEntry::new(Rectangle::from_corners(b.lower(), b.upper()), i))
+            })
             .collect(),
     );
     let mut found = Vec::new();
     for (i, a) in siblings.iter().enumerate() {
         let Some(bbox) = boxes[i] else { continue };
-        let mut partners: Vec<usize> =
-            tree.locate_in_envelope_intersecting(&bbox).map(|e| e.data).filter(|&j| j > i).collect();
+        let mut partners: Vec<usize> = tree
+            .locate_in_envelope_intersecting(&bbox)
+            .map(|e| e.data)
+            .filter(|&j| j > i)
+            .collect();
         partners.sort_unstable();
         for j in partners {
             let b = siblings[j];
-            for (polygon, area) in pieces(a.geometry.intersection(&b.geometry), threshold, ignored) {
+            for (polygon, area) in pieces(a.geometry.intersection(&b.geometry), threshold, ignored)
+            {
                 let (first, second) = if a.code <= b.code { (*a, b) } else { (b, *a) };
                 let message = format!(
                     "{} m² claimed by both {} {} ({}) and {} ({})",
@@ -46,10 +56,13 @@ pub fn overlaps(siblings: &[&Grid], threshold: f64, ignored: &mut Ignored) -> Ve
                     second.name,
                     second.code
                 );
-                let mut p =
-                    Problem::new(ProblemKind::Overlap, vec![first.code.clone(), second.code.clone()], message)
-                        .level(&a.level)
-                        .at_polygon(polygon);
+                let mut p = Problem::new(
+                    ProblemKind::Overlap,
+                    vec![first.code.clone(), second.code.clone()],
+                    message,
+                )
+                .level(&a.level)
+                .at_polygon(polygon);
                 p.area_m2 = Some(round2(area));
                 found.push(p);
             }
@@ -89,12 +102,19 @@ mod tests {
         let mut ignored = Ignored::default();
         let found = overlaps(&[&c, &a, &d, &b], 1.0, &mut ignored);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].grids, ["B", "C"], "codes sorted whatever the input order");
+        assert_eq!(
+            found[0].grids,
+            ["B", "C"],
+            "codes sorted whatever the input order"
+        );
         let expected = area_m2(&MultiPolygon(vec![rect(120.019, 30.0, 120.02, 30.01)]));
         assert!((found[0].area_m2.unwrap() - expected).abs() < 0.1);
         let at = found[0].location.unwrap();
         assert!(at[0] > 120.019 && at[0] < 120.02, "{at:?}");
-        assert!(found[0].message.starts_with(&format!("{} m² claimed by both block B (B) and C (C)", num(expected, 1))));
+        assert!(found[0].message.starts_with(&format!(
+            "{} m² claimed by both block B (B) and C (C)",
+            num(expected, 1)
+        )));
     }
 
     #[test]
@@ -105,7 +125,11 @@ mod tests {
         let mut ignored = Ignored::default();
         assert!(overlaps(&[&a, &b], 1.0, &mut ignored).is_empty());
         assert_eq!(ignored.parts, 1);
-        assert!(ignored.area_m2 > 0.05 && ignored.area_m2 < 0.15, "{}", ignored.area_m2);
+        assert!(
+            ignored.area_m2 > 0.05 && ignored.area_m2 < 0.15,
+            "{}",
+            ignored.area_m2
+        );
         let mut ignored = Ignored::default();
         assert_eq!(overlaps(&[&a, &b], 0.01, &mut ignored).len(), 1);
     }

@@ -177,8 +177,16 @@ pub(crate) fn round2(v: f64) -> f64 {
 /// Formats a number with at most `decimals` decimals, trailing zeros removed.
 pub(crate) fn num(v: f64, decimals: usize) -> String {
     let s = format!("{v:.decimals$}");
-    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { &s };
-    if s == "-0" { "0".to_string() } else { s.to_string() }
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &s
+    };
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
 }
 
 fn cmp_location(a: &Option<[f64; 2]>, b: &Option<[f64; 2]>) -> Ordering {
@@ -197,7 +205,11 @@ pub(crate) fn sort(problems: &mut [Problem]) {
             .then_with(|| a.sites.cmp(&b.sites))
             .then_with(|| a.workers.cmp(&b.workers))
             .then_with(|| cmp_location(&a.location, &b.location))
-            .then_with(|| b.area_m2.unwrap_or(0.0).total_cmp(&a.area_m2.unwrap_or(0.0)))
+            .then_with(|| {
+                b.area_m2
+                    .unwrap_or(0.0)
+                    .total_cmp(&a.area_m2.unwrap_or(0.0))
+            })
     });
 }
 
@@ -217,7 +229,11 @@ mod tests {
     #[test]
     fn order_is_kind_then_grids_then_location() {
         let p = |kind, grids: &[&str], x: f64| {
-            let mut p = Problem::new(kind, grids.iter().map(|s| s.to_string()).collect(), String::new());
+            let mut p = Problem::new(
+                kind,
+                grids.iter().map(|s| s.to_string()).collect(),
+                String::new(),
+            );
             p.location = Some([x, 0.0]);
             p
         };
@@ -228,7 +244,10 @@ mod tests {
             p(ProblemKind::Gap, &["R"], 3.0),
         ];
         sort(&mut v);
-        let got: Vec<_> = v.iter().map(|p| (p.kind, p.grids[0].clone(), p.location.unwrap()[0])).collect();
+        let got: Vec<_> = v
+            .iter()
+            .map(|p| (p.kind, p.grids[0].clone(), p.location.unwrap()[0]))
+            .collect();
         assert_eq!(
             got,
             [

@@ -30,12 +30,19 @@ fn search_box(lon: f64, lat: f64, d: f64) -> AABB<[f64; 2]> {
 
 /// Every (cafe, school) pair closer than `opts.proximity_m`.
 pub fn check(index: &SystemIndex, located: &[LocatedSite], opts: &CheckOptions) -> Vec<Problem> {
-    let schools: Vec<&LocatedSite> = located.iter().filter(|l| l.site.kind == SCHOOL_KIND).collect();
+    let schools: Vec<&LocatedSite> = located
+        .iter()
+        .filter(|l| l.site.kind == SCHOOL_KIND)
+        .collect();
     if schools.is_empty() {
         return Vec::new();
     }
     let tree = RTree::bulk_load(
-        schools.iter().enumerate().map(|(i, s)| GeomWithData::new([s.site.location.x(), s.site.location.y()], i)).collect(),
+        schools
+            .iter()
+            .enumerate()
+            .map(|(i, s)| GeomWithData::new([s.site.location.x(), s.site.location.y()], i))
+            .collect(),
     );
     let grids = index.grids();
     let mut found = Vec::new();
@@ -49,8 +56,11 @@ pub fn check(index: &SystemIndex, located: &[LocatedSite], opts: &CheckOptions) 
             .collect();
         near.sort_by(|a, b| a.1.site.id.cmp(&b.1.site.id));
         for (d, school) in near {
-            let mut codes: Vec<String> =
-                [cafe.hit, school.hit].iter().flatten().map(|h| grids[h.grid].code.clone()).collect();
+            let mut codes: Vec<String> = [cafe.hit, school.hit]
+                .iter()
+                .flatten()
+                .map(|h| grids[h.grid].code.clone())
+                .collect();
             codes.sort();
             codes.dedup();
             let message = format!(
@@ -93,7 +103,10 @@ mod tests {
         ];
         let located = locate_sites(index, &sites, &NoProgress);
         let found = check(index, &located, &CheckOptions::default());
-        let got: Vec<_> = found.iter().map(|p| (p.sites[0].as_str(), p.distance_m.unwrap())).collect();
+        let got: Vec<_> = found
+            .iter()
+            .map(|p| (p.sites[0].as_str(), p.distance_m.unwrap()))
+            .collect();
         assert_eq!(got.len(), 2, "{got:?}");
         assert_eq!(got[0].0, "internet_cafe:near");
         assert!((got[0].1 - 166.28).abs() < 0.05, "{got:?}");
@@ -101,9 +114,14 @@ mod tests {
         assert!((got[1].1 - 192.97).abs() < 0.05, "{got:?}");
         assert_eq!(found[0].sites[1], "school:S1");
         assert_eq!(found[0].grids, ["B1"]);
-        assert!(found[0].message.starts_with("internet cafe near名 (near) is 166.3 m from school S1名 (S1)"));
+        assert!(found[0]
+            .message
+            .starts_with("internet cafe near名 (near) is 166.3 m from school S1名 (S1)"));
         // At 220 m the far cafe (210.6 m) is in too.
-        let opts = CheckOptions { proximity_m: 220.0, ..CheckOptions::default() };
+        let opts = CheckOptions {
+            proximity_m: 220.0,
+            ..CheckOptions::default()
+        };
         assert_eq!(check(index, &located, &opts).len(), 3);
     }
 
@@ -114,7 +132,10 @@ mod tests {
             let north = geo_types::Point::new(120.0, b.upper()[1]);
             let east = geo_types::Point::new(b.upper()[0], lat);
             let c = geo_types::Point::new(120.0, lat);
-            assert!(Geodesic.distance(c, north) > 1000.0 && Geodesic.distance(c, east) > 1000.0, "{lat}");
+            assert!(
+                Geodesic.distance(c, north) > 1000.0 && Geodesic.distance(c, east) > 1000.0,
+                "{lat}"
+            );
         }
     }
 }

@@ -51,7 +51,8 @@ impl CoverageReport {
         sites: usize,
         workload_checked: bool,
     ) -> Self {
-        let mut counts: BTreeMap<&'static str, usize> = ProblemKind::ALL.iter().map(|k| (k.as_str(), 0)).collect();
+        let mut counts: BTreeMap<&'static str, usize> =
+            ProblemKind::ALL.iter().map(|k| (k.as_str(), 0)).collect();
         for p in &problems {
             *counts.entry(p.kind.as_str()).or_default() += 1;
         }
@@ -59,7 +60,12 @@ impl CoverageReport {
         let grids_per_level = system
             .levels
             .iter()
-            .map(|l| (l.clone(), index.grids().iter().filter(|g| &g.level == l).count()))
+            .map(|l| {
+                (
+                    l.clone(),
+                    index.grids().iter().filter(|g| &g.level == l).count(),
+                )
+            })
             .collect();
         Self {
             system: system.name.clone(),
@@ -101,7 +107,9 @@ impl CoverageReport {
                 };
                 properties.remove("location");
                 properties.insert("system".into(), Value::String(self.system.clone()));
-                let geometry = p.geometry.as_ref().map(|g| serde_json::to_value(geojson::Geometry::from(g)).expect("geometry serialises"));
+                let geometry = p.geometry.as_ref().map(|g| {
+                    serde_json::to_value(geojson::Geometry::from(g)).expect("geometry serialises")
+                });
                 json!({ "type": "Feature", "geometry": geometry, "properties": properties })
             })
             .collect();
@@ -120,10 +128,25 @@ impl CoverageReport {
         let s = &self.summary;
         let t = &s.thresholds;
         let mut out = String::new();
-        let _ = writeln!(out, "Coverage check of grid system `{}` (levels {}), data version {}", self.system, self.levels.join(" → "), self.catalog_version);
-        let per_level: Vec<String> = s.grids_per_level.iter().map(|(l, n)| format!("{n} {l}")).collect();
+        let _ = writeln!(
+            out,
+            "Coverage check of grid system `{}` (levels {}), data version {}",
+            self.system,
+            self.levels.join(" → "),
+            self.catalog_version
+        );
+        let per_level: Vec<String> = s
+            .grids_per_level
+            .iter()
+            .map(|(l, n)| format!("{n} {l}"))
+            .collect();
         let total: usize = s.grids_per_level.iter().map(|(_, n)| n).sum();
-        let _ = writeln!(out, "Checked {total} grids ({}) and {} sites.", per_level.join(", "), s.sites);
+        let _ = writeln!(
+            out,
+            "Checked {total} grids ({}) and {} sites.",
+            per_level.join(", "),
+            s.sites
+        );
         let _ = writeln!(
             out,
             "Thresholds: slivers below {} m² ignored ({} parts, {} m² in all); households {}–{} per {}; internet cafes within {} m of a school; more than {} grids per worker.",
@@ -147,7 +170,10 @@ impl CoverageReport {
             }
             let _ = writeln!(out, "\n{} ({n}):", kind.as_str());
             for p in self.of_kind(kind) {
-                let at = p.location.map(|[x, y]| format!(" at {x:.6},{y:.6}")).unwrap_or_default();
+                let at = p
+                    .location
+                    .map(|[x, y]| format!(" at {x:.6},{y:.6}"))
+                    .unwrap_or_default();
                 let _ = writeln!(out, "  {}{at}", p.message);
             }
         }
@@ -164,17 +190,35 @@ mod tests {
 
     fn sample() -> CoverageReport {
         let (catalog, name) = block_tree(vec![worker("w1", &[("B1", 1.0)])]);
-        let sites = vec![site("school", "far", 121.0, 30.0, None), site("address", "a", 120.005, 30.005, Some(400))];
-        check(&catalog, &name, &sites, &CheckOptions::default(), &NoProgress).unwrap()
+        let sites = vec![
+            site("school", "far", 121.0, 30.0, None),
+            site("address", "a", 120.005, 30.005, Some(400)),
+        ];
+        check(
+            &catalog,
+            &name,
+            &sites,
+            &CheckOptions::default(),
+            &NoProgress,
+        )
+        .unwrap()
     }
 
     #[test]
     fn text_lists_summary_and_points() {
         let text = sample().to_text();
         assert!(text.starts_with("Coverage check of grid system `t` (levels street → community → block), data version 7\n"), "{text}");
-        assert!(text.contains("Checked 8 grids (1 street, 2 community, 5 block) and 2 sites."), "{text}");
+        assert!(
+            text.contains("Checked 8 grids (1 street, 2 community, 5 block) and 2 sites."),
+            "{text}"
+        );
         assert!(text.contains("slivers below 1 m² ignored"), "{text}");
-        assert!(text.contains("\nunstaffed (4):\n  block B2名 (B2) has no worker at 120.015000,30.005000\n"), "{text}");
+        assert!(
+            text.contains(
+                "\nunstaffed (4):\n  block B2名 (B2) has no worker at 120.015000,30.005000\n"
+            ),
+            "{text}"
+        );
         assert!(text.contains("\norphan_site (1):\n  school far名 (far) at 121.000000,30.000000 lies in no block at 121.000000,30.000000\n"), "{text}");
         assert!(!text.contains("\ngap ("), "{text}");
     }
@@ -186,7 +230,10 @@ mod tests {
         assert_eq!(v["system"], "t");
         assert_eq!(v["summary"]["counts"]["unstaffed"], 4);
         assert_eq!(v["summary"]["counts"]["gap"], 0);
-        assert_eq!(v["summary"]["counts"]["households_under"], 4, "B2..B5 have no households");
+        assert_eq!(
+            v["summary"]["counts"]["households_under"], 4,
+            "B2..B5 have no households"
+        );
         assert_eq!(v["summary"]["thresholds"]["sliver_m2"], 1.0);
         assert_eq!(v["summary"]["thresholds"]["households"]["min"], 300);
         assert_eq!(v["summary"]["total"], report.problems.len());
@@ -203,10 +250,19 @@ mod tests {
         assert_eq!(v["type"], "FeatureCollection");
         let features = v["features"].as_array().unwrap();
         assert_eq!(features.len(), report.problems.len());
-        let orphan = features.iter().find(|f| f["properties"]["kind"] == "orphan_site").unwrap();
-        assert_eq!(orphan["geometry"], json!({"type": "Point", "coordinates": [121.0, 30.0]}));
+        let orphan = features
+            .iter()
+            .find(|f| f["properties"]["kind"] == "orphan_site")
+            .unwrap();
+        assert_eq!(
+            orphan["geometry"],
+            json!({"type": "Point", "coordinates": [121.0, 30.0]})
+        );
         assert_eq!(orphan["properties"]["sites"], json!(["school:far"]));
-        let unstaffed = features.iter().find(|f| f["properties"]["kind"] == "unstaffed").unwrap();
+        let unstaffed = features
+            .iter()
+            .find(|f| f["properties"]["kind"] == "unstaffed")
+            .unwrap();
         assert_eq!(unstaffed["geometry"]["type"], "MultiPolygon");
         assert_eq!(unstaffed["properties"]["grids"], json!(["B2"]));
         assert_eq!(v["summary"]["counts"]["orphan_site"], 1);

@@ -30,7 +30,11 @@ impl Ignored {
 
 /// The connected parts of a boolean-operation result with their geodesic areas:
 /// those of at least `threshold` m² are kept, the others counted in `ignored`.
-pub fn pieces(result: MultiPolygon<f64>, threshold: f64, ignored: &mut Ignored) -> Vec<(Polygon<f64>, f64)> {
+pub fn pieces(
+    result: MultiPolygon<f64>,
+    threshold: f64,
+    ignored: &mut Ignored,
+) -> Vec<(Polygon<f64>, f64)> {
     let mut kept = Vec::new();
     for polygon in result.0 {
         let area = area_m2(&MultiPolygon(vec![polygon.clone()]));
@@ -61,7 +65,11 @@ fn invalid_location(problem: &GeometryProblem) -> Option<Point<f64>> {
 }
 
 /// Invalid geometries and grids smaller than the sliver threshold, every level.
-pub fn invalid_shapes(index: &SystemIndex, opts: &CheckOptions, progress: &dyn Progress) -> Vec<Problem> {
+pub fn invalid_shapes(
+    index: &SystemIndex,
+    opts: &CheckOptions,
+    progress: &dyn Progress,
+) -> Vec<Problem> {
     let grids = index.grids();
     progress.start("shapes", grids.len() as u64);
     let found = par_map(grids, |g| {
@@ -69,10 +77,14 @@ pub fn invalid_shapes(index: &SystemIndex, opts: &CheckOptions, progress: &dyn P
         let geometry = &g.geometry;
         match validate_polygonal(geometry) {
             Err(problem) => {
-                let message = format!("{} {} ({}): invalid geometry: {problem}", g.level, g.name, g.code);
-                let mut p = Problem::new(ProblemKind::InvalidGeometry, vec![g.code.clone()], message)
-                    .level(&g.level)
-                    .at_area(geometry);
+                let message = format!(
+                    "{} {} ({}): invalid geometry: {problem}",
+                    g.level, g.name, g.code
+                );
+                let mut p =
+                    Problem::new(ProblemKind::InvalidGeometry, vec![g.code.clone()], message)
+                        .level(&g.level)
+                        .at_area(geometry);
                 if let Some(at) = invalid_location(&problem) {
                     p.location = Some([at.x(), at.y()]);
                 }
@@ -89,9 +101,10 @@ pub fn invalid_shapes(index: &SystemIndex, opts: &CheckOptions, progress: &dyn P
                         num(area, 3),
                         num(opts.sliver_m2, 3)
                     );
-                    let mut p = Problem::new(ProblemKind::SliverGrid, vec![g.code.clone()], message)
-                        .level(&g.level)
-                        .at_area(geometry);
+                    let mut p =
+                        Problem::new(ProblemKind::SliverGrid, vec![g.code.clone()], message)
+                            .level(&g.level)
+                            .at_area(geometry);
                     p.area_m2 = Some(round2(area));
                     out.push(p);
                 }
@@ -121,15 +134,26 @@ mod tests {
         let big = square(120.0, 30.0, 0.001);
         let tiny = square(120.01, 30.0, 0.000001);
         let mut ignored = Ignored::default();
-        let kept = pieces(MultiPolygon(vec![big.clone(), tiny.clone()]), 1.0, &mut ignored);
+        let kept = pieces(
+            MultiPolygon(vec![big.clone(), tiny.clone()]),
+            1.0,
+            &mut ignored,
+        );
         assert_eq!(kept.len(), 1);
         assert_eq!(kept[0].0, big);
         assert!((kept[0].1 - 10_690.0).abs() < 50.0, "{}", kept[0].1);
         assert_eq!(ignored.parts, 1);
-        assert!(ignored.area_m2 > 0.0 && ignored.area_m2 < 0.02, "{}", ignored.area_m2);
+        assert!(
+            ignored.area_m2 > 0.0 && ignored.area_m2 < 0.02,
+            "{}",
+            ignored.area_m2
+        );
         // With a zero threshold the tiny part is a problem too.
         let mut none = Ignored::default();
-        assert_eq!(pieces(MultiPolygon(vec![big, tiny]), 0.0, &mut none).len(), 2);
+        assert_eq!(
+            pieces(MultiPolygon(vec![big, tiny]), 0.0, &mut none).len(),
+            2
+        );
         assert_eq!(none.parts, 0);
     }
 
@@ -146,17 +170,44 @@ mod tests {
         };
         let index = SystemIndex::build(
             GridSystem::new("t", vec!["block".into()]),
-            vec![grid("A", square(120.0, 30.0, 0.01)), grid("B", bowtie), grid("C", square(120.1, 30.0, 0.000001))],
+            vec![
+                grid("A", square(120.0, 30.0, 0.01)),
+                grid("B", bowtie),
+                grid("C", square(120.1, 30.0, 0.000001)),
+            ],
         );
         let found = invalid_shapes(&index, &CheckOptions::default(), &NoProgress);
-        let kinds: Vec<_> = found.iter().map(|p| (p.kind, p.grids[0].as_str())).collect();
-        assert_eq!(kinds, [(ProblemKind::InvalidGeometry, "B"), (ProblemKind::SliverGrid, "C")]);
-        assert!(found[0].message.contains("invalid geometry"), "{}", found[0].message);
+        let kinds: Vec<_> = found
+            .iter()
+            .map(|p| (p.kind, p.grids[0].as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (ProblemKind::InvalidGeometry, "B"),
+                (ProblemKind::SliverGrid, "C")
+            ]
+        );
+        assert!(
+            found[0].message.contains("invalid geometry"),
+            "{}",
+            found[0].message
+        );
         let at = found[0].location.unwrap();
-        assert!((at[0] - 120.005).abs() < 1e-9 && (at[1] - 30.005).abs() < 1e-9, "{at:?}");
-        assert!(found[1].message.contains("below the 1 m² sliver threshold"), "{}", found[1].message);
+        assert!(
+            (at[0] - 120.005).abs() < 1e-9 && (at[1] - 30.005).abs() < 1e-9,
+            "{at:?}"
+        );
+        assert!(
+            found[1].message.contains("below the 1 m² sliver threshold"),
+            "{}",
+            found[1].message
+        );
         // Below a zero threshold nothing is a sliver.
-        let opts = CheckOptions { sliver_m2: 0.0, ..CheckOptions::default() };
+        let opts = CheckOptions {
+            sliver_m2: 0.0,
+            ..CheckOptions::default()
+        };
         assert_eq!(invalid_shapes(&index, &opts, &NoProgress).len(), 1);
     }
 }

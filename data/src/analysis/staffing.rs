@@ -24,7 +24,9 @@ struct Tally<'a> {
 /// Unstaffed grids, overloaded workers and shortfalls of one system.
 pub fn check(catalog: &Catalog, index: &SystemIndex, opts: &CheckOptions) -> Vec<Problem> {
     let system = &index.system().name;
-    let Some(finest) = index.system().levels.last() else { return Vec::new() };
+    let Some(finest) = index.system().levels.last() else {
+        return Vec::new();
+    };
     let grids = index.grids();
     let mut found = Vec::new();
     let mut tallies: Vec<Tally> = (0..grids.len()).map(|_| Tally::default()).collect();
@@ -33,7 +35,10 @@ pub fn check(catalog: &Catalog, index: &SystemIndex, opts: &CheckOptions) -> Vec
         let workers = catalog.workers_of(system, &block.code);
         let shares: f64 = workers.iter().map(|(_, s)| s).sum();
         if shares <= 0.0 {
-            let message = format!("{} {} ({}) has no worker", block.level, block.name, block.code);
+            let message = format!(
+                "{} {} ({}) has no worker",
+                block.level, block.name, block.code
+            );
             found.push(
                 Problem::new(ProblemKind::Unstaffed, vec![block.code.clone()], message)
                     .level(finest)
@@ -47,7 +52,12 @@ pub fn check(catalog: &Catalog, index: &SystemIndex, opts: &CheckOptions) -> Vec
             let t = &mut tallies[a];
             t.blocks += 1;
             t.shares += shares;
-            t.workers.extend(workers.iter().filter(|(_, s)| *s > 0.0).map(|(w, _)| w.id.as_str()));
+            t.workers.extend(
+                workers
+                    .iter()
+                    .filter(|(_, s)| *s > 0.0)
+                    .map(|(w, _)| w.id.as_str()),
+            );
             parent = grids[a].parent.as_deref().and_then(|p| index.grid_index(p));
             guard += 1;
             if guard > grids.len() {
@@ -73,7 +83,9 @@ pub fn check(catalog: &Catalog, index: &SystemIndex, opts: &CheckOptions) -> Vec
             num(t.shares, 2),
             num(short, 2)
         );
-        let mut p = Problem::new(ProblemKind::Shortfall, vec![g.code.clone()], message).level(&g.level).at_area(&g.geometry);
+        let mut p = Problem::new(ProblemKind::Shortfall, vec![g.code.clone()], message)
+            .level(&g.level)
+            .at_area(&g.geometry);
         p.blocks = Some(t.blocks);
         p.worker_count = Some(t.workers.len());
         p.shares = Some(round2(t.shares));
@@ -88,7 +100,13 @@ pub fn check(catalog: &Catalog, index: &SystemIndex, opts: &CheckOptions) -> Vec
             continue;
         }
         let codes: BTreeSet<String> = mine.iter().map(|g| g.code.clone()).collect();
-        let area = MultiPolygon(codes.iter().filter_map(|c| index.grid(c)).flat_map(|g| g.geometry.0.clone()).collect());
+        let area = MultiPolygon(
+            codes
+                .iter()
+                .filter_map(|c| index.grid(c))
+                .flat_map(|g| g.geometry.0.clone())
+                .collect(),
+        );
         let message = format!(
             "{} {} ({}) carries {} grids (shares summed), more than {}: {}",
             w.role,
@@ -98,7 +116,12 @@ pub fn check(catalog: &Catalog, index: &SystemIndex, opts: &CheckOptions) -> Vec
             num(opts.max_shares, 2),
             codes.iter().cloned().collect::<Vec<_>>().join(", ")
         );
-        let mut p = Problem::new(ProblemKind::OverloadedWorker, codes.into_iter().collect(), message).at_area(&area);
+        let mut p = Problem::new(
+            ProblemKind::OverloadedWorker,
+            codes.into_iter().collect(),
+            message,
+        )
+        .at_area(&area);
         p.workers = vec![w.id.clone()];
         p.shares = Some(round2(shares));
         found.push(p);
@@ -133,22 +156,59 @@ mod tests {
         let short = by_kind(ProblemKind::Shortfall);
         // S: 5 blocks, shares 4.5 → 0.5 short, 3 distinct workers. C1: 3 blocks, shares
         // 1 + 0.5 + 0.5 + 1 = 3 → no shortfall. C2: 2 blocks, 1.5 → 0.5 short.
-        let got: Vec<_> = short.iter().map(|p| (p.grids[0].as_str(), p.blocks, p.worker_count, p.shares, p.shortfall)).collect();
-        assert_eq!(got, [("S", Some(5), Some(3), Some(4.5), Some(0.5)), ("C2", Some(2), Some(1), Some(1.5), Some(0.5))]);
-        assert_eq!(short[0].message, "street S名 (S) has 5 blocks, 3 workers (shares 4.5): 0.5 short");
+        let got: Vec<_> = short
+            .iter()
+            .map(|p| {
+                (
+                    p.grids[0].as_str(),
+                    p.blocks,
+                    p.worker_count,
+                    p.shares,
+                    p.shortfall,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("S", Some(5), Some(3), Some(4.5), Some(0.5)),
+                ("C2", Some(2), Some(1), Some(1.5), Some(0.5))
+            ]
+        );
+        assert_eq!(
+            short[0].message,
+            "street S名 (S) has 5 blocks, 3 workers (shares 4.5): 0.5 short"
+        );
     }
 
     #[test]
     fn unstaffed_blocks_counted_in_the_shortfall() {
-        let (catalog, name) = block_tree(vec![worker("w1", &[("B1", 1.0)]), worker("w2", &[("B4", 1.0)])]);
+        let (catalog, name) = block_tree(vec![
+            worker("w1", &[("B1", 1.0)]),
+            worker("w2", &[("B4", 1.0)]),
+        ]);
         let index = catalog.system(&name).unwrap();
         let found = check(&catalog, index, &CheckOptions::default());
-        let unstaffed: Vec<_> =
-            found.iter().filter(|p| p.kind == ProblemKind::Unstaffed).map(|p| p.grids[0].as_str()).collect();
+        let unstaffed: Vec<_> = found
+            .iter()
+            .filter(|p| p.kind == ProblemKind::Unstaffed)
+            .map(|p| p.grids[0].as_str())
+            .collect();
         assert_eq!(unstaffed, ["B2", "B3", "B5"]);
-        let s = found.iter().find(|p| p.kind == ProblemKind::Shortfall && p.grids == ["S"]).unwrap();
-        assert_eq!((s.blocks, s.worker_count, s.shortfall), (Some(5), Some(2), Some(3.0)));
-        assert!(s.message.ends_with("5 blocks, 2 workers (shares 2): 3 short"), "{}", s.message);
+        let s = found
+            .iter()
+            .find(|p| p.kind == ProblemKind::Shortfall && p.grids == ["S"])
+            .unwrap();
+        assert_eq!(
+            (s.blocks, s.worker_count, s.shortfall),
+            (Some(5), Some(2), Some(3.0))
+        );
+        assert!(
+            s.message
+                .ends_with("5 blocks, 2 workers (shares 2): 3 short"),
+            "{}",
+            s.message
+        );
         assert!(s.location.is_some());
     }
 }

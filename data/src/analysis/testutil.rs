@@ -32,7 +32,14 @@ pub(crate) fn worker(id: &str, grids: &[(&str, f64)]) -> Worker {
         role: "专职网格员".into(),
         photo: String::new(),
         duties: String::new(),
-        grids: grids.iter().map(|(c, s)| WorkerGrid { system: SYSTEM.into(), code: c.to_string(), share: *s }).collect(),
+        grids: grids
+            .iter()
+            .map(|(c, s)| WorkerGrid {
+                system: SYSTEM.into(),
+                code: c.to_string(),
+                share: *s,
+            })
+            .collect(),
     }
 }
 
@@ -53,14 +60,29 @@ pub(crate) fn site(kind: &str, id: &str, lon: f64, lat: f64, households: Option<
 pub(crate) fn block_tree(workers: Vec<Worker>) -> (Catalog, String) {
     let mut grids = vec![
         grid("S", "street", None, rect(120.0, 30.0, 120.05, 30.01)),
-        grid("C1", "community", Some("S"), rect(120.0, 30.0, 120.03, 30.01)),
-        grid("C2", "community", Some("S"), rect(120.03, 30.0, 120.05, 30.01)),
+        grid(
+            "C1",
+            "community",
+            Some("S"),
+            rect(120.0, 30.0, 120.03, 30.01),
+        ),
+        grid(
+            "C2",
+            "community",
+            Some("S"),
+            rect(120.03, 30.0, 120.05, 30.01),
+        ),
     ];
     // Literal borders, so neighbours share exactly the same coordinates.
     let xs = [120.0, 120.01, 120.02, 120.03, 120.04, 120.05];
     for k in 0..5 {
         let parent = if k < 3 { "C1" } else { "C2" };
-        grids.push(grid(&format!("B{}", k + 1), "block", Some(parent), rect(xs[k], 30.0, xs[k + 1], 30.01)));
+        grids.push(grid(
+            &format!("B{}", k + 1),
+            "block",
+            Some(parent),
+            rect(xs[k], 30.0, xs[k + 1], 30.01),
+        ));
     }
     let system = GridSystem::with_default_levels(SYSTEM);
     let index = SystemIndex::build(system, grids);

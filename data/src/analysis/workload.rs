@@ -24,11 +24,18 @@ pub fn households_per_grid(index: &SystemIndex, located: &[LocatedSite]) -> Vec<
 
 /// Finest-level grids with households outside `opts.households`.
 pub fn check(index: &SystemIndex, located: &[LocatedSite], opts: &CheckOptions) -> Vec<Problem> {
-    let Some(finest) = index.system().levels.last() else { return Vec::new() };
+    let Some(finest) = index.system().levels.last() else {
+        return Vec::new();
+    };
     let totals = households_per_grid(index, located);
     let range = opts.households;
     let mut found = Vec::new();
-    for (g, &total) in index.grids().iter().zip(&totals).filter(|(g, _)| &g.level == finest) {
+    for (g, &total) in index
+        .grids()
+        .iter()
+        .zip(&totals)
+        .filter(|(g, _)| &g.level == finest)
+    {
         let (kind, what) = if total > u64::from(range.max) {
             (ProblemKind::HouseholdsOver, "over")
         } else if total < u64::from(range.min) {
@@ -40,7 +47,9 @@ pub fn check(index: &SystemIndex, located: &[LocatedSite], opts: &CheckOptions) 
             "{} {} ({}) has {} households, {} the target {}–{}",
             g.level, g.name, g.code, total, what, range.min, range.max
         );
-        let mut p = Problem::new(kind, vec![g.code.clone()], message).level(finest).at_area(&g.geometry);
+        let mut p = Problem::new(kind, vec![g.code.clone()], message)
+            .level(finest)
+            .at_area(&g.geometry);
         p.households = Some(total);
         found.push(p);
     }
@@ -73,7 +82,10 @@ mod tests {
         sites.push(site("address", "a6", 120.045, 30.006, None));
         let located = locate_sites(index, &sites, &NoProgress);
         let found = check(index, &located, &CheckOptions::default());
-        let got: Vec<_> = found.iter().map(|p| (p.kind, p.grids[0].as_str(), p.households.unwrap())).collect();
+        let got: Vec<_> = found
+            .iter()
+            .map(|p| (p.kind, p.grids[0].as_str(), p.households.unwrap()))
+            .collect();
         assert_eq!(
             got,
             [
@@ -82,9 +94,15 @@ mod tests {
                 (ProblemKind::HouseholdsUnder, "B4", 0),
             ]
         );
-        assert_eq!(found[0].message, "block B1名 (B1) has 510 households, over the target 300–500");
+        assert_eq!(
+            found[0].message,
+            "block B1名 (B1) has 510 households, over the target 300–500"
+        );
         // A wider range accepts B1.
-        let opts = CheckOptions { households: HouseholdRange { min: 0, max: 600 }, ..CheckOptions::default() };
+        let opts = CheckOptions {
+            households: HouseholdRange { min: 0, max: 600 },
+            ..CheckOptions::default()
+        };
         assert!(check(index, &located, &opts).is_empty());
     }
 }

@@ -11,7 +11,12 @@ use rand_chacha::ChaCha8Rng;
 /// Picks exactly `blocks` distinct inside cells as block seeds, by stratified
 /// jitter (one candidate per square stratum) so blocks come out of similar size.
 /// Returns the seed cells and the stratum spacing (≈ block diameter, metres).
-pub(crate) fn place_seeds(lat: &Lattice, mask: &[bool], blocks: usize, seed: u64) -> Result<(Vec<usize>, f64), DemoError> {
+pub(crate) fn place_seeds(
+    lat: &Lattice,
+    mask: &[bool],
+    blocks: usize,
+    seed: u64,
+) -> Result<(Vec<usize>, f64), DemoError> {
     let inside = mask.iter().filter(|&&m| m).count();
     let area = inside as f64 * lat.cell * lat.cell;
     let width = lat.nx as f64 * lat.cell;
@@ -19,7 +24,10 @@ pub(crate) fn place_seeds(lat: &Lattice, mask: &[bool], blocks: usize, seed: u64
     let candidates = |spacing: f64| {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_5EED);
         let mut cells = Vec::new();
-        let (sx, sy) = ((width / spacing).ceil() as usize, (height / spacing).ceil() as usize);
+        let (sx, sy) = (
+            (width / spacing).ceil() as usize,
+            (height / spacing).ceil() as usize,
+        );
         for a in 0..sy {
             for b in 0..sx {
                 // Jitter within the middle 70% keeps neighbouring seeds apart.
@@ -52,7 +60,9 @@ pub(crate) fn place_seeds(lat: &Lattice, mask: &[bool], blocks: usize, seed: u64
         spacing *= (n.max(1) as f64 / (blocks + slack / 2) as f64).sqrt();
     }
     let (mut cells, spacing) = best.ok_or_else(|| {
-        DemoError::Construction(format!("cannot place {blocks} block seeds in {inside} city cells"))
+        DemoError::Construction(format!(
+            "cannot place {blocks} block seeds in {inside} city cells"
+        ))
     })?;
     if cells.len() > blocks {
         // Drop the surplus at random, then restore spatial order.
@@ -103,7 +113,16 @@ impl SeedHash {
             items[fill[b] as usize] = s as u32;
             fill[b] += 1;
         }
-        Self { x0, y0, size, nx, ny, start: count, items, keys }
+        Self {
+            x0,
+            y0,
+            size,
+            nx,
+            ny,
+            start: count,
+            items,
+            keys,
+        }
     }
 
     /// Index of the nearest key; ties go to the lower index.
@@ -119,7 +138,9 @@ impl SeedHash {
                     &mut ((bx - r).max(0)..=(bx + r).min(self.nx as i64 - 1))
                 } else {
                     // Inside rows of the ring only the two end buckets are new.
-                    &mut [bx - r, bx + r].into_iter().filter(|&i| i >= 0 && i < self.nx as i64)
+                    &mut [bx - r, bx + r]
+                        .into_iter()
+                        .filter(|&i| i >= 0 && i < self.nx as i64)
                 };
                 for i in cols {
                     let b = j as usize * self.nx + i as usize;
@@ -151,10 +172,13 @@ pub(crate) fn assign_cells(
     warp: &Warp,
     progress: &dyn Progress,
 ) -> Vec<u32> {
-    let keys: Vec<(f64, f64)> = seeds.iter().map(|&c| {
-        let (x, y) = lat.centre(c);
-        warp.apply(x, y)
-    }).collect();
+    let keys: Vec<(f64, f64)> = seeds
+        .iter()
+        .map(|&c| {
+            let (x, y) = lat.centre(c);
+            warp.apply(x, y)
+        })
+        .collect();
     let margin = warp.max_displacement() + lat.cell;
     let spacing = (lat.cells() as f64 / seeds.len().max(1) as f64).sqrt() * lat.cell;
     let hash = SeedHash::new(
@@ -167,7 +191,9 @@ pub(crate) fn assign_cells(
     );
     progress.start("assign", lat.ny as u64);
     let mut labels = vec![NONE; lat.cells()];
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
     let rows_per = lat.ny.div_ceil(threads).max(1);
     std::thread::scope(|scope| {
         for (t, chunk) in labels.chunks_mut(rows_per * lat.nx).enumerate() {
@@ -200,10 +226,15 @@ mod tests {
     #[test]
     fn nearest_matches_brute_force() {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let keys: Vec<(f64, f64)> = (0..300).map(|_| (rng.random::<f64>() * 100.0, rng.random::<f64>() * 60.0)).collect();
+        let keys: Vec<(f64, f64)> = (0..300)
+            .map(|_| (rng.random::<f64>() * 100.0, rng.random::<f64>() * 60.0))
+            .collect();
         let hash = SeedHash::new(keys.clone(), -10.0, -10.0, 110.0, 70.0, 7.0);
         for _ in 0..2000 {
-            let (x, y) = (rng.random::<f64>() * 120.0 - 10.0, rng.random::<f64>() * 80.0 - 10.0);
+            let (x, y) = (
+                rng.random::<f64>() * 120.0 - 10.0,
+                rng.random::<f64>() * 80.0 - 10.0,
+            );
             let brute = (0..keys.len())
                 .min_by(|&a, &b| {
                     let da = (keys[a].0 - x).powi(2) + (keys[a].1 - y).powi(2);
@@ -217,7 +248,13 @@ mod tests {
 
     #[test]
     fn seeds_are_exact_in_number_and_keep_their_cells() {
-        let lat = Lattice { nx: 120, ny: 80, x0: 0.0, y0: 0.0, cell: 10.0 };
+        let lat = Lattice {
+            nx: 120,
+            ny: 80,
+            x0: 0.0,
+            y0: 0.0,
+            cell: 10.0,
+        };
         let mask: Vec<bool> = (0..lat.cells()).map(|c| !lat.near_edge(c, 4)).collect();
         let (seeds, spacing) = place_seeds(&lat, &mask, 57, 9).unwrap();
         assert_eq!(seeds.len(), 57);

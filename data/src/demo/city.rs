@@ -78,7 +78,9 @@ impl City {
                 s.2 += 1;
             }
         }
-        sum.into_iter().map(|(x, y, n)| (x / n.max(1) as f64, y / n.max(1) as f64)).collect()
+        sum.into_iter()
+            .map(|(x, y, n)| (x / n.max(1) as f64, y / n.max(1) as f64))
+            .collect()
     }
 
     /// Pairs of blocks sharing at least one cell edge, as adjacency lists (sorted).
@@ -129,12 +131,16 @@ impl City {
                 *m = k;
             }
         }
-        let loose: Vec<usize> =
-            (0..lat.cells()).filter(|&c| self.block[c] != NONE && comp[c] != main[self.block[c] as usize]).collect();
+        let loose: Vec<usize> = (0..lat.cells())
+            .filter(|&c| self.block[c] != NONE && comp[c] != main[self.block[c] as usize])
+            .collect();
         if loose.is_empty() {
             return 0;
         }
-        let orig_comm: Vec<u32> = loose.iter().map(|&c| self.block_comm[self.block[c] as usize]).collect();
+        let orig_comm: Vec<u32> = loose
+            .iter()
+            .map(|&c| self.block_comm[self.block[c] as usize])
+            .collect();
         let mut settled = vec![true; lat.cells()];
         for &c in &loose {
             settled[c] = false;
@@ -148,7 +154,8 @@ impl City {
                     let take = lat.neighbours4(c).into_iter().find(|&n| {
                         settled[n]
                             && self.block[n] != NONE
-                            && (!same_community || self.block_comm[self.block[n] as usize] == orig_comm[k])
+                            && (!same_community
+                                || self.block_comm[self.block[n] as usize] == orig_comm[k])
                     });
                     match take {
                         Some(n) => {
@@ -178,15 +185,24 @@ impl City {
         let adj = self.block_adjacency();
         let weights = self.block_sizes();
         let streets_of_comms = self.comm_street.clone();
-        let moved_blocks =
-            repair_groups(&adj, &weights, &mut self.block_comm, Some(&streets_of_comms), "community")?;
+        let moved_blocks = repair_groups(
+            &adj,
+            &weights,
+            &mut self.block_comm,
+            Some(&streets_of_comms),
+            "community",
+        )?;
         let (comm_adj, comm_w) = self.community_graph(&adj, &weights);
         let moved_comms = repair_groups(&comm_adj, &comm_w, &mut self.comm_street, None, "street")?;
         Ok(moved_cells + moved_blocks + moved_comms > 0)
     }
 
     /// Adjacency and cell counts of communities, derived from the block graph.
-    pub(crate) fn community_graph(&self, adj: &[Vec<u32>], weights: &[usize]) -> (Vec<Vec<u32>>, Vec<usize>) {
+    pub(crate) fn community_graph(
+        &self,
+        adj: &[Vec<u32>],
+        weights: &[usize],
+    ) -> (Vec<Vec<u32>>, Vec<usize>) {
         let mut comm_adj = vec![Vec::new(); self.n_comms()];
         let mut w = vec![0; self.n_comms()];
         for (b, list) in adj.iter().enumerate() {
@@ -209,8 +225,11 @@ impl City {
     /// Checks the invariants the tracer relies on: every region non-empty and 4-connected.
     pub(crate) fn check_connected(&self) -> Result<(), DemoError> {
         for level in [BLOCK, COMMUNITY, STREET] {
-            let (comp, sizes) =
-                components(&self.lat, |c| self.block[c] != NONE, |a, b| self.label(a, level) == self.label(b, level));
+            let (comp, sizes) = components(
+                &self.lat,
+                |c| self.block[c] != NONE,
+                |a, b| self.label(a, level) == self.label(b, level),
+            );
             let mut seen = vec![NONE; self.regions(level)];
             for (c, &k) in comp.iter().enumerate() {
                 if k == NONE {
@@ -220,11 +239,15 @@ impl City {
                 if seen[r] == NONE {
                     seen[r] = k;
                 } else if seen[r] != k {
-                    return Err(DemoError::Construction(format!("level {level} region {r} is not contiguous")));
+                    return Err(DemoError::Construction(format!(
+                        "level {level} region {r} is not contiguous"
+                    )));
                 }
             }
             if let Some(r) = seen.iter().position(|&k| k == NONE) {
-                return Err(DemoError::Construction(format!("level {level} region {r} is empty")));
+                return Err(DemoError::Construction(format!(
+                    "level {level} region {r} is empty"
+                )));
             }
             debug_assert_eq!(sizes.len(), self.regions(level));
         }
@@ -279,7 +302,9 @@ pub(crate) fn repair_groups(
                 *m = k as u32;
             }
         }
-        let strays: Vec<u32> = (0..comp_weight.len() as u32).filter(|&k| main[comp_group[k as usize] as usize] != k).collect();
+        let strays: Vec<u32> = (0..comp_weight.len() as u32)
+            .filter(|&k| main[comp_group[k as usize] as usize] != k)
+            .collect();
         if strays.is_empty() {
             return Ok(moved);
         }
@@ -300,10 +325,13 @@ pub(crate) fn repair_groups(
                     }
                 }
             }
-            let same_parent = |g: u32| group_parent.is_some_and(|p| p[g as usize] == p[own as usize]);
+            let same_parent =
+                |g: u32| group_parent.is_some_and(|p| p[g as usize] == p[own as usize]);
             // A stray whose neighbours all joined its own group this round is fixed already.
-            let Some(target) =
-                score.iter().max_by_key(|&&(g, e)| (same_parent(g), e, std::cmp::Reverse(g))).map(|&(g, _)| g)
+            let Some(target) = score
+                .iter()
+                .max_by_key(|&&(g, e)| (same_parent(g), e, std::cmp::Reverse(g)))
+                .map(|&(g, _)| g)
             else {
                 continue;
             };
@@ -313,11 +341,15 @@ pub(crate) fn repair_groups(
             moved_now += members.len();
         }
         if moved_now == 0 {
-            return Err(DemoError::Construction(format!("a part of a {what} touches no other {what}")));
+            return Err(DemoError::Construction(format!(
+                "a part of a {what} touches no other {what}"
+            )));
         }
         moved += moved_now;
     }
-    Err(DemoError::Construction(format!("{what} connectivity repair did not converge")))
+    Err(DemoError::Construction(format!(
+        "{what} connectivity repair did not converge"
+    )))
 }
 
 #[cfg(test)]
@@ -329,7 +361,13 @@ pub(crate) mod tests {
         let h = rows.len();
         let w = rows[0].len();
         let pad = crate::demo::lattice::PADDING;
-        let lat = Lattice { nx: w + 2 * pad, ny: h + 2 * pad, x0: 0.0, y0: 0.0, cell: 1.0 };
+        let lat = Lattice {
+            nx: w + 2 * pad,
+            ny: h + 2 * pad,
+            x0: 0.0,
+            y0: 0.0,
+            cell: 1.0,
+        };
         let mut block = vec![NONE; lat.cells()];
         for (r, row) in rows.iter().enumerate() {
             for (i, ch) in row.chars().enumerate() {
@@ -339,14 +377,28 @@ pub(crate) mod tests {
                 }
             }
         }
-        let n_streets = comm_street.iter().map(|&s| s as usize + 1).max().unwrap_or(0);
-        City { lat, block, block_comm, comm_street, n_streets }
+        let n_streets = comm_street
+            .iter()
+            .map(|&s| s as usize + 1)
+            .max()
+            .unwrap_or(0);
+        City {
+            lat,
+            block,
+            block_comm,
+            comm_street,
+            n_streets,
+        }
     }
 
     #[test]
     fn stray_block_cells_join_a_neighbour_of_the_same_community() {
         // Block a has a stray cell inside c's area; c and a share community 0, b is community 1.
-        let mut city = city_from(&["aabbb", "aabab", "ccbbb", "cc.cc"], vec![0, 1, 0], vec![0, 0]);
+        let mut city = city_from(
+            &["aabbb", "aabab", "ccbbb", "cc.cc"],
+            vec![0, 1, 0],
+            vec![0, 0],
+        );
         assert!(city.check_connected().is_err());
         // a's stray cell and c's two cells right of the gap are cut off.
         let moved = city.repair_blocks();

@@ -27,11 +27,13 @@ pub(crate) fn kmeans(points: &[(f64, f64)], k: usize, rng: &mut ChaCha8Rng) -> V
         let total: f64 = nearest.iter().sum();
         let pick = if total > 0.0 {
             let mut t = rng.random::<f64>() * total;
-            nearest.iter().position(|&w| {
-                t -= w;
-                t < 0.0
-            })
-            .unwrap_or(n - 1)
+            nearest
+                .iter()
+                .position(|&w| {
+                    t -= w;
+                    t < 0.0
+                })
+                .unwrap_or(n - 1)
         } else {
             centres.len() % n
         };
@@ -44,7 +46,9 @@ pub(crate) fn kmeans(points: &[(f64, f64)], k: usize, rng: &mut ChaCha8Rng) -> V
     let mut assign = vec![0u32; n];
     for _ in 0..20 {
         for (a, &p) in assign.iter_mut().zip(points) {
-            *a = (0..k).min_by(|&x, &y| d2(p, centres[x]).total_cmp(&d2(p, centres[y]))).unwrap_or(0) as u32;
+            *a = (0..k)
+                .min_by(|&x, &y| d2(p, centres[x]).total_cmp(&d2(p, centres[y])))
+                .unwrap_or(0) as u32;
         }
         // An empty cluster takes the point farthest from its centre.
         let mut count = vec![0usize; k];
@@ -56,7 +60,8 @@ pub(crate) fn kmeans(points: &[(f64, f64)], k: usize, rng: &mut ChaCha8Rng) -> V
                 let far = (0..n)
                     .filter(|&i| count[assign[i] as usize] > 1)
                     .max_by(|&x, &y| {
-                        d2(points[x], centres[assign[x] as usize]).total_cmp(&d2(points[y], centres[assign[y] as usize]))
+                        d2(points[x], centres[assign[x] as usize])
+                            .total_cmp(&d2(points[y], centres[assign[y] as usize]))
                     });
                 if let Some(i) = far {
                     count[assign[i] as usize] -= 1;
@@ -83,10 +88,21 @@ pub(crate) fn kmeans(points: &[(f64, f64)], k: usize, rng: &mut ChaCha8Rng) -> V
 /// each at least 1 and at most its weight.
 pub(crate) fn apportion(weights: &[usize], total: usize) -> Vec<usize> {
     let sum: usize = weights.iter().sum();
-    let exact: Vec<f64> = weights.iter().map(|&w| w as f64 * total as f64 / sum.max(1) as f64).collect();
-    let mut parts: Vec<usize> = exact.iter().zip(weights).map(|(&e, &w)| (e.floor() as usize).clamp(1, w.max(1))).collect();
+    let exact: Vec<f64> = weights
+        .iter()
+        .map(|&w| w as f64 * total as f64 / sum.max(1) as f64)
+        .collect();
+    let mut parts: Vec<usize> = exact
+        .iter()
+        .zip(weights)
+        .map(|(&e, &w)| (e.floor() as usize).clamp(1, w.max(1)))
+        .collect();
     let mut order: Vec<usize> = (0..weights.len()).collect();
-    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        (exact[b] - exact[b].floor())
+            .total_cmp(&(exact[a] - exact[a].floor()))
+            .then(a.cmp(&b))
+    });
     let mut have: usize = parts.iter().sum();
     for &i in order.iter().cycle().take(4 * weights.len() * (total + 1)) {
         if have >= total {
@@ -123,7 +139,10 @@ pub(crate) fn build_tree(city: &mut City, blocks: usize, seed: u64) -> Result<()
     for (b, &s) in block_street.iter().enumerate() {
         members[s as usize].push(b);
     }
-    let counts = apportion(&members.iter().map(Vec::len).collect::<Vec<_>>(), community_count(blocks));
+    let counts = apportion(
+        &members.iter().map(Vec::len).collect::<Vec<_>>(),
+        community_count(blocks),
+    );
     let comm_diam = (area / community_count(blocks) as f64).sqrt();
     let warp = Warp::new(seed ^ 0xC0C0, 0.25 * comm_diam, 1.2 * comm_diam);
     let mut block_comm = vec![0u32; n];
@@ -132,7 +151,10 @@ pub(crate) fn build_tree(city: &mut City, blocks: usize, seed: u64) -> Result<()
         if list.is_empty() {
             return Err(DemoError::Construction(format!("street {s} has no blocks")));
         }
-        let pts: Vec<(f64, f64)> = list.iter().map(|&b| warp.apply(centroids[b].0, centroids[b].1)).collect();
+        let pts: Vec<(f64, f64)> = list
+            .iter()
+            .map(|&b| warp.apply(centroids[b].0, centroids[b].1))
+            .collect();
         let local = kmeans(&pts, counts[s], &mut rng);
         let base = comm_street.len() as u32;
         for (&b, &c) in list.iter().zip(&local) {
@@ -140,7 +162,13 @@ pub(crate) fn build_tree(city: &mut City, blocks: usize, seed: u64) -> Result<()
         }
         comm_street.extend(std::iter::repeat_n(s as u32, counts[s]));
     }
-    repair_groups(&adj, &weights, &mut block_comm, Some(&comm_street), "community")?;
+    repair_groups(
+        &adj,
+        &weights,
+        &mut block_comm,
+        Some(&comm_street),
+        "community",
+    )?;
     city.block_comm = block_comm;
     city.comm_street = comm_street;
     city.n_streets = streets;

@@ -34,7 +34,13 @@ impl Lattice {
         let pad = PADDING as f64 * cell;
         let nx = ((xmax - xmin) / cell).ceil() as usize + 2 * PADDING;
         let ny = ((ymax - ymin) / cell).ceil() as usize + 2 * PADDING;
-        Self { nx, ny, x0: xmin - pad, y0: ymin - pad, cell }
+        Self {
+            nx,
+            ny,
+            x0: xmin - pad,
+            y0: ymin - pad,
+            cell,
+        }
     }
 
     pub(crate) fn cells(&self) -> usize {
@@ -44,7 +50,10 @@ impl Lattice {
     /// Centre of cell `idx` in plane metres.
     pub(crate) fn centre(&self, idx: usize) -> (f64, f64) {
         let (i, j) = (idx % self.nx, idx / self.nx);
-        (self.x0 + (i as f64 + 0.5) * self.cell, self.y0 + (j as f64 + 0.5) * self.cell)
+        (
+            self.x0 + (i as f64 + 0.5) * self.cell,
+            self.y0 + (j as f64 + 0.5) * self.cell,
+        )
     }
 
     /// Index of the cell containing a plane point, if it is on the lattice.

@@ -58,7 +58,10 @@ pub struct DemoOptions {
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        Self { blocks: 1200, seed: 1 }
+        Self {
+            blocks: 1200,
+            seed: 1,
+        }
     }
 }
 
@@ -68,7 +71,11 @@ pub enum DemoError {
     #[error("invalid demo options: {0}")]
     Options(String),
     #[error("demo outline {file}, feature {feature}: {reason}")]
-    Outline { file: String, feature: String, reason: String },
+    Outline {
+        file: String,
+        feature: String,
+        reason: String,
+    },
     #[error("demo city construction failed: {0}")]
     Construction(String),
 }
@@ -100,7 +107,14 @@ pub fn generate(opts: &DemoOptions, progress: &dyn Progress) -> Result<ChangeSet
     }
     let (city, plane) = paint_city(opts, progress)?;
     let lat = city.lat;
-    let map = VertexMap { plane, x0: lat.x0, y0: lat.y0, cell: lat.cell, nv: lat.nx + 1, seed: opts.seed };
+    let map = VertexMap {
+        plane,
+        x0: lat.x0,
+        y0: lat.y0,
+        cell: lat.cell,
+        nv: lat.nx + 1,
+        seed: opts.seed,
+    };
 
     progress.start("trace", 3);
     let mut polygons = Vec::new();
@@ -120,7 +134,12 @@ pub fn generate(opts: &DemoOptions, progress: &dyn Progress) -> Result<ChangeSet
     let comm_names = names::community_names(city.n_comms(), &mut rng)?;
 
     let mut grids = Vec::with_capacity(city.n_streets + city.n_comms() + city.n_blocks());
-    let grid = |code: &String, name: String, level: &str, parent: Option<&String>, poly: &geo_types::Polygon<f64>, at: (f64, f64)| {
+    let grid = |code: &String,
+                name: String,
+                level: &str,
+                parent: Option<&String>,
+                poly: &geo_types::Polygon<f64>,
+                at: (f64, f64)| {
         let mut attributes = Map::new();
         attributes.insert("label_point".into(), json!([at.0, at.1]));
         Grid {
@@ -134,17 +153,38 @@ pub fn generate(opts: &DemoOptions, progress: &dyn Progress) -> Result<ChangeSet
     };
     for s in 0..city.n_streets {
         let name = street_names[codes.street_rank[s]].clone();
-        grids.push(grid(&codes.street[s], name, "street", None, &street_polys[s], labels[STREET][s]));
+        grids.push(grid(
+            &codes.street[s],
+            name,
+            "street",
+            None,
+            &street_polys[s],
+            labels[STREET][s],
+        ));
     }
     for c in 0..city.n_comms() {
         let parent = &codes.street[city.comm_street[c] as usize];
         let name = comm_names[codes.comm_rank[c]].clone();
-        grids.push(grid(&codes.comm[c], name, "community", Some(parent), &comm_polys[c], labels[COMMUNITY][c]));
+        grids.push(grid(
+            &codes.comm[c],
+            name,
+            "community",
+            Some(parent),
+            &comm_polys[c],
+            labels[COMMUNITY][c],
+        ));
     }
     for b in 0..city.n_blocks() {
         let parent = &codes.comm[city.block_comm[b] as usize];
         let name = format!("第{}网格", codes.block_seq[b]);
-        grids.push(grid(&codes.block[b], name, "block", Some(parent), &block_polys[b], labels[BLOCK][b]));
+        grids.push(grid(
+            &codes.block[b],
+            name,
+            "block",
+            Some(parent),
+            &block_polys[b],
+            labels[BLOCK][b],
+        ));
     }
     grids.sort_by(|a, b| (a.code.len(), &a.code).cmp(&(b.code.len(), &b.code)));
 
@@ -195,7 +235,8 @@ pub fn generate(opts: &DemoOptions, progress: &dyn Progress) -> Result<ChangeSet
 /// Steps 1–4: the lattice, the blocks, the tree and the topological clean-up.
 fn paint_city(opts: &DemoOptions, progress: &dyn Progress) -> Result<(City, Plane), DemoError> {
     let outline = outline::load_outline()?;
-    let (mut lon_min, mut lon_max, mut lat_min, mut lat_max) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    let (mut lon_min, mut lon_max, mut lat_min, mut lat_max) =
+        (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for &(lon, lat) in outline.iter().flatten().flatten() {
         lon_min = lon_min.min(lon);
         lon_max = lon_max.max(lon);
@@ -205,7 +246,15 @@ fn paint_city(opts: &DemoOptions, progress: &dyn Progress) -> Result<(City, Plan
     let plane = Plane::new((lon_min + lon_max) / 2.0, (lat_min + lat_max) / 2.0);
     let rings: outline::Rings = outline
         .iter()
-        .map(|poly| poly.iter().map(|ring| ring.iter().map(|&(lon, lat)| plane.to_xy(lon, lat)).collect()).collect())
+        .map(|poly| {
+            poly.iter()
+                .map(|ring| {
+                    ring.iter()
+                        .map(|&(lon, lat)| plane.to_xy(lon, lat))
+                        .collect()
+                })
+                .collect()
+        })
         .collect();
     let area: f64 = rings
         .iter()
@@ -222,27 +271,37 @@ fn paint_city(opts: &DemoOptions, progress: &dyn Progress) -> Result<(City, Plan
     let (seeds, spacing) = assign::place_seeds(&lat, &mask, opts.blocks, opts.seed)?;
     let warp = Warp::new(opts.seed ^ 0xB10C, 0.3 * spacing, 2.5 * spacing);
     let block = assign::assign_cells(&lat, &mask, &seeds, &warp, progress);
-    let mut city = City { lat, block, block_comm: vec![0; opts.blocks], comm_street: vec![0], n_streets: 1 };
-    eprintln!("DBG assigned");
+    let mut city = City {
+        lat,
+        block,
+        block_comm: vec![0; opts.blocks],
+        comm_street: vec![0],
+        n_streets: 1,
+    };
+    eprintln!("{:?} DBG assigned", std::time::SystemTime::now());
     city.repair_blocks();
-    eprintln!("DBG repaired");
+    eprintln!("{:?} DBG repaired", std::time::SystemTime::now());
     cluster::build_tree(&mut city, opts.blocks, opts.seed)?;
     let mut rounds = 0;
-    eprintln!("DBG tree");
+    eprintln!("{:?} DBG tree", std::time::SystemTime::now());
     loop {
         let n = saddle::remove_saddles(&mut city)?;
-        eprintln!("DBG saddles {n}");
+        eprintln!("{:?} DBG saddles {n}", std::time::SystemTime::now());
         if !city.repair_all()? {
             break;
         }
         rounds += 1;
         if rounds > 50 {
-            return Err(DemoError::Construction("topology clean-up does not converge".into()));
+            return Err(DemoError::Construction(
+                "topology clean-up does not converge".into(),
+            ));
         }
     }
     city.check_connected()?;
     if saddle::any_pinch(&city) {
-        return Err(DemoError::Construction("a region still touches itself at a vertex".into()));
+        return Err(DemoError::Construction(
+            "a region still touches itself at a vertex".into(),
+        ));
     }
     if city.block_sizes().contains(&0) {
         return Err(DemoError::Construction("a block lost all its cells".into()));
@@ -266,7 +325,10 @@ fn label_points(city: &City, plane: &Plane) -> [Vec<(f64, f64)>; 3] {
                 *s = (s.0 + x, s.1 + y, s.2 + 1);
             }
         }
-        let mean: Vec<(f64, f64)> = sum.iter().map(|s| (s.0 / s.2 as f64, s.1 / s.2 as f64)).collect();
+        let mean: Vec<(f64, f64)> = sum
+            .iter()
+            .map(|s| (s.0 / s.2 as f64, s.1 / s.2 as f64))
+            .collect();
         let mut best = vec![(f64::MAX, 0usize); n];
         for c in 0..city.lat.cells() {
             let r = city.label(c, level);
@@ -305,7 +367,11 @@ struct Codes {
 impl Codes {
     fn new(city: &City, labels: &[Vec<(f64, f64)>; 3]) -> Result<Self, DemoError> {
         // Siblings of each parent, numbered in reading order.
-        fn number(parents: &[u32], n_parents: usize, points: &[(f64, f64)]) -> Result<Vec<usize>, DemoError> {
+        fn number(
+            parents: &[u32],
+            n_parents: usize,
+            points: &[(f64, f64)],
+        ) -> Result<Vec<usize>, DemoError> {
             let mut children = vec![Vec::new(); n_parents];
             for (k, &p) in parents.iter().enumerate() {
                 children[p as usize].push(k);
@@ -313,7 +379,10 @@ impl Codes {
             let mut seq = vec![0; parents.len()];
             for list in &children {
                 if list.len() > 999 {
-                    return Err(DemoError::Options(format!("{} children under one parent, codes allow 999", list.len())));
+                    return Err(DemoError::Options(format!(
+                        "{} children under one parent, codes allow 999",
+                        list.len()
+                    )));
                 }
                 let pts: Vec<(f64, f64)> = list.iter().map(|&k| points[k]).collect();
                 for (rank, &i) in reading_order(&pts).iter().enumerate() {
@@ -325,11 +394,16 @@ impl Codes {
         let street_seq = number(&vec![0; city.n_streets], 1, &labels[STREET])?;
         let comm_seq = number(&city.comm_street, city.n_streets, &labels[COMMUNITY])?;
         let block_seq = number(&city.block_comm, city.n_comms(), &labels[BLOCK])?;
-        let street: Vec<String> = street_seq.iter().map(|s| format!("{}{s:03}", outline::DISTRICT_CODE)).collect();
-        let comm: Vec<String> =
-            (0..city.n_comms()).map(|c| format!("{}{:03}", street[city.comm_street[c] as usize], comm_seq[c])).collect();
-        let block: Vec<String> =
-            (0..city.n_blocks()).map(|b| format!("{}{:03}", comm[city.block_comm[b] as usize], block_seq[b])).collect();
+        let street: Vec<String> = street_seq
+            .iter()
+            .map(|s| format!("{}{s:03}", outline::DISTRICT_CODE))
+            .collect();
+        let comm: Vec<String> = (0..city.n_comms())
+            .map(|c| format!("{}{:03}", street[city.comm_street[c] as usize], comm_seq[c]))
+            .collect();
+        let block: Vec<String> = (0..city.n_blocks())
+            .map(|b| format!("{}{:03}", comm[city.block_comm[b] as usize], block_seq[b]))
+            .collect();
         let rank = |codes: &[String]| {
             let mut order: Vec<usize> = (0..codes.len()).collect();
             order.sort_by(|&a, &b| codes[a].cmp(&codes[b]));
@@ -339,7 +413,14 @@ impl Codes {
             }
             r
         };
-        Ok(Self { street_rank: rank(&street), comm_rank: rank(&comm), street, comm, block, block_seq })
+        Ok(Self {
+            street_rank: rank(&street),
+            comm_rank: rank(&comm),
+            street,
+            comm,
+            block,
+            block_seq,
+        })
     }
 }
 

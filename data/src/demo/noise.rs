@@ -50,7 +50,11 @@ pub(crate) struct Warp {
 
 impl Warp {
     pub(crate) fn new(seed: u64, amplitude: f64, wavelength: f64) -> Self {
-        Self { seed, amplitude, wavelength }
+        Self {
+            seed,
+            amplitude,
+            wavelength,
+        }
     }
 
     /// Upper bound of the displacement length.
@@ -62,8 +66,10 @@ impl Warp {
     /// The warped position of `(x, y)`.
     pub(crate) fn apply(&self, x: f64, y: f64) -> (f64, f64) {
         let (u, v) = (x / self.wavelength, y / self.wavelength);
-        let dx = value_noise(self.seed, 1, u, v) + 0.5 * value_noise(self.seed, 3, 2.0 * u, 2.0 * v);
-        let dy = value_noise(self.seed, 2, u, v) + 0.5 * value_noise(self.seed, 4, 2.0 * u, 2.0 * v);
+        let dx =
+            value_noise(self.seed, 1, u, v) + 0.5 * value_noise(self.seed, 3, 2.0 * u, 2.0 * v);
+        let dy =
+            value_noise(self.seed, 2, u, v) + 0.5 * value_noise(self.seed, 4, 2.0 * u, 2.0 * v);
         (x + self.amplitude * dx, y + self.amplitude * dy)
     }
 }

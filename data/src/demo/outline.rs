@@ -28,15 +28,26 @@ pub(crate) struct Plane {
 impl Plane {
     pub(crate) fn new(lon0: f64, lat0: f64) -> Self {
         let m_per_deg_lat = EARTH_RADIUS_M * std::f64::consts::PI / 180.0;
-        Self { lon0, lat0, m_per_deg_lon: m_per_deg_lat * lat0.to_radians().cos(), m_per_deg_lat }
+        Self {
+            lon0,
+            lat0,
+            m_per_deg_lon: m_per_deg_lat * lat0.to_radians().cos(),
+            m_per_deg_lat,
+        }
     }
 
     pub(crate) fn to_xy(&self, lon: f64, lat: f64) -> (f64, f64) {
-        ((lon - self.lon0) * self.m_per_deg_lon, (lat - self.lat0) * self.m_per_deg_lat)
+        (
+            (lon - self.lon0) * self.m_per_deg_lon,
+            (lat - self.lat0) * self.m_per_deg_lat,
+        )
     }
 
     pub(crate) fn to_lonlat(&self, x: f64, y: f64) -> (f64, f64) {
-        (self.lon0 + x / self.m_per_deg_lon, self.lat0 + y / self.m_per_deg_lat)
+        (
+            self.lon0 + x / self.m_per_deg_lon,
+            self.lat0 + y / self.m_per_deg_lat,
+        )
     }
 }
 
@@ -48,7 +59,11 @@ pub(crate) fn load_outline() -> Result<Rings, DemoError> {
 /// Finds the feature with property `code` in a GCJ-02 GeoJSON feature
 /// collection and returns its rings converted to WGS84.
 pub(crate) fn parse_outline(text: &str, file: &str, code: &str) -> Result<Rings, DemoError> {
-    let err = |feature: String, reason: String| DemoError::Outline { file: file.to_string(), feature, reason };
+    let err = |feature: String, reason: String| DemoError::Outline {
+        file: file.to_string(),
+        feature,
+        reason,
+    };
     let doc: serde_json::Value =
         serde_json::from_str(text).map_err(|e| err("-".into(), format!("not JSON: {e}")))?;
     let features = doc
@@ -61,26 +76,52 @@ pub(crate) fn parse_outline(text: &str, file: &str, code: &str) -> Result<Rings,
         .find(|(_, f)| f.pointer("/properties/code").and_then(|c| c.as_str()) == Some(code))
         .ok_or_else(|| err("-".into(), format!("no feature with code {code}")))?;
     let here = format!("#{index} (code {code})");
-    let geometry = feature.get("geometry").ok_or_else(|| err(here.clone(), "no geometry".into()))?;
-    let coords = geometry.get("coordinates").ok_or_else(|| err(here.clone(), "geometry without coordinates".into()))?;
+    let geometry = feature
+        .get("geometry")
+        .ok_or_else(|| err(here.clone(), "no geometry".into()))?;
+    let coords = geometry
+        .get("coordinates")
+        .ok_or_else(|| err(here.clone(), "geometry without coordinates".into()))?;
     let polygons: Vec<&serde_json::Value> = match geometry.get("type").and_then(|t| t.as_str()) {
         Some("Polygon") => vec![coords],
         Some("MultiPolygon") => coords
             .as_array()
-            .ok_or_else(|| err(here.clone(), "MultiPolygon coordinates are not an array".into()))?
+            .ok_or_else(|| {
+                err(
+                    here.clone(),
+                    "MultiPolygon coordinates are not an array".into(),
+                )
+            })?
             .iter()
             .collect(),
-        other => return Err(err(here, format!("expected Polygon or MultiPolygon, found {other:?}"))),
+        other => {
+            return Err(err(
+                here,
+                format!("expected Polygon or MultiPolygon, found {other:?}"),
+            ))
+        }
     };
     let mut out = Vec::with_capacity(polygons.len());
     for (p, polygon) in polygons.iter().enumerate() {
-        let rings = polygon.as_array().ok_or_else(|| err(here.clone(), format!("polygon {p} is not an array")))?;
+        let rings = polygon
+            .as_array()
+            .ok_or_else(|| err(here.clone(), format!("polygon {p} is not an array")))?;
         let mut converted = Vec::with_capacity(rings.len());
         for (r, ring) in rings.iter().enumerate() {
-            let positions =
-                ring.as_array().ok_or_else(|| err(here.clone(), format!("polygon {p} ring {r} is not an array")))?;
+            let positions = ring.as_array().ok_or_else(|| {
+                err(
+                    here.clone(),
+                    format!("polygon {p} ring {r} is not an array"),
+                )
+            })?;
             if positions.len() < 4 {
-                return Err(err(here, format!("polygon {p} ring {r} has {} positions, need 4", positions.len())));
+                return Err(err(
+                    here,
+                    format!(
+                        "polygon {p} ring {r} has {} positions, need 4",
+                        positions.len()
+                    ),
+                ));
             }
             let mut pts = Vec::with_capacity(positions.len());
             for (k, pos) in positions.iter().enumerate() {
@@ -88,11 +129,21 @@ pub(crate) fn parse_outline(text: &str, file: &str, code: &str) -> Result<Rings,
                 let lat = pos.get(1).and_then(|v| v.as_f64());
                 match (lon, lat) {
                     (Some(lon), Some(lat))
-                        if lon.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) =>
+                        if lon.is_finite()
+                            && lat.is_finite()
+                            && (-180.0..=180.0).contains(&lon)
+                            && (-90.0..=90.0).contains(&lat) =>
                     {
                         pts.push(gcj02_to_wgs84(lon, lat))
                     }
-                    _ => return Err(err(here, format!("polygon {p} ring {r} position {k} is not a valid lon/lat: {pos}"))),
+                    _ => {
+                        return Err(err(
+                            here,
+                            format!(
+                                "polygon {p} ring {r} position {k} is not a valid lon/lat: {pos}"
+                            ),
+                        ))
+                    }
                 }
             }
             converted.push(pts);
@@ -145,11 +196,17 @@ mod tests {
         assert!(ext.len() > 1000);
         // 西湖区 lies west of the lake, around 120.1°E 30.2°N.
         for &(lon, lat) in ext {
-            assert!((119.9..120.3).contains(&lon) && (30.0..30.4).contains(&lat), "{lon} {lat}");
+            assert!(
+                (119.9..120.3).contains(&lon) && (30.0..30.4).contains(&lat),
+                "{lon} {lat}"
+            );
         }
         let (lon0, lat0) = ext[0];
         let plane = Plane::new(lon0, lat0);
-        let xy: Vec<_> = ext.iter().map(|&(lon, lat)| plane.to_xy(lon, lat)).collect();
+        let xy: Vec<_> = ext
+            .iter()
+            .map(|&(lon, lat)| plane.to_xy(lon, lat))
+            .collect();
         let km2 = ring_area(&xy).abs() / 1e6;
         // 西湖区 covers about 310 km².
         assert!((280.0..340.0).contains(&km2), "{km2} km²");
@@ -158,12 +215,21 @@ mod tests {
     #[test]
     fn bad_outline_names_file_feature_and_reason() {
         let text = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"1"},"geometry":{"type":"Point","coordinates":[1,2]}}]}"#;
-        let e = parse_outline(text, "x.geojson", "1").unwrap_err().to_string();
-        assert!(e.contains("x.geojson") && e.contains("#0") && e.contains("Point"), "{e}");
-        let e = parse_outline(text, "x.geojson", "2").unwrap_err().to_string();
+        let e = parse_outline(text, "x.geojson", "1")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("x.geojson") && e.contains("#0") && e.contains("Point"),
+            "{e}"
+        );
+        let e = parse_outline(text, "x.geojson", "2")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no feature with code 2"), "{e}");
         let text = r#"{"type":"FeatureCollection","features":[{"properties":{"code":"1"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,"a"],[0,0]]]}}]}"#;
-        let e = parse_outline(text, "x.geojson", "1").unwrap_err().to_string();
+        let e = parse_outline(text, "x.geojson", "1")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("position 2"), "{e}");
     }
 }

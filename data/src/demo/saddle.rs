@@ -28,11 +28,17 @@ fn simple(city: &City, cell: usize, level: usize) -> bool {
     // N, NE, E, SE, S, SW, W, NW: consecutive entries are edge neighbours.
     let offs = [nx, nx + 1, 1, 1 - nx, -nx, -nx - 1, -1, nx - 1];
     let own = city.label(cell, level);
-    let inn: Vec<bool> = offs.iter().map(|&o| city.label((cell as isize + o) as usize, level) == own).collect();
+    let inn: Vec<bool> = offs
+        .iter()
+        .map(|&o| city.label((cell as isize + o) as usize, level) == own)
+        .collect();
     if inn.iter().all(|&b| b) {
         return true;
     }
-    let start = inn.iter().position(|&b| !b).expect("some neighbour differs");
+    let start = inn
+        .iter()
+        .position(|&b| !b)
+        .expect("some neighbour differs");
     let mut runs = 0;
     let mut in_run = false;
     let mut run_has_edge = false;
@@ -57,7 +63,12 @@ pub(crate) fn remove_saddles(city: &mut City) -> Result<usize, DemoError> {
     let nv = nx + 1;
     let corners = |v: usize| {
         let (i, j) = (v % nv, v / nv);
-        [(j - 1) * nx + i - 1, (j - 1) * nx + i, j * nx + i - 1, j * nx + i]
+        [
+            (j - 1) * nx + i - 1,
+            (j - 1) * nx + i,
+            j * nx + i - 1,
+            j * nx + i,
+        ]
     };
     let mut sizes = city.block_sizes();
     let mut queued = vec![false; nv * (city.lat.ny + 1)];
@@ -105,14 +116,21 @@ pub(crate) fn remove_saddles(city: &mut City) -> Result<usize, DemoError> {
                 if emptied {
                     continue;
                 }
-                let rank = if all_simple { 0 } else if city_ok { 1 } else { 2 };
+                let rank = if all_simple {
+                    0
+                } else if city_ok {
+                    1
+                } else {
+                    2
+                };
                 if best.is_none_or(|b| rank < b.0) {
                     best = Some((rank, cell, to));
                 }
             }
         }
-        let (_, cell, to) =
-            best.ok_or_else(|| DemoError::Construction(format!("no way to resolve the pinch at lattice vertex {v}")))?;
+        let (_, cell, to) = best.ok_or_else(|| {
+            DemoError::Construction(format!("no way to resolve the pinch at lattice vertex {v}"))
+        })?;
         let from = city.block[cell];
         if from != NONE {
             sizes[from as usize] -= 1;
@@ -123,10 +141,17 @@ pub(crate) fn remove_saddles(city: &mut City) -> Result<usize, DemoError> {
         city.block[cell] = to;
         changed += 1;
         if changed > limit {
-            return Err(DemoError::Construction("saddle removal does not converge".into()));
+            return Err(DemoError::Construction(
+                "saddle removal does not converge".into(),
+            ));
         }
         let (i, j) = (cell % nx, cell / nx);
-        for w in [j * nv + i, j * nv + i + 1, (j + 1) * nv + i, (j + 1) * nv + i + 1] {
+        for w in [
+            j * nv + i,
+            j * nv + i + 1,
+            (j + 1) * nv + i,
+            (j + 1) * nv + i + 1,
+        ] {
             if !queued[w] {
                 queued[w] = true;
                 queue.push_back(w);
@@ -141,8 +166,13 @@ pub(crate) fn any_pinch(city: &City) -> bool {
     let nx = city.lat.nx;
     (1..city.lat.ny).any(|j| {
         (1..nx).any(|i| {
-            let q = [(j - 1) * nx + i - 1, (j - 1) * nx + i, j * nx + i - 1, j * nx + i]
-                .map(|c| city.block_labels(city.block[c]));
+            let q = [
+                (j - 1) * nx + i - 1,
+                (j - 1) * nx + i,
+                j * nx + i - 1,
+                j * nx + i,
+            ]
+            .map(|c| city.block_labels(city.block[c]));
             pinched(&q)
         })
     })
@@ -156,7 +186,11 @@ mod tests {
     #[test]
     fn checkerboard_pinches_are_removed() {
         // a and b meet diagonally; communities a,c = 0 and b,d = 1.
-        let mut city = city_from(&["aabb", "aabb", "ccab", "ccdd"], vec![0, 1, 0, 1], vec![0, 0]);
+        let mut city = city_from(
+            &["aabb", "aabb", "ccab", "ccdd"],
+            vec![0, 1, 0, 1],
+            vec![0, 0],
+        );
         assert!(any_pinch(&city));
         let changed = remove_saddles(&mut city).unwrap();
         assert!(changed >= 1);

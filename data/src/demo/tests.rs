@@ -10,11 +10,24 @@ use std::sync::OnceLock;
 
 fn small_city() -> &'static ChangeSet {
     static CITY: OnceLock<ChangeSet> = OnceLock::new();
-    CITY.get_or_init(|| generate(&DemoOptions { blocks: 200, seed: 11 }, &NoProgress).unwrap())
+    CITY.get_or_init(|| {
+        generate(
+            &DemoOptions {
+                blocks: 200,
+                seed: 11,
+            },
+            &NoProgress,
+        )
+        .unwrap()
+    })
 }
 
 fn level<'a>(cs: &'a ChangeSet, name: &str) -> Vec<&'a Grid> {
-    cs.grids[0].grids.iter().filter(|g| g.level == name).collect()
+    cs.grids[0]
+        .grids
+        .iter()
+        .filter(|g| g.level == name)
+        .collect()
 }
 
 fn label_point(g: &Grid) -> (f64, f64) {
@@ -29,7 +42,12 @@ fn edges(grids: &[&Grid]) -> HashMap<[u64; 4], usize> {
         for poly in &g.geometry.0 {
             for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
                 for l in ring.lines() {
-                    let key = [l.start.x.to_bits(), l.start.y.to_bits(), l.end.x.to_bits(), l.end.y.to_bits()];
+                    let key = [
+                        l.start.x.to_bits(),
+                        l.start.y.to_bits(),
+                        l.end.x.to_bits(),
+                        l.end.y.to_bits(),
+                    ];
                     *out.entry(key).or_insert(0) += 1;
                 }
             }
@@ -40,7 +58,10 @@ fn edges(grids: &[&Grid]) -> HashMap<[u64; 4], usize> {
 
 /// Edges whose reverse is not in the set: the outer boundary of the union.
 fn unpaired(e: &HashMap<[u64; 4], usize>) -> HashSet<[u64; 4]> {
-    e.keys().filter(|k| !e.contains_key(&[k[2], k[3], k[0], k[1]])).copied().collect()
+    e.keys()
+        .filter(|k| !e.contains_key(&[k[2], k[3], k[0], k[1]]))
+        .copied()
+        .collect()
 }
 
 #[test]
@@ -48,7 +69,10 @@ fn sizes_and_system() {
     let cs = small_city();
     assert_eq!(cs.grids.len(), 1);
     assert_eq!(cs.grids[0].system.name, "default");
-    assert_eq!(cs.grids[0].system.levels, vec!["street", "community", "block"]);
+    assert_eq!(
+        cs.grids[0].system.levels,
+        vec!["street", "community", "block"]
+    );
     assert_eq!(level(cs, "block").len(), 200);
     assert_eq!(level(cs, "street").len(), cluster::street_count(200));
     assert_eq!(level(cs, "community").len(), cluster::community_count(200));
@@ -63,24 +87,43 @@ fn every_polygon_is_valid_with_many_vertices() {
     let cs = small_city();
     for g in &cs.grids[0].grids {
         assert_eq!(g.geometry.0.len(), 1, "{}", g.code);
-        assert!(g.geometry.is_valid(), "{} {}: {:?}", g.level, g.code, g.geometry.validation_errors());
+        assert!(
+            g.geometry.is_valid(),
+            "{} {}: {:?}",
+            g.level,
+            g.code,
+            g.geometry.validation_errors()
+        );
     }
-    let mut counts: Vec<usize> = level(cs, "block").iter().map(|g| g.geometry.0[0].exterior().0.len()).collect();
+    let mut counts: Vec<usize> = level(cs, "block")
+        .iter()
+        .map(|g| g.geometry.0[0].exterior().0.len())
+        .collect();
     counts.sort_unstable();
-    assert!(counts[counts.len() / 2] >= 30, "median block vertex count {}", counts[counts.len() / 2]);
+    assert!(
+        counts[counts.len() / 2] >= 30,
+        "median block vertex count {}",
+        counts[counts.len() / 2]
+    );
 }
 
 #[test]
 fn children_tile_their_parents_exactly() {
     let cs = small_city();
-    let by_code: HashMap<&str, &Grid> = cs.grids[0].grids.iter().map(|g| (g.code.as_str(), g)).collect();
+    let by_code: HashMap<&str, &Grid> = cs.grids[0]
+        .grids
+        .iter()
+        .map(|g| (g.code.as_str(), g))
+        .collect();
     let area = |g: &Grid| g.geometry.geodesic_area_unsigned();
     let mut child_sum: HashMap<&str, f64> = HashMap::new();
     for g in &cs.grids[0].grids {
         match &g.parent {
             None => assert_eq!(g.level, "street"),
             Some(p) => {
-                let parent = by_code.get(p.as_str()).unwrap_or_else(|| panic!("{} has no parent {p}", g.code));
+                let parent = by_code
+                    .get(p.as_str())
+                    .unwrap_or_else(|| panic!("{} has no parent {p}", g.code));
                 assert!(g.code.starts_with(&parent.code));
                 *child_sum.entry(p.as_str()).or_default() += area(g);
             }
@@ -88,7 +131,11 @@ fn children_tile_their_parents_exactly() {
     }
     for g in cs.grids[0].grids.iter().filter(|g| g.level != "block") {
         let (a, s) = (area(g), child_sum[g.code.as_str()]);
-        assert!((a - s).abs() <= 1e-6 * a, "{}: {a} m² vs children {s} m²", g.code);
+        assert!(
+            (a - s).abs() <= 1e-6 * a,
+            "{}: {a} m² vs children {s} m²",
+            g.code
+        );
     }
     let city: f64 = level(cs, "street").iter().map(|g| area(g)).sum();
     // 西湖区 is about 310 km²; the lattice follows its outline to within a cell.
@@ -131,35 +178,61 @@ fn codes_names_and_reading_order() {
         let order = reading_order(&pts);
         for (rank, &k) in order.iter().enumerate() {
             let g = list[k];
-            assert_eq!(&g.code[g.code.len() - 3..], format!("{:03}", rank + 1), "{}", g.code);
+            assert_eq!(
+                &g.code[g.code.len() - 3..],
+                format!("{:03}", rank + 1),
+                "{}",
+                g.code
+            );
             if g.level == "block" {
                 assert_eq!(g.name, format!("第{}网格", rank + 1));
             }
         }
     }
     let streets = level(cs, "street");
-    assert!(streets.iter().all(|g| names::STREETS.contains(&g.name.as_str())));
-    let comm_names: HashSet<&str> = level(cs, "community").iter().map(|g| g.name.as_str()).collect();
+    assert!(streets
+        .iter()
+        .all(|g| names::STREETS.contains(&g.name.as_str())));
+    let comm_names: HashSet<&str> = level(cs, "community")
+        .iter()
+        .map(|g| g.name.as_str())
+        .collect();
     assert_eq!(comm_names.len(), level(cs, "community").len());
     assert!(comm_names.iter().all(|n| n.ends_with("社区")));
     // Label points are interior points of their grid.
     for g in grids {
         let (x, y) = label_point(g);
-        assert!(g.geometry.contains(&geo_types::Point::new(x, y)), "{}", g.code);
+        assert!(
+            g.geometry.contains(&geo_types::Point::new(x, y)),
+            "{}",
+            g.code
+        );
     }
 }
 
 #[test]
 fn households_sites_and_cafes() {
     let cs = small_city();
-    let blocks: HashMap<&str, &Polygon<f64>> =
-        level(cs, "block").iter().map(|g| (g.code.as_str(), &g.geometry.0[0])).collect();
+    let blocks: HashMap<&str, &Polygon<f64>> = level(cs, "block")
+        .iter()
+        .map(|g| (g.code.as_str(), &g.geometry.0[0]))
+        .collect();
     let mut households: HashMap<&str, u32> = HashMap::new();
     let mut ids = HashSet::new();
     for s in &cs.sites {
         let code = s.attributes["grid"].as_str().unwrap();
-        assert!(blocks[code].contains(&s.location), "{} {} outside {code}", s.kind, s.id);
-        assert!(ids.insert((s.kind.as_str(), s.id.as_str())), "duplicate {} {}", s.kind, s.id);
+        assert!(
+            blocks[code].contains(&s.location),
+            "{} {} outside {code}",
+            s.kind,
+            s.id
+        );
+        assert!(
+            ids.insert((s.kind.as_str(), s.id.as_str())),
+            "duplicate {} {}",
+            s.kind,
+            s.id
+        );
         if s.kind == "address" {
             let h = s.households.unwrap();
             assert!((12..=60).contains(&h));
@@ -170,25 +243,49 @@ fn households_sites_and_cafes() {
     }
     assert_eq!(households.len(), blocks.len());
     assert!(households.values().all(|h| (300..=500).contains(h)));
-    let addresses: HashSet<&str> = cs.sites.iter().filter(|s| s.kind == "address").map(|s| s.name.as_str()).collect();
-    assert_eq!(addresses.len(), cs.sites.iter().filter(|s| s.kind == "address").count());
+    let addresses: HashSet<&str> = cs
+        .sites
+        .iter()
+        .filter(|s| s.kind == "address")
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(
+        addresses.len(),
+        cs.sites.iter().filter(|s| s.kind == "address").count()
+    );
 
-    let of = |k: &str| cs.sites.iter().filter(|s| s.kind == k).collect::<Vec<&Site>>();
+    let of = |k: &str| {
+        cs.sites
+            .iter()
+            .filter(|s| s.kind == k)
+            .collect::<Vec<&Site>>()
+    };
     let schools = of("school");
     let cafes = of("internet_cafe");
     assert!(!schools.is_empty() && cafes.len() >= 2);
     let near = cafes
         .iter()
-        .filter(|c| schools.iter().any(|s| Haversine.distance(c.location, s.location) <= 200.0))
+        .filter(|c| {
+            schools
+                .iter()
+                .any(|s| Haversine.distance(c.location, s.location) <= 200.0)
+        })
         .count();
-    assert!(near >= 1 && near * 2 < cafes.len(), "{near} of {} cafes near a school", cafes.len());
+    assert!(
+        near >= 1 && near * 2 < cafes.len(),
+        "{near} of {} cafes near a school",
+        cafes.len()
+    );
 }
 
 #[test]
 fn staffing() {
     let cs = small_city();
     let blocks: HashSet<&str> = level(cs, "block").iter().map(|g| g.code.as_str()).collect();
-    let comms: HashSet<&str> = level(cs, "community").iter().map(|g| g.code.as_str()).collect();
+    let comms: HashSet<&str> = level(cs, "community")
+        .iter()
+        .map(|g| g.code.as_str())
+        .collect();
     let mut staffed = HashSet::new();
     for w in &cs.workers {
         assert!(w.grids.iter().all(|g| g.system == "default"));
@@ -197,25 +294,44 @@ fn staffing() {
                 assert!(blocks.contains(w.grids[0].code.as_str()) && w.grids[0].share == 1.0);
                 staffed.insert(w.grids[0].code.as_str());
             }
-            "网格长" | "社区民警" => assert!(comms.contains(w.grids[0].code.as_str()) && w.grids.len() == 1),
+            "网格长" | "社区民警" => {
+                assert!(comms.contains(w.grids[0].code.as_str()) && w.grids.len() == 1)
+            }
             r => panic!("unexpected role {r}"),
         }
     }
-    assert_eq!(blocks.len() - staffed.len(), 10, "5% of 200 blocks unstaffed");
+    assert_eq!(
+        blocks.len() - staffed.len(),
+        10,
+        "5% of 200 blocks unstaffed"
+    );
     for role in ["网格长", "社区民警"] {
-        assert_eq!(cs.workers.iter().filter(|w| w.role == role).count(), comms.len());
+        assert_eq!(
+            cs.workers.iter().filter(|w| w.role == role).count(),
+            comms.len()
+        );
     }
 }
 
 #[test]
 fn same_options_same_city() {
-    let opts = DemoOptions { blocks: 200, seed: 11 };
+    let opts = DemoOptions {
+        blocks: 200,
+        seed: 11,
+    };
     let again = generate(&opts, &NoProgress).unwrap();
     let first = small_city();
     assert_eq!(first.grids[0].grids, again.grids[0].grids);
     assert_eq!(first.workers, again.workers);
     assert_eq!(first.sites, again.sites);
-    let other = generate(&DemoOptions { blocks: 200, seed: 12 }, &NoProgress).unwrap();
+    let other = generate(
+        &DemoOptions {
+            blocks: 200,
+            seed: 12,
+        },
+        &NoProgress,
+    )
+    .unwrap();
     assert_ne!(first.grids[0].grids, other.grids[0].grids);
 }
 
@@ -225,7 +341,14 @@ fn options_are_checked() {
         let e = generate(&DemoOptions { blocks, seed: 1 }, &NoProgress).unwrap_err();
         assert!(matches!(e, DemoError::Options(_)), "{e}");
     }
-    let tiny = generate(&DemoOptions { blocks: MIN_BLOCKS, seed: 3 }, &NoProgress).unwrap();
+    let tiny = generate(
+        &DemoOptions {
+            blocks: MIN_BLOCKS,
+            seed: 3,
+        },
+        &NoProgress,
+    )
+    .unwrap();
     assert_eq!(level(&tiny, "block").len(), MIN_BLOCKS);
     assert!(tiny.grids[0].grids.iter().all(|g| g.geometry.is_valid()));
 }
@@ -240,7 +363,10 @@ fn demo_city_scale() {
         let cs = generate(&DemoOptions { blocks, seed: 1 }, &NoProgress).unwrap();
         let secs = t.elapsed().as_secs_f64();
         let grids = &cs.grids[0].grids;
-        let vertices: usize = grids.iter().map(|g| g.geometry.0[0].exterior().0.len()).sum();
+        let vertices: usize = grids
+            .iter()
+            .map(|g| g.geometry.0[0].exterior().0.len())
+            .sum();
         println!(
             "blocks {blocks}: {secs:.2} s, {} grids, {vertices} shell vertices, {} workers, {} sites",
             grids.len(),
@@ -250,7 +376,10 @@ fn demo_city_scale() {
         assert_eq!(level(&cs, "block").len(), blocks);
         let t = std::time::Instant::now();
         let invalid = grids.iter().filter(|g| !g.geometry.is_valid()).count();
-        println!("  validity check of all grids: {:.2} s, {invalid} invalid", t.elapsed().as_secs_f64());
+        println!(
+            "  validity check of all grids: {:.2} s, {invalid} invalid",
+            t.elapsed().as_secs_f64()
+        );
         assert_eq!(invalid, 0);
     }
 }
@@ -258,25 +387,53 @@ fn demo_city_scale() {
 #[test]
 #[ignore]
 fn demo_debug_tmp() {
-    struct P;
+    struct P(std::time::Instant);
     impl Progress for P {
-        fn start(&self, s: &str, t: u64) { eprintln!("start {s} {t}"); }
+        fn start(&self, s: &str, t: u64) {
+            eprintln!("{:?} start {s} {t}", self.0.elapsed());
+        }
         fn advance(&self, _n: u64) {}
-        fn finish(&self) { eprintln!("finish"); }
+        fn finish(&self) {
+            eprintln!("{:?} finish", self.0.elapsed());
+        }
     }
     let n: usize = std::env::var("DEMO_N").unwrap().parse().unwrap();
     let t = std::time::Instant::now();
-    let cs = generate(&DemoOptions { blocks: n, seed: 1 }, &P).unwrap();
+    let cs = generate(
+        &DemoOptions { blocks: n, seed: 1 },
+        &P(std::time::Instant::now()),
+    )
+    .unwrap();
     eprintln!("{:?}", t.elapsed());
     if let Ok(path) = std::env::var("DEMO_OUT") {
         let mut feats = Vec::new();
         for g in &cs.grids[0].grids {
-            let polys: Vec<_> = g.geometry.0.iter().map(|p| {
-                std::iter::once(p.exterior()).chain(p.interiors()).map(|r| r.0.iter().map(|c| vec![c.x, c.y]).collect::<Vec<_>>()).collect::<Vec<_>>()
-            }).collect();
+            let polys: Vec<_> = g
+                .geometry
+                .0
+                .iter()
+                .map(|p| {
+                    std::iter::once(p.exterior())
+                        .chain(p.interiors())
+                        .map(|r| r.0.iter().map(|c| vec![c.x, c.y]).collect::<Vec<_>>())
+                        .collect::<Vec<_>>()
+                })
+                .collect();
             feats.push(serde_json::json!({"type":"Feature","properties":{"code":g.code,"name":g.name,"level":g.level},"geometry":{"type":"MultiPolygon","coordinates":polys}}));
         }
-        let pts: Vec<_> = cs.sites.iter().filter(|s| s.kind == "school" || s.kind == "internet_cafe").map(|s| serde_json::json!([s.location.x(), s.location.y(), s.kind])).collect();
-        std::fs::write(path, serde_json::to_string(&serde_json::json!({"type":"FeatureCollection","features":feats,"points":pts})).unwrap()).unwrap();
+        let pts: Vec<_> = cs
+            .sites
+            .iter()
+            .filter(|s| s.kind == "school" || s.kind == "internet_cafe")
+            .map(|s| serde_json::json!([s.location.x(), s.location.y(), s.kind]))
+            .collect();
+        std::fs::write(
+            path,
+            serde_json::to_string(
+                &serde_json::json!({"type":"FeatureCollection","features":feats,"points":pts}),
+            )
+            .unwrap(),
+        )
+        .unwrap();
     }
 }

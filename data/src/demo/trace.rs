@@ -32,7 +32,10 @@ impl VertexMap {
         let h = hash3(self.seed ^ 0x717E, i as i64, j as i64, 7);
         let jx = (unit(h) * 2.0 - 1.0) * JITTER;
         let jy = (unit(super::noise::mix64(h)) * 2.0 - 1.0) * JITTER;
-        (self.x0 + (i as f64 + jx) * self.cell, self.y0 + (j as f64 + jy) * self.cell)
+        (
+            self.x0 + (i as f64 + jx) * self.cell,
+            self.y0 + (j as f64 + jy) * self.cell,
+        )
     }
 
     /// Longitude/latitude of vertex id `v`.
@@ -45,7 +48,11 @@ impl VertexMap {
 
 /// One polygon per region of `level`, in longitude/latitude, shells
 /// counter-clockwise and holes clockwise.
-pub(crate) fn trace_level(city: &City, level: usize, map: &VertexMap) -> Result<Vec<Polygon<f64>>, DemoError> {
+pub(crate) fn trace_level(
+    city: &City,
+    level: usize,
+    map: &VertexMap,
+) -> Result<Vec<Polygon<f64>>, DemoError> {
     let lat = &city.lat;
     let (nx, nv) = (lat.nx, lat.nx + 1);
     // Directed boundary edges with the region on the left, keyed (region, from).
@@ -58,7 +65,12 @@ pub(crate) fn trace_level(city: &City, level: usize, map: &VertexMap) -> Result<
                 continue;
             }
             let key = |v: usize| ((r as u64) << 32) | v as u64;
-            let (sw, se, nw, ne) = (j * nv + i, j * nv + i + 1, (j + 1) * nv + i, (j + 1) * nv + i + 1);
+            let (sw, se, nw, ne) = (
+                j * nv + i,
+                j * nv + i + 1,
+                (j + 1) * nv + i,
+                (j + 1) * nv + i + 1,
+            );
             if city.label(c - nx, level) != r {
                 edges.push((key(sw), se as u32));
             }
@@ -88,7 +100,9 @@ pub(crate) fn trace_level(city: &City, level: usize, map: &VertexMap) -> Result<
     for r in 0..n_regions as u64 {
         let end = start + edges[start..].partition_point(|e| e.0 >> 32 == r);
         if end == start {
-            return Err(DemoError::Construction(format!("region {r} of level {level} is empty")));
+            return Err(DemoError::Construction(format!(
+                "region {r} of level {level} is empty"
+            )));
         }
         let slice = &edges[start..end];
         let mut shell: Option<LineString<f64>> = None;
@@ -108,16 +122,23 @@ pub(crate) fn trace_level(city: &City, level: usize, map: &VertexMap) -> Result<
                 }
                 k = slice
                     .binary_search_by_key(&((r << 32) | next as u64), |e| e.0)
-                    .map_err(|_| DemoError::Construction(format!("open boundary of region {r} at vertex {next}")))?;
+                    .map_err(|_| {
+                        DemoError::Construction(format!(
+                            "open boundary of region {r} at vertex {next}"
+                        ))
+                    })?;
                 if used[start + k] {
-                    return Err(DemoError::Construction(format!("boundary of region {r} loops at vertex {next}")));
+                    return Err(DemoError::Construction(format!(
+                        "boundary of region {r} loops at vertex {next}"
+                    )));
                 }
             }
             // Orientation from exact integer lattice coordinates.
             let twice_area: i64 = (0..ring.len())
                 .map(|a| {
                     let (p, q) = (ring[a] as i64, ring[(a + 1) % ring.len()] as i64);
-                    let (pi, pj, qi, qj) = (p % nv as i64, p / nv as i64, q % nv as i64, q / nv as i64);
+                    let (pi, pj, qi, qj) =
+                        (p % nv as i64, p / nv as i64, q % nv as i64, q / nv as i64);
                     pi * qj - qi * pj
                 })
                 .sum();
@@ -125,14 +146,18 @@ pub(crate) fn trace_level(city: &City, level: usize, map: &VertexMap) -> Result<
             coords.push(coords[0]);
             if twice_area > 0 {
                 if shell.is_some() {
-                    return Err(DemoError::Construction(format!("region {r} of level {level} has several parts")));
+                    return Err(DemoError::Construction(format!(
+                        "region {r} of level {level} has several parts"
+                    )));
                 }
                 shell = Some(LineString::new(coords));
             } else {
                 holes.push(LineString::new(coords));
             }
         }
-        let shell = shell.ok_or_else(|| DemoError::Construction(format!("region {r} of level {level} has no shell")))?;
+        let shell = shell.ok_or_else(|| {
+            DemoError::Construction(format!("region {r} of level {level} has no shell"))
+        })?;
         polygons.push(Polygon::new(shell, holes));
         start = end;
     }
@@ -160,7 +185,11 @@ mod tests {
     #[test]
     fn rings_with_holes_are_valid_and_oriented() {
         // b sits inside a (a hole of a), c is beside both.
-        let city = city_from(&["aaaac", "abbac", "abbac", "aaaac"], vec![0, 0, 1], vec![0, 0]);
+        let city = city_from(
+            &["aaaac", "abbac", "abbac", "aaaac"],
+            vec![0, 0, 1],
+            vec![0, 0],
+        );
         let map = map_for(&city);
         let blocks = trace_level(&city, BLOCK, &map).unwrap();
         assert_eq!(blocks.len(), 3);

@@ -23,27 +23,40 @@ pub(crate) const EXTRA_SHARE: f64 = 0.05;
 
 /// Workers for blocks (`block_codes`, with `block_adj` their neighbours) and
 /// communities (`comm_codes`). Ids are `W000001`, … in that order.
-pub(crate) fn make_workers(block_codes: &[String], block_adj: &[Vec<u32>], comm_codes: &[String], seed: u64) -> Vec<Worker> {
+pub(crate) fn make_workers(
+    block_codes: &[String],
+    block_adj: &[Vec<u32>],
+    comm_codes: &[String],
+    seed: u64,
+) -> Vec<Worker> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x3043_4B45);
     let n = block_codes.len();
     let mut order: Vec<usize> = (0..n).collect();
     order.shuffle(&mut rng);
-    let unstaffed: HashSet<usize> = order[..(n as f64 * UNSTAFFED_SHARE).round() as usize].iter().copied().collect();
+    let unstaffed: HashSet<usize> = order[..(n as f64 * UNSTAFFED_SHARE).round() as usize]
+        .iter()
+        .copied()
+        .collect();
     let mut phones = HashSet::new();
     let mut workers = Vec::with_capacity(n + 2 * comm_codes.len());
-    let grid = |code: &str, share: f64| WorkerGrid { system: DEFAULT_SYSTEM.to_string(), code: code.to_string(), share };
-    let mut new_worker = |rng: &mut ChaCha8Rng, role: &str, duties: &str, grids: Vec<WorkerGrid>, count: usize| {
-        let id = format!("W{:06}", count + 1);
-        Worker {
-            name: names::person(rng),
-            phone: names::phone(rng, &mut phones),
-            role: role.to_string(),
-            photo: format!("photos/{id}.jpg"),
-            duties: duties.to_string(),
-            grids,
-            id,
-        }
+    let grid = |code: &str, share: f64| WorkerGrid {
+        system: DEFAULT_SYSTEM.to_string(),
+        code: code.to_string(),
+        share,
     };
+    let mut new_worker =
+        |rng: &mut ChaCha8Rng, role: &str, duties: &str, grids: Vec<WorkerGrid>, count: usize| {
+            let id = format!("W{:06}", count + 1);
+            Worker {
+                name: names::person(rng),
+                phone: names::phone(rng, &mut phones),
+                role: role.to_string(),
+                photo: format!("photos/{id}.jpg"),
+                duties: duties.to_string(),
+                grids,
+                id,
+            }
+        };
     for b in 0..n {
         if unstaffed.contains(&b) {
             continue;
@@ -53,7 +66,13 @@ pub(crate) fn make_workers(block_codes: &[String], block_adj: &[Vec<u32>], comm_
             let other = block_adj[b][rng.random_range(0..block_adj[b].len())] as usize;
             grids.push(grid(&block_codes[other], 0.5));
         }
-        let w = new_worker(&mut rng, ROLE_GRIDWORKER, DUTIES_GRIDWORKER, grids, workers.len());
+        let w = new_worker(
+            &mut rng,
+            ROLE_GRIDWORKER,
+            DUTIES_GRIDWORKER,
+            grids,
+            workers.len(),
+        );
         workers.push(w);
     }
     for code in comm_codes {
@@ -72,7 +91,9 @@ mod tests {
     #[test]
     fn staffing_shares_roles_and_unique_phones() {
         let blocks: Vec<String> = (0..400).map(|k| format!("B{k}")).collect();
-        let adj: Vec<Vec<u32>> = (0..400u32).map(|k| vec![(k + 1) % 400, (k + 399) % 400]).collect();
+        let adj: Vec<Vec<u32>> = (0..400u32)
+            .map(|k| vec![(k + 1) % 400, (k + 399) % 400])
+            .collect();
         let comms: Vec<String> = (0..20).map(|k| format!("C{k}")).collect();
         let w = make_workers(&blocks, &adj, &comms, 1);
         let gridworkers: Vec<_> = w.iter().filter(|w| w.role == ROLE_GRIDWORKER).collect();

@@ -4,8 +4,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use super::SystemIndex;
-use crate::model::{Grid, Worker};
+use super::{Hit, SystemIndex};
+use crate::model::{Grid, Site, Worker};
+use crate::sites::{GridSiteStats, SiteRegister};
 use crate::store::{GridStore, StoreError};
 
 /// A grid as named in lookup answers.
@@ -30,7 +31,8 @@ impl GridRef {
     }
 }
 
-/// An immutable snapshot of the store: indexes of every system plus workers.
+/// An immutable snapshot of the store: indexes of every system plus workers
+/// and sites, each site assigned to its grid at every level of every system.
 /// A server swaps in a new catalog when the data version changes.
 pub struct Catalog {
     version: u64,
@@ -38,6 +40,7 @@ pub struct Catalog {
     workers: Vec<Worker>,
     /// (system, code) → indexes into `workers` with the worker's share.
     workers_by_grid: HashMap<(String, String), Vec<(usize, f64)>>,
+    sites: SiteRegister,
 }
 
 impl Catalog {
@@ -51,7 +54,8 @@ impl Catalog {
             systems.insert(name, SystemIndex::build(system, grids));
         }
         let workers = store.workers()?;
-        Ok(Self::from_parts(version, systems, workers))
+        let sites = store.sites(None)?;
+        Ok(Self::from_parts(version, systems, workers).with_sites(sites))
     }
 
     /// Builds a catalog from indexes already made (tests, demo).
@@ -69,7 +73,19 @@ impl Catalog {
                     .push((wi, g.share));
             }
         }
-        Self { version, systems, workers, workers_by_grid }
+        Self {
+            version,
+            systems,
+            workers,
+            workers_by_grid,
+            sites: SiteRegister::default(),
+        }
+    }
+
+    /// Replaces the catalog's sites and assigns them to the grids of every system.
+    pub fn with_sites(mut self, sites: Vec<Site>) -> Self {
+        self.sites = SiteRegister::build(sites, self.systems.values());
+        self
     }
 
     pub fn version(&self) -> u64 {
@@ -94,5 +110,31 @@ impl Catalog {
 
     pub fn workers(&self) -> &[Worker] {
         &self.workers
+    }
+
+    /// All sites, ordered by kind then id.
+    pub fn sites(&self) -> &[Site] {
+        self.sites.sites()
+    }
+
+    /// The sites with their assignments, counts and spatial index.
+    pub fn site_register(&self) -> &SiteRegister {
+        &self.sites
+    }
+
+    /// The grid holding site `site` (an index into [`Catalog::sites`]) at
+    /// each level of `system`, top down; `None` for an unknown system or site.
+    pub fn site_assignment(&self, system: &str, site: usize) -> Option<Vec<Option<Hit>>> {
+        self.sites.site_assignment(system, site)
+    }
+
+    /// Site counts per kind and households inside a grid (its whole subtree).
+    pub fn grid_site_stats(&self, system: &str, grid: usize) -> Option<GridSiteStats> {
+        self.sites.grid_stats(system, grid)
+    }
+
+    /// Indexes into [`Catalog::sites`] of the sites inside a grid, in kind/id order.
+    pub fn sites_in_grid(&self, system: &str, grid: usize) -> &[u32] {
+        self.sites.sites_in_grid(system, grid)
     }
 }

@@ -54,8 +54,11 @@ impl SystemIndex {
     /// depth, then code), which also decides ties between overlapping grids:
     /// the first one in that order wins.
     pub fn build(system: GridSystem, grids: Vec<Grid>) -> Self {
-        let by_code: HashMap<String, usize> =
-            grids.iter().enumerate().map(|(i, g)| (g.code.clone(), i)).collect();
+        let by_code: HashMap<String, usize> = grids
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.code.clone(), i))
+            .collect();
         let mut children = vec![Vec::new(); grids.len()];
         for (i, g) in grids.iter().enumerate() {
             if let Some(p) = g.parent.as_ref().and_then(|p| by_code.get(p)) {
@@ -69,7 +72,9 @@ impl SystemIndex {
             let mut entries = Vec::new();
             for (i, g) in grids.iter().enumerate().filter(|(_, g)| &g.level == level) {
                 for poly in &g.geometry.0 {
-                    let Some(rect) = poly.bounding_rect() else { continue };
+                    let Some(rect) = poly.bounding_rect() else {
+                        continue;
+                    };
                     let id = parts.len() as u32;
                     parts.push((i, PreparedPolygon::new(poly)));
                     entries.push(PartEntry::new(
@@ -81,9 +86,18 @@ impl SystemIndex {
                     ));
                 }
             }
-            levels.push(LevelIndex { tree: RTree::bulk_load(entries), parts });
+            levels.push(LevelIndex {
+                tree: RTree::bulk_load(entries),
+                parts,
+            });
         }
-        Self { system, grids, by_code, children, levels }
+        Self {
+            system,
+            grids,
+            by_code,
+            children,
+            levels,
+        }
     }
 
     pub fn system(&self) -> &GridSystem {
@@ -116,7 +130,10 @@ impl SystemIndex {
             let (grid, prepared) = &level.parts[entry.data as usize];
             let loc = prepared.locate(lon, lat);
             if loc.inside && best.is_none_or(|b| *grid < b.grid) {
-                best = Some(Hit { grid: *grid, on_border: loc.on_border });
+                best = Some(Hit {
+                    grid: *grid,
+                    on_border: loc.on_border,
+                });
             }
         }
         best
@@ -125,7 +142,9 @@ impl SystemIndex {
     /// The grids containing a lon/lat point, from the top level down; levels
     /// where no grid contains the point are skipped.
     pub fn locate(&self, lon: f64, lat: f64) -> Vec<Hit> {
-        (0..self.levels.len()).filter_map(|d| self.locate_at_depth(d, lon, lat)).collect()
+        (0..self.levels.len())
+            .filter_map(|d| self.locate_at_depth(d, lon, lat))
+            .collect()
     }
 }
 
@@ -155,7 +174,10 @@ mod tests {
         // Street S = [0,2]×[0,1] with a hole [1.4,1.6]×[0.4,0.6]; blocks A (west) and
         // B (east, a multipolygon whose second part is an island outside the street).
         let hole = LineString::from(vec![(1.4, 0.4), (1.6, 0.4), (1.6, 0.6), (1.4, 0.6)]);
-        let street = Polygon::new(rect(0.0, 0.0, 2.0, 1.0).exterior().clone(), vec![hole.clone()]);
+        let street = Polygon::new(
+            rect(0.0, 0.0, 2.0, 1.0).exterior().clone(),
+            vec![hole.clone()],
+        );
         let b = Polygon::new(rect(1.0, 0.0, 2.0, 1.0).exterior().clone(), vec![hole]);
         SystemIndex::build(
             system,
@@ -168,7 +190,10 @@ mod tests {
     }
 
     fn codes(idx: &SystemIndex, lon: f64, lat: f64) -> Vec<&str> {
-        idx.locate(lon, lat).iter().map(|h| idx.grids()[h.grid].code.as_str()).collect()
+        idx.locate(lon, lat)
+            .iter()
+            .map(|h| idx.grids()[h.grid].code.as_str())
+            .collect()
     }
 
     #[test]
@@ -177,7 +202,11 @@ mod tests {
         assert_eq!(codes(&idx, 0.5, 0.5), ["S", "A"]);
         assert_eq!(codes(&idx, 1.2, 0.5), ["S", "B"]);
         assert_eq!(codes(&idx, 1.5, 0.5), Vec::<&str>::new(), "in the hole");
-        assert_eq!(codes(&idx, 5.5, 5.5), ["B"], "island part of a multipolygon");
+        assert_eq!(
+            codes(&idx, 5.5, 5.5),
+            ["B"],
+            "island part of a multipolygon"
+        );
         assert_eq!(codes(&idx, 9.0, 9.0), Vec::<&str>::new());
         // On the shared A|B border: B, the grid to the east.
         assert_eq!(codes(&idx, 1.0, 0.5), ["S", "B"]);

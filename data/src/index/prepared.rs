@@ -95,10 +95,13 @@ impl PreparedPolygon {
         // About four edges per band keeps the per-query work small; the cap bounds memory.
         let bands = edges.len().div_ceil(4).clamp(1, 1 << 16);
         let height = max_y - min_y;
-        let band_height_inv = if height > 0.0 { bands as f64 / height } else { 0.0 };
-        let band_of = |y: f64| -> usize {
-            (((y - min_y) * band_height_inv) as usize).min(bands - 1)
+        let band_height_inv = if height > 0.0 {
+            bands as f64 / height
+        } else {
+            0.0
         };
+        let band_of =
+            |y: f64| -> usize { (((y - min_y) * band_height_inv) as usize).min(bands - 1) };
         let mut counts = vec![0u32; bands + 1];
         for e in &edges {
             for b in band_of(e.ay)..=band_of(e.by) {
@@ -117,18 +120,30 @@ impl PreparedPolygon {
                 fill[b] += 1;
             }
         }
-        Self { edges, min_y, band_height_inv, band_start, band_edges }
+        Self {
+            edges,
+            min_y,
+            band_height_inv,
+            band_start,
+            band_edges,
+        }
     }
 
     /// Locates a point under the border rule described in the module docs.
     pub fn locate(&self, x: f64, y: f64) -> Location {
-        let mut outside = Location { inside: false, on_border: false };
+        let mut outside = Location {
+            inside: false,
+            on_border: false,
+        };
         let bands = self.band_start.len() - 1;
         if self.edges.is_empty() || !(y >= self.min_y) {
             return outside;
         }
         let band = (((y - self.min_y) * self.band_height_inv) as usize).min(bands - 1);
-        let (start, end) = (self.band_start[band] as usize, self.band_start[band + 1] as usize);
+        let (start, end) = (
+            self.band_start[band] as usize,
+            self.band_start[band + 1] as usize,
+        );
         let mut crossings = 0u32;
         let mut on_border = false;
         for &i in &self.band_edges[start..end] {
@@ -186,8 +201,17 @@ fn push_ring_edges(ring: &LineString<f64>, edges: &mut Vec<Edge>) {
         if p == q {
             continue;
         }
-        let (a, b) = if (p.y, p.x) <= (q.y, q.x) { (p, q) } else { (q, p) };
-        edges.push(Edge { ax: a.x, ay: a.y, bx: b.x, by: b.y });
+        let (a, b) = if (p.y, p.x) <= (q.y, q.x) {
+            (p, q)
+        } else {
+            (q, p)
+        };
+        edges.push(Edge {
+            ax: a.x,
+            ay: a.y,
+            bx: b.x,
+            by: b.y,
+        });
     }
     // geo-types closes rings, but a ring built by hand may not be: close it here.
     if let (Some(first), Some(last)) = (ring.0.first(), ring.0.last()) {
@@ -197,7 +221,12 @@ fn push_ring_edges(ring: &LineString<f64>, edges: &mut Vec<Edge>) {
             } else {
                 (*last, *first)
             };
-            edges.push(Edge { ax: a.x, ay: a.y, bx: b.x, by: b.y });
+            edges.push(Edge {
+                ax: a.x,
+                ay: a.y,
+                bx: b.x,
+                by: b.y,
+            });
         }
     }
 }
@@ -273,7 +302,10 @@ mod tests {
 
     #[test]
     fn vertex_at_local_maximum_is_on_border() {
-        let tri = Polygon::new(LineString::from(vec![(0.0, 0.0), (2.0, 0.0), (1.0, 2.0)]), vec![]);
+        let tri = Polygon::new(
+            LineString::from(vec![(0.0, 0.0), (2.0, 0.0), (1.0, 2.0)]),
+            vec![],
+        );
         let p = PreparedPolygon::new(&tri);
         let top = p.locate(1.0, 2.0);
         assert!(top.on_border && !top.inside);

@@ -26,7 +26,11 @@ pub enum StoreError {
     #[error("store schema version {found} is newer than this gridmap supports ({supported}); upgrade gridmap")]
     SchemaTooNew { found: i64, supported: i64 },
     #[error("corrupt record in {table} ({key}): {reason}")]
-    Corrupt { table: String, key: String, reason: String },
+    Corrupt {
+        table: String,
+        key: String,
+        reason: String,
+    },
     #[error("unknown grid system `{0}`")]
     UnknownSystem(String),
 }

@@ -14,11 +14,20 @@ use crate::progress::BarProgress;
 pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     if args.out.exists() {
         if !args.force {
-            bail!("{} already exists; pass --force to overwrite it", args.out.display());
+            bail!(
+                "{} already exists; pass --force to overwrite it",
+                args.out.display()
+            );
         }
         remove_store(&args.out)?;
     }
-    write_demo(&args.out, &DemoOptions { blocks: args.blocks, seed: args.seed })
+    write_demo(
+        &args.out,
+        &DemoOptions {
+            blocks: args.blocks,
+            seed: args.seed,
+        },
+    )
 }
 
 /// Generates the demo city and writes it in one transaction.
@@ -28,7 +37,9 @@ pub fn write_demo(path: &Path, opts: &DemoOptions) -> anyhow::Result<()> {
     let change = generate(opts, &progress).context("generating the demo city")?;
     let mut store = GpkgStore::open(path).with_context(|| format!("opening {}", path.display()))?;
     tracing::info!(path = %path.display(), "writing the demo store");
-    store.apply(&change).with_context(|| format!("writing {}", path.display()))?;
+    store
+        .apply(&change)
+        .with_context(|| format!("writing {}", path.display()))?;
     let grids: usize = change.grids.iter().map(|s| s.grids.len()).sum();
     tracing::info!(
         path = %path.display(),
@@ -48,7 +59,9 @@ fn remove_store(path: &Path) -> anyhow::Result<()> {
         match std::fs::remove_file(&p) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e).with_context(|| format!("removing {}", Path::new(&p).display())),
+            Err(e) => {
+                return Err(e).with_context(|| format!("removing {}", Path::new(&p).display()))
+            }
         }
     }
     Ok(())

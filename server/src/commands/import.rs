@@ -29,14 +29,16 @@ fn grids(args: &ImportGridsArgs) -> anyhow::Result<()> {
         repair: args.repair,
         replace: args.replace,
     };
-    let mut store = GpkgStore::open(&args.db.db).with_context(|| format!("opening {}", args.db.db.display()))?;
+    let mut store = GpkgStore::open(&args.db.db)
+        .with_context(|| format!("opening {}", args.db.db.display()))?;
     let report = import_grids(&mut store, &args.file, &opts, &BarProgress::new())?;
     println!("{report}");
     Ok(())
 }
 
 fn workers(args: &ImportWorkersArgs) -> anyhow::Result<()> {
-    let mut store = GpkgStore::open(&args.db.db).with_context(|| format!("opening {}", args.db.db.display()))?;
+    let mut store = GpkgStore::open(&args.db.db)
+        .with_context(|| format!("opening {}", args.db.db.display()))?;
     let report = import_workers(&mut store, &args.file, &args.system)?;
     println!("{report}");
     Ok(())

@@ -16,7 +16,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             let absolute = std::env::current_dir()?.join(path);
             tracing::info!(path = %absolute.display(), "no store yet: creating the demo city (西湖区) there");
             let p = path.clone();
-            tokio::task::spawn_blocking(move || super::demo::write_demo(&p, &DemoOptions::default())).await??;
+            tokio::task::spawn_blocking(move || {
+                super::demo::write_demo(&p, &DemoOptions::default())
+            })
+            .await??;
         } else {
             anyhow::bail!(
                 "{} does not exist; create it with `gridmap import grids FILE --db {0}` or `gridmap demo --out {0}`",
@@ -33,7 +36,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         systems = catalog.systems().count(),
         "store loaded"
     );
-    spawn_reloader(state.clone(), Duration::from_secs_f64(args.reload_interval.max(0.1)));
+    spawn_reloader(
+        state.clone(),
+        Duration::from_secs_f64(args.reload_interval.max(0.1)),
+    );
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -55,7 +61,9 @@ fn spawn_reloader(state: AppState, every: Duration) {
             tick.tick().await;
             let s = state.clone();
             match tokio::task::spawn_blocking(move || s.reload_if_changed()).await {
-                Ok(Ok(Some(v))) => tracing::info!(data_version = v, "store changed: catalog reloaded"),
+                Ok(Ok(Some(v))) => {
+                    tracing::info!(data_version = v, "store changed: catalog reloaded")
+                }
                 Ok(Ok(None)) => {}
                 Ok(Err(e)) => tracing::warn!(error = ?e, "checking the store for changes failed"),
                 Err(e) => tracing::warn!(error = ?e, "reload task failed"),

@@ -20,11 +20,17 @@ pub enum AppError {
 
 impl AppError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::BadRequest { code, message: message.into() }
+        Self::BadRequest {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
-        Self::NotFound { code, message: message.into() }
+        Self::NotFound {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -39,7 +45,9 @@ impl IntoResponse for AppError {
         let (status, code, message) = match self {
             Self::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message),
             Self::NotFound { code, message } => (StatusCode::NOT_FOUND, code, message),
-            Self::TooLarge { message } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", message),
+            Self::TooLarge { message } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", message)
+            }
             Self::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 (
@@ -49,7 +57,11 @@ impl IntoResponse for AppError {
                 )
             }
         };
-        (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+        (
+            status,
+            Json(json!({ "error": { "code": code, "message": message } })),
+        )
+            .into_response()
     }
 }
 

@@ -41,14 +41,19 @@ struct GridList {
 }
 
 fn bbox_of(g: &gridmap_data::Grid) -> Option<[f64; 4]> {
-    g.geometry.bounding_rect().map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
+    g.geometry
+        .bounding_rect()
+        .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
 }
 
 fn usize_param(params: &Params, name: &str, default: usize) -> Result<usize, AppError> {
     match params.get(name) {
         None => Ok(default),
         Some(s) => s.parse().map_err(|_| {
-            AppError::bad_request("bad_parameter", format!("parameter `{name}` must be a non-negative integer, got `{s}`"))
+            AppError::bad_request(
+                "bad_parameter",
+                format!("parameter `{name}` must be a non-negative integer, got `{s}`"),
+            )
         }),
     }
 }
@@ -59,14 +64,22 @@ async fn list(State(state): State<AppState>, params: Params) -> Result<Json<Grid
     let level = params.get("level");
     if let Some(level) = level {
         if !systems.iter().any(|s| s.system().depth_of(level).is_some()) {
-            return Err(AppError::bad_request("unknown_level", format!("no selected grid system has a level named `{level}`")));
+            return Err(AppError::bad_request(
+                "unknown_level",
+                format!("no selected grid system has a level named `{level}`"),
+            ));
         }
     }
     let parent = params.get("parent");
-    let bbox = params.bbox("bbox")?.map(|[a, b, c, d]| Rect::new(coord! {x: a, y: b}, coord! {x: c, y: d}));
+    let bbox = params
+        .bbox("bbox")?
+        .map(|[a, b, c, d]| Rect::new(coord! {x: a, y: b}, coord! {x: c, y: d}));
     let limit = usize_param(&params, "limit", DEFAULT_PAGE)?;
     if limit == 0 || limit > MAX_PAGE {
-        return Err(AppError::bad_request("bad_parameter", format!("parameter `limit` must be between 1 and {MAX_PAGE}")));
+        return Err(AppError::bad_request(
+            "bad_parameter",
+            format!("parameter `limit` must be between 1 and {MAX_PAGE}"),
+        ));
     }
     let offset = usize_param(&params, "offset", 0)?;
     let mut matching = Vec::new();
@@ -77,13 +90,20 @@ async fn list(State(state): State<AppState>, params: Params) -> Result<Json<Grid
                 && parent.is_none_or(|p| g.parent.as_deref() == Some(p))
                 && bbox.is_none_or(|r| g.geometry.intersects(&r));
             if keep {
-                matching.push(ListedGrid { grid: GridRef::new(name, g), bbox: bbox_of(g) });
+                matching.push(ListedGrid {
+                    grid: GridRef::new(name, g),
+                    bbox: bbox_of(g),
+                });
             }
         }
     }
     let total = matching.len();
     let grids = matching.into_iter().skip(offset).take(limit).collect();
-    Ok(Json(GridList { total, offset, grids }))
+    Ok(Json(GridList {
+        total,
+        offset,
+        grids,
+    }))
 }
 
 async fn one(
@@ -97,20 +117,34 @@ async fn one(
         .filter_map(|s| s.grid(&code).map(|g| (s, g)))
         .collect();
     let (system, grid) = match found.as_slice() {
-        [] => return Err(AppError::not_found("unknown_grid", format!("no grid with code `{code}`"))),
+        [] => {
+            return Err(AppError::not_found(
+                "unknown_grid",
+                format!("no grid with code `{code}`"),
+            ))
+        }
         [one] => *one,
         many => {
             let names: Vec<_> = many.iter().map(|(s, _)| s.system().name.as_str()).collect();
             return Err(AppError::bad_request(
                 "ambiguous_code",
-                format!("code `{code}` exists in systems {}; add `system=`", names.join(", ")),
+                format!(
+                    "code `{code}` exists in systems {}; add `system=`",
+                    names.join(", ")
+                ),
             ));
         }
     };
     let name = &system.system().name;
     let children: Vec<&str> = system
         .grid_index(&grid.code)
-        .map(|i| system.children(i).iter().map(|&c| system.grids()[c].code.as_str()).collect())
+        .map(|i| {
+            system
+                .children(i)
+                .iter()
+                .map(|&c| system.grids()[c].code.as_str())
+                .collect()
+        })
         .unwrap_or_default();
     let geometry = geojson::Geometry::from(&grid.geometry);
     Ok(Json(json!({

@@ -51,10 +51,9 @@ pub fn selected_systems<'a>(
     params: &Params,
 ) -> Result<Vec<&'a SystemIndex>, AppError> {
     match params.get("system") {
-        Some(name) => catalog
-            .system(name)
-            .map(|s| vec![s])
-            .ok_or_else(|| AppError::bad_request("unknown_system", format!("no grid system named `{name}`"))),
+        Some(name) => catalog.system(name).map(|s| vec![s]).ok_or_else(|| {
+            AppError::bad_request("unknown_system", format!("no grid system named `{name}`"))
+        }),
         None => Ok(catalog.systems().collect()),
     }
 }
@@ -77,9 +76,16 @@ pub fn worker_cards(catalog: &Catalog, system: &str, code: &str) -> Vec<WorkerCa
         .collect()
 }
 
-async fn lookup(State(state): State<AppState>, params: Params) -> Result<Json<LookupAnswer>, AppError> {
-    let x = params.f64("lon")?.ok_or_else(|| AppError::bad_request("missing_parameter", "parameter `lon` is required"))?;
-    let y = params.f64("lat")?.ok_or_else(|| AppError::bad_request("missing_parameter", "parameter `lat` is required"))?;
+async fn lookup(
+    State(state): State<AppState>,
+    params: Params,
+) -> Result<Json<LookupAnswer>, AppError> {
+    let x = params
+        .f64("lon")?
+        .ok_or_else(|| AppError::bad_request("missing_parameter", "parameter `lon` is required"))?;
+    let y = params
+        .f64("lat")?
+        .ok_or_else(|| AppError::bad_request("missing_parameter", "parameter `lat` is required"))?;
     let crs = match params.get("crs") {
         None => Crs::Wgs84,
         Some(s) => Crs::parse(s).map_err(|e| AppError::bad_request("bad_crs", e.to_string()))?,
@@ -90,7 +96,10 @@ async fn lookup(State(state): State<AppState>, params: Params) -> Result<Json<Lo
     if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
         return Err(AppError::bad_request(
             "bad_coordinates",
-            format!("({x}, {y}) under {} is not a point on Earth (lon {lon}, lat {lat})", crs.code()),
+            format!(
+                "({x}, {y}) under {} is not a point on Earth (lon {lon}, lat {lat})",
+                crs.code()
+            ),
         ));
     }
     let catalog = state.catalog();
@@ -101,8 +110,15 @@ async fn lookup(State(state): State<AppState>, params: Params) -> Result<Json<Lo
         for hit in system.locate(lon, lat) {
             let g = &system.grids()[hit.grid];
             workers.extend(worker_cards(&catalog, name, &g.code));
-            grids.push(LookupGrid { grid: GridRef::new(name, g), on_border: hit.on_border });
+            grids.push(LookupGrid {
+                grid: GridRef::new(name, g),
+                on_border: hit.on_border,
+            });
         }
     }
-    Ok(Json(LookupAnswer { point: [lon, lat], grids, workers }))
+    Ok(Json(LookupAnswer {
+        point: [lon, lat],
+        grids,
+        workers,
+    }))
 }

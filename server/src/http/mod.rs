@@ -1,16 +1,19 @@
 //! The HTTP interface. Each module owns its `router()`; [`app`] puts them together.
 
+pub mod base_url;
+pub mod coverage;
 pub mod error;
 pub mod grids;
 pub mod health;
 pub mod lookup;
 pub mod params;
 pub mod state;
-pub mod base_url;
-pub mod web;
 pub mod style;
+pub mod tiles;
+pub mod web;
 
 use axum::Router;
+use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
@@ -18,14 +21,19 @@ pub use state::AppState;
 
 /// The whole application; tests call `app(state).oneshot(request)`.
 pub fn app(state: AppState) -> Router {
-    let cors = CorsLayer::new().allow_origin(Any).allow_methods([axum::http::Method::GET]);
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([axum::http::Method::GET]);
     Router::new()
         .merge(health::router())
         .merge(lookup::router())
         .merge(grids::router())
+        .merge(coverage::router())
         .merge(web::router())
         .merge(style::router())
+        .merge(tiles::router())
         .fallback(error::no_route)
+        .layer(CompressionLayer::new())
         .layer(cors)
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -15,20 +15,27 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
         let query = parts.uri.query().unwrap_or("");
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
-            .map_err(|e| AppError::bad_request("bad_query", format!("malformed query string: {e}")))?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).map_err(|e| {
+            AppError::bad_request("bad_query", format!("malformed query string: {e}"))
+        })?;
         Ok(Params(pairs.into_iter().collect()))
     }
 }
 
 impl Params {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str).filter(|s| !s.is_empty())
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
     }
 
     pub fn required(&self, name: &str) -> Result<&str, AppError> {
         self.get(name).ok_or_else(|| {
-            AppError::bad_request("missing_parameter", format!("parameter `{name}` is required"))
+            AppError::bad_request(
+                "missing_parameter",
+                format!("parameter `{name}` is required"),
+            )
         })
     }
 
@@ -48,7 +55,9 @@ impl Params {
 
     /// `minlon,minlat,maxlon,maxlat`.
     pub fn bbox(&self, name: &str) -> Result<Option<[f64; 4]>, AppError> {
-        let Some(s) = self.get(name) else { return Ok(None) };
+        let Some(s) = self.get(name) else {
+            return Ok(None);
+        };
         let bad = || {
             AppError::bad_request(
                 "bad_parameter",
@@ -61,7 +70,9 @@ impl Params {
             .collect::<Result<_, _>>()
             .map_err(|_| bad())?;
         match v[..] {
-            [a, b, c, d] if v.iter().all(|x| x.is_finite()) && a <= c && b <= d => Ok(Some([a, b, c, d])),
+            [a, b, c, d] if v.iter().all(|x| x.is_finite()) && a <= c && b <= d => {
+                Ok(Some([a, b, c, d]))
+            }
             _ => Err(bad()),
         }
     }

@@ -18,20 +18,10 @@ use axum::{Json, Router};
 use gridmap_data::GridSystem;
 use serde_json::{json, Value};
 
-use super::base_url::public_base;
 use super::error::AppError;
 use super::state::AppState;
-
-/// Zoom from which a level's grids are drawn (and put in tiles): the top
-/// level always, the second from 11, the third from 13, deeper ones one
-/// zoom later each.
-pub fn level_minzoom(depth: usize) -> u8 {
-    match depth {
-        0 => 0,
-        1 => 11,
-        d => (13 + (d - 2)).min(16) as u8,
-    }
-}
+use super::tiles::urlencode;
+use crate::tileset::TileConfig;
 
 /// The Chinese name shown for a level; unknown level names are shown as-is.
 pub fn level_label(level: &str) -> &str {
@@ -89,7 +79,12 @@ async fn style(
     let system = catalog.system(name).ok_or_else(|| {
         AppError::not_found("unknown_system", format!("no grid system named `{name}`"))
     })?;
-    let body = build_style(system.system(), &public_base(&headers), env_basemap());
+    let body = build_style(
+        system.system(),
+        &state.public_base(&headers),
+        &state.config().tiles,
+        env_basemap(),
+    );
     // The catalog can be reloaded (new levels): clients revalidate.
     Ok(([(CACHE_CONTROL, "no-cache")], Json(body)).into_response())
 }
@@ -106,23 +101,32 @@ fn palette(depth: usize) -> (&'static str, &'static str, &'static str) {
 }
 
 /// Builds the style for `system`, whose TileJSON is at
-/// `{base}/tiles/{system}.json`.
+/// `{base}/tiles/{system}.json`; each level is drawn from the zoom at which
+/// `tiles` puts it into the tiles.
 ///
 /// ```
 /// use gridmap::http::style::build_style;
+/// use gridmap::tileset::TileConfig;
 /// use gridmap_data::GridSystem;
 ///
-/// let style = build_style(&GridSystem::with_default_levels("default"), "http://localhost:8080", None);
+/// let system = GridSystem::with_default_levels("default");
+/// let style = build_style(&system, "http://localhost:8080", &TileConfig::default(), None);
 /// assert_eq!(style["sources"]["grids"]["url"], "http://localhost:8080/tiles/default.json");
 /// assert!(style.get("glyphs").is_none());
 /// ```
-pub fn build_style(system: &GridSystem, base: &str, basemap: Option<&Basemap>) -> Value {
+pub fn build_style(
+    system: &GridSystem,
+    base: &str,
+    tiles: &TileConfig,
+    basemap: Option<&Basemap>,
+) -> Value {
     let levels = &system.levels;
+    let level_minzoom = |depth: usize| tiles.min_zoom(&levels[depth], depth);
     let finest = levels.len().saturating_sub(1);
     let mut sources = serde_json::Map::new();
     sources.insert(
         "grids".into(),
-        json!({ "type": "vector", "url": format!("{base}/tiles/{}.json", encode_segment(&system.name)) }),
+        json!({ "type": "vector", "url": format!("{base}/tiles/{}.json", urlencode(&system.name)) }),
     );
     let mut layers = vec![json!({
         "id": "background", "type": "background",
@@ -140,10 +144,11 @@ pub fn build_style(system: &GridSystem, base: &str, basemap: Option<&Basemap>) -
     // Fills top-down, so finer grids tint over their parents.
     for (depth, level) in levels.iter().enumerate() {
         let (fill, _, _) = palette(depth);
+        // Deeper levels a little stronger; whole percents keep the JSON tidy.
         let base_opacity = if basemap.is_some() {
             0.05
         } else {
-            0.07 + 0.02 * depth as f64
+            f64::from(7 + 2 * depth.min(4) as u8) / 100.0
         };
         layers.push(json!({
             "id": format!("{level}-fill"), "type": "fill", "source": "grids", "source-layer": level,
@@ -271,19 +276,6 @@ fn label_font(bold: bool) -> Value {
     json!(stack)
 }
 
-/// Percent-encodes a URL path segment (system names may be Chinese).
-fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,6 +300,7 @@ mod tests {
         let s = build_style(
             &GridSystem::with_default_levels("default"),
             "http://h:1",
+            &TileConfig::default(),
             None,
         );
         assert_eq!(s["version"], 8);
@@ -355,6 +348,7 @@ mod tests {
         let s = build_style(
             &GridSystem::with_default_levels("default"),
             "http://h",
+            &TileConfig::default(),
             None,
         );
         let ids: Vec<&str> = s["layers"]
@@ -375,6 +369,7 @@ mod tests {
         let s = build_style(
             &GridSystem::with_default_levels("default"),
             "http://h",
+            &TileConfig::default(),
             None,
         );
         let text = layer(&s, "block-fill")["paint"]["fill-opacity"].to_string();
@@ -387,7 +382,12 @@ mod tests {
             url: "https://t0.example/{z}/{x}/{y}.png?tk=K".into(),
             attribution: Some("天地图".into()),
         };
-        let s = build_style(&GridSystem::with_default_levels("x"), "https://a", Some(&b));
+        let s = build_style(
+            &GridSystem::with_default_levels("x"),
+            "https://a",
+            &TileConfig::default(),
+            Some(&b),
+        );
         assert_eq!(s["sources"]["basemap"]["tiles"][0], b.url.as_str());
         assert_eq!(s["sources"]["basemap"]["attribution"], "天地图");
         assert_eq!(s["layers"][1]["id"], "basemap");
@@ -399,14 +399,35 @@ mod tests {
             "城管 网格",
             vec!["区".into(), "片".into(), "格".into(), "点".into()],
         );
-        let s = build_style(&sys, "http://h", None);
+        let s = build_style(&sys, "http://h", &TileConfig::default(), None);
         assert_eq!(
             s["sources"]["grids"]["url"],
             "http://h/tiles/%E5%9F%8E%E7%AE%A1%20%E7%BD%91%E6%A0%BC.json"
         );
-        assert_eq!(layer(&s, "点-fill")["minzoom"], 14);
+        assert_eq!(layer(&s, "点-fill")["minzoom"], 15);
         assert_eq!(layer(&s, "点-label")["source-layer"], "labels");
         assert_eq!(s["metadata"]["gridmap:levels"][0]["label"], "区");
+    }
+
+    #[test]
+    fn level_zooms_follow_the_tile_config() {
+        let mut tiles = TileConfig::default();
+        tiles.level_min_zoom.insert("block".into(), 15);
+        let s = build_style(
+            &GridSystem::with_default_levels("d"),
+            "http://h",
+            &tiles,
+            None,
+        );
+        for kind in ["fill", "unstaffed", "line", "selected", "label"] {
+            assert_eq!(
+                layer(&s, &format!("block-{kind}"))["minzoom"],
+                15,
+                "block-{kind}"
+            );
+        }
+        assert_eq!(layer(&s, "community-fill")["minzoom"], 11);
+        assert_eq!(s["metadata"]["gridmap:levels"][2]["minzoom"], 15);
     }
 
     fn state(dir: &tempfile::TempDir) -> AppState {

@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use tower_http::compression::CompressionLayer;
 
 use super::error::AppError;
 use super::state::AppState;
@@ -40,9 +39,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
         .route("/index.html", get(index))
+        // MapLibre is ~1 MB of JavaScript: `app` gzips responses for phones.
         .route("/assets/{file}", get(file))
-        // MapLibre is ~1 MB of JavaScript; phones on mobile data notice.
-        .layer(CompressionLayer::new())
 }
 
 async fn index(headers: HeaderMap) -> Response {

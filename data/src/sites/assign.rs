@@ -1,0 +1,279 @@
+//! Assignment of sites to grids: for every grid system, the grid that holds
+//! each site at every level, plus per-grid counts, computed once per catalog.
+//!
+//! Layout is compact for millions of sites: one `u32` per (site, level) with
+//! the border flag in the top bit, and the sites of each grid as a CSR list of
+//! `u32` site indexes.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::index::{Hit, SystemIndex};
+use crate::model::Site;
+
+/// Marks "no grid at this level" in the packed assignment.
+const NONE: u32 = u32::MAX;
+/// Top bit of a packed entry: the site lies exactly on the grid's border.
+const BORDER: u32 = 1 << 31;
+
+/// Site counts of one grid: per kind (every kind in the catalog, zeros
+/// included) and the households summed over its sites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GridSiteStats {
+    pub sites: BTreeMap<String, u64>,
+    pub households: u64,
+}
+
+/// Where every site falls in one grid system.
+pub struct SystemAssignment {
+    depths: usize,
+    /// `packed[site * depths + depth]`: grid index | [`BORDER`], or [`NONE`].
+    packed: Vec<u32>,
+    /// CSR over grids: the sites of grid `g` are `members[offsets[g]..offsets[g + 1]]`.
+    offsets: Vec<u32>,
+    members: Vec<u32>,
+    /// `counts[grid * kinds + kind]`.
+    counts: Vec<u32>,
+    kinds: usize,
+    households: Vec<u64>,
+}
+
+impl SystemAssignment {
+    /// Locates every site at every level of `index`, using up to `threads`
+    /// threads, and aggregates per grid. `kind_of[i]` is the kind number of
+    /// site `i` (below `kinds`). Sites with a non-finite location get no grid.
+    pub fn compute(
+        index: &SystemIndex,
+        sites: &[Site],
+        kind_of: &[u16],
+        kinds: usize,
+        threads: usize,
+    ) -> Self {
+        assert_eq!(sites.len(), kind_of.len(), "one kind per site");
+        assert!(
+            index.grids().len() < BORDER as usize,
+            "grid indexes must fit in 31 bits"
+        );
+        let depths = index.system().levels.len();
+        let mut packed = vec![NONE; sites.len() * depths];
+        if depths > 0 && !sites.is_empty() {
+            let chunk = sites.len().div_ceil(threads.max(1)).max(1);
+            std::thread::scope(|scope| {
+                for (out, part) in packed.chunks_mut(chunk * depths).zip(sites.chunks(chunk)) {
+                    scope.spawn(move || locate_chunk(index, part, depths, out));
+                }
+            });
+        }
+        let grids = index.grids().len();
+        let mut counts = vec![0u32; grids * kinds];
+        let mut households = vec![0u64; grids];
+        let mut sizes = vec![0u32; grids + 1];
+        for (site, row) in packed.chunks(depths.max(1)).enumerate().take(sites.len()) {
+            for &p in row.iter().filter(|&&p| p != NONE) {
+                let g = (p & !BORDER) as usize;
+                counts[g * kinds + kind_of[site] as usize] += 1;
+                households[g] += u64::from(sites[site].households.unwrap_or(0));
+                sizes[g + 1] += 1;
+            }
+        }
+        for g in 0..grids {
+            sizes[g + 1] += sizes[g];
+        }
+        let offsets = sizes;
+        let mut fill = offsets.clone();
+        let mut members = vec![0u32; offsets[grids] as usize];
+        for (site, row) in packed.chunks(depths.max(1)).enumerate().take(sites.len()) {
+            for &p in row.iter().filter(|&&p| p != NONE) {
+                let g = (p & !BORDER) as usize;
+                members[fill[g] as usize] = site as u32;
+                fill[g] += 1;
+            }
+        }
+        Self {
+            depths,
+            packed,
+            offsets,
+            members,
+            counts,
+            kinds,
+            households,
+        }
+    }
+
+    /// The grid holding a site at one level (0 = top), if any.
+    pub fn hit(&self, site: usize, depth: usize) -> Option<Hit> {
+        if depth >= self.depths {
+            return None;
+        }
+        let p = *self.packed.get(site * self.depths + depth)?;
+        (p != NONE).then(|| Hit {
+            grid: (p & !BORDER) as usize,
+            on_border: p & BORDER != 0,
+        })
+    }
+
+    /// The grid holding a site at every level, top down.
+    pub fn hits(&self, site: usize) -> Vec<Option<Hit>> {
+        (0..self.depths).map(|d| self.hit(site, d)).collect()
+    }
+
+    /// Indexes of the sites in a grid (at the grid's own level, so the whole
+    /// subtree's area), ascending, i.e. ordered by kind then id.
+    pub fn sites_of(&self, grid: usize) -> &[u32] {
+        match (self.offsets.get(grid), self.offsets.get(grid + 1)) {
+            (Some(&a), Some(&b)) => &self.members[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// Site count of one kind number in a grid.
+    pub fn count(&self, grid: usize, kind: usize) -> u32 {
+        if kind >= self.kinds {
+            return 0;
+        }
+        self.counts
+            .get(grid * self.kinds + kind)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Households summed over the sites in a grid.
+    pub fn households(&self, grid: usize) -> u64 {
+        self.households.get(grid).copied().unwrap_or(0)
+    }
+
+    /// How many sites have a grid, and how many of those lie on its border, per level.
+    pub fn level_counts(&self) -> Vec<(usize, usize)> {
+        let mut out = vec![(0, 0); self.depths];
+        for row in self.packed.chunks(self.depths.max(1)) {
+            for (d, &p) in row.iter().enumerate().filter(|(_, &p)| p != NONE) {
+                out[d].0 += 1;
+                out[d].1 += usize::from(p & BORDER != 0);
+            }
+        }
+        out
+    }
+}
+
+fn locate_chunk(index: &SystemIndex, sites: &[Site], depths: usize, out: &mut [u32]) {
+    for (site, row) in sites.iter().zip(out.chunks_mut(depths)) {
+        let (lon, lat) = (site.location.x(), site.location.y());
+        if !lon.is_finite() || !lat.is_finite() {
+            continue;
+        }
+        for (depth, slot) in row.iter_mut().enumerate() {
+            if let Some(h) = index.locate_at_depth(depth, lon, lat) {
+                *slot = h.grid as u32 | if h.on_border { BORDER } else { 0 };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Grid, GridSystem};
+    use geo_types::{polygon, MultiPolygon, Point, Polygon};
+    use serde_json::Map;
+
+    fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon<f64> {
+        polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1)]
+    }
+
+    fn grid(code: &str, level: &str, parent: Option<&str>, p: Polygon<f64>) -> Grid {
+        Grid {
+            code: code.into(),
+            name: code.into(),
+            level: level.into(),
+            parent: parent.map(Into::into),
+            geometry: MultiPolygon(vec![p]),
+            attributes: Map::new(),
+        }
+    }
+
+    pub(crate) fn site(kind: &str, id: &str, x: f64, y: f64, households: Option<u32>) -> Site {
+        Site {
+            id: id.into(),
+            kind: kind.into(),
+            name: id.into(),
+            address: None,
+            households,
+            location: Point::new(x, y),
+            attributes: Map::new(),
+        }
+    }
+
+    /// Street S = [0,2]×[0,1] split into blocks A (west) and B (east).
+    fn index() -> SystemIndex {
+        SystemIndex::build(
+            GridSystem::new("t", vec!["street".into(), "block".into()]),
+            vec![
+                grid("S", "street", None, rect(0.0, 0.0, 2.0, 1.0)),
+                grid("A", "block", Some("S"), rect(0.0, 0.0, 1.0, 1.0)),
+                grid("B", "block", Some("S"), rect(1.0, 0.0, 2.0, 1.0)),
+            ],
+        )
+    }
+
+    #[test]
+    fn assigns_every_level_counts_and_lists() {
+        let idx = index();
+        let sites = vec![
+            site("address", "a1", 0.5, 0.5, Some(10)),
+            site("address", "a2", 1.0, 0.5, Some(7)), // on the A|B border: B (east)
+            site("address", "a3", 5.0, 5.0, Some(3)), // outside everything
+            site("school", "s1", 1.5, 0.2, None),
+            site("school", "s2", f64::NAN, f64::NAN, None),
+        ];
+        let kind_of = [0, 0, 0, 1, 1];
+        for threads in [1, 2, 3, 8] {
+            let a = SystemAssignment::compute(&idx, &sites, &kind_of, 2, threads);
+            assert_eq!(
+                a.hits(0),
+                vec![
+                    Some(Hit {
+                        grid: 0,
+                        on_border: false
+                    }),
+                    Some(Hit {
+                        grid: 1,
+                        on_border: false
+                    })
+                ]
+            );
+            assert_eq!(
+                a.hit(1, 1),
+                Some(Hit {
+                    grid: 2,
+                    on_border: true
+                })
+            );
+            assert_eq!(
+                a.hit(1, 0),
+                Some(Hit {
+                    grid: 0,
+                    on_border: false
+                })
+            );
+            assert_eq!(a.hits(2), vec![None, None]);
+            assert_eq!(a.hits(4), vec![None, None]);
+            assert_eq!(a.hit(0, 2), None, "no third level");
+            assert_eq!(a.sites_of(0), &[0, 1, 3]);
+            assert_eq!(a.sites_of(1), &[0]);
+            assert_eq!(a.sites_of(2), &[1, 3]);
+            assert_eq!(a.sites_of(9), &[] as &[u32]);
+            assert_eq!((a.count(0, 0), a.count(0, 1), a.households(0)), (2, 1, 17));
+            assert_eq!((a.count(2, 0), a.count(2, 1), a.households(2)), (1, 1, 7));
+            assert_eq!((a.count(1, 0), a.households(1)), (1, 10));
+            assert_eq!(a.level_counts(), vec![(3, 0), (3, 1)]);
+        }
+    }
+
+    #[test]
+    fn empty_inputs() {
+        let a = SystemAssignment::compute(&index(), &[], &[], 0, 2);
+        assert!(a.sites_of(0).is_empty());
+        assert_eq!(a.level_counts(), vec![(0, 0), (0, 0)]);
+    }
+}

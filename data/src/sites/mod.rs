@@ -1,0 +1,183 @@
+//! Site registers (门牌 addresses, enterprises, fire-risk sites, schools …):
+//! import from point files ([`import`]) and assignment to grids ([`assign`]).
+//!
+//! Sites are kept independent of grid systems in the store. Each [`crate::index::Catalog`]
+//! snapshot holds a [`SiteRegister`]: all sites plus, for every grid system,
+//! the grid holding each site at every level. Since a catalog is rebuilt
+//! whenever the store's data version moves, sites are reassigned after every
+//! grid or site import.
+//!
+//! ```
+//! use gridmap_data::index::{Catalog, SystemIndex};
+//! use gridmap_data::model::{Grid, GridSystem, Site};
+//! use geo_types::{polygon, MultiPolygon, Point};
+//!
+//! let square = polygon![(x: 120.0, y: 30.0), (x: 120.1, y: 30.0), (x: 120.1, y: 30.1), (x: 120.0, y: 30.1)];
+//! let grid = Grid { code: "1".into(), name: "一".into(), level: "street".into(), parent: None,
+//!                   geometry: MultiPolygon(vec![square]), attributes: Default::default() };
+//! let index = SystemIndex::build(GridSystem::new("default", vec!["street".into()]), vec![grid]);
+//! let site = Site { id: "A1".into(), kind: "address".into(), name: "1号".into(), address: None,
+//!                   households: Some(40), location: Point::new(120.05, 30.05), attributes: Default::default() };
+//! let catalog = Catalog::from_parts(1, [("default".to_string(), index)].into(), vec![]).with_sites(vec![site]);
+//! let stats = catalog.grid_site_stats("default", 0).unwrap();
+//! assert_eq!((stats.sites["address"], stats.households), (1, 40));
+//! ```
+
+pub mod assign;
+pub mod import;
+mod points;
+mod read;
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+pub use assign::{GridSiteStats, SystemAssignment};
+pub use import::{
+    import_sites, placement_summary, prepare_site_import, LevelPlacement, SiteImportError,
+    SiteImportOptions, SiteImportReport, SiteProblem, SystemPlacement,
+};
+pub use points::SitePoints;
+
+use crate::index::{Hit, SystemIndex};
+use crate::model::Site;
+
+/// The kinds gridmap knows by name; any other name matching [`validate_kind`] works too.
+pub const KNOWN_KINDS: [&str; 6] = [
+    "address",
+    "enterprise",
+    "fire_risk",
+    "school",
+    "internet_cafe",
+    "food",
+];
+
+/// Checks a site kind name: non-empty, lower-case ASCII letters, digits and `_`.
+pub fn validate_kind(kind: &str) -> Result<(), String> {
+    if kind.is_empty() {
+        return Err("site kind must not be empty".into());
+    }
+    if !kind
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(format!(
+            "site kind `{kind}` may only contain a-z, 0-9 and _ (e.g. {})",
+            KNOWN_KINDS.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// Threads used for assignment: the machine's parallelism, at most 16.
+fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(16)
+}
+
+/// All sites of a catalog with their grid assignments in every system.
+pub struct SiteRegister {
+    sites: Vec<Site>,
+    /// Kind names present, sorted.
+    kinds: Vec<String>,
+    kind_of: Vec<u16>,
+    systems: BTreeMap<String, SystemAssignment>,
+    /// Built on first spatial query (vector tiles), shared by all systems.
+    points: OnceLock<SitePoints>,
+}
+
+impl Default for SiteRegister {
+    fn default() -> Self {
+        Self::build(Vec::new(), std::iter::empty())
+    }
+}
+
+impl SiteRegister {
+    /// Assigns every site to its grid at every level of every given system.
+    /// Cost: sites × levels point lookups, spread over the available cores.
+    pub fn build<'a>(sites: Vec<Site>, systems: impl IntoIterator<Item = &'a SystemIndex>) -> Self {
+        let mut kinds: Vec<String> = sites
+            .iter()
+            .map(|s| s.kind.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        kinds.shrink_to_fit();
+        assert!(kinds.len() <= u16::MAX as usize, "at most 65535 site kinds");
+        let kind_of: Vec<u16> = sites
+            .iter()
+            .map(|s| kinds.binary_search(&s.kind).expect("kind collected above") as u16)
+            .collect();
+        let threads = threads();
+        let systems = systems
+            .into_iter()
+            .map(|idx| {
+                let a = SystemAssignment::compute(idx, &sites, &kind_of, kinds.len(), threads);
+                (idx.system().name.clone(), a)
+            })
+            .collect();
+        Self {
+            sites,
+            kinds,
+            kind_of,
+            systems,
+            points: OnceLock::new(),
+        }
+    }
+
+    /// All sites, ordered by kind then id (the store's order).
+    pub fn sites(&self) -> &[Site] {
+        &self.sites
+    }
+
+    /// The kinds present, sorted.
+    pub fn kinds(&self) -> &[String] {
+        &self.kinds
+    }
+
+    /// The kind of site `i` as a position in [`SiteRegister::kinds`].
+    pub fn kind_number(&self, site: usize) -> Option<usize> {
+        self.kind_of.get(site).map(|&k| k as usize)
+    }
+
+    /// The assignment of all sites in one system.
+    pub fn assignment(&self, system: &str) -> Option<&SystemAssignment> {
+        self.systems.get(system)
+    }
+
+    /// The grid holding site `site` at each level of `system`, top down.
+    pub fn site_assignment(&self, system: &str, site: usize) -> Option<Vec<Option<Hit>>> {
+        (site < self.sites.len()).then_some(())?;
+        Some(self.systems.get(system)?.hits(site))
+    }
+
+    /// Counts per kind (all kinds, zeros included) and households of the
+    /// sites inside a grid, which covers its whole subtree.
+    pub fn grid_stats(&self, system: &str, grid: usize) -> Option<GridSiteStats> {
+        let a = self.systems.get(system)?;
+        let sites = self
+            .kinds
+            .iter()
+            .enumerate()
+            .map(|(k, name)| (name.clone(), u64::from(a.count(grid, k))))
+            .collect();
+        Some(GridSiteStats {
+            sites,
+            households: a.households(grid),
+        })
+    }
+
+    /// Indexes of the sites inside a grid, in kind/id order.
+    pub fn sites_in_grid(&self, system: &str, grid: usize) -> &[u32] {
+        self.systems
+            .get(system)
+            .map(|a| a.sites_of(grid))
+            .unwrap_or(&[])
+    }
+
+    /// The spatial index of all site locations (built on first use).
+    pub fn points(&self) -> &SitePoints {
+        self.points.get_or_init(|| SitePoints::new(&self.sites))
+    }
+}

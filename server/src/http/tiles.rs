@@ -1,0 +1,301 @@
+//! Vector tiles: `GET /tiles` (catalog), `GET /tiles/{system}.json` (TileJSON
+//! 3.0) and `GET /tiles/{system}/{z}/{x}/{y}.mvt`.
+//!
+//! Caching: tiles are cached in memory per data version. The TileJSON hands
+//! out tile URLs carrying `?v=<data version>`; a request for the current
+//! version may be cached by clients for a day, any other request must be
+//! revalidated (ETag → 304), so nobody keeps a stale boundary after an import.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use gridmap_tiles::{gzip, render_tile, TileId, TileOptions};
+use serde_json::{json, Value};
+
+use super::error::AppError;
+use super::params::Params;
+use super::state::AppState;
+use crate::tile_cache::{CachedTile, TileKey};
+use crate::tileset::MAX_ZOOM;
+
+pub const MVT_CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/tiles", get(catalog))
+        .route("/tiles/{file}", get(tilejson))
+        .route("/tiles/{system}/{z}/{x}/{file}", get(tile))
+}
+
+async fn catalog(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    let base = state.public_base(&headers);
+    let catalog = state.catalog();
+    let mut tilesets = Vec::new();
+    for s in catalog.systems() {
+        let name = &s.system().name;
+        let enc = urlencode(name);
+        tilesets.push(json!({
+            "system": name,
+            "levels": s.system().levels,
+            "grids": s.grids().len(),
+            "tilejson": format!("{base}/tiles/{enc}.json"),
+            "style": format!("{base}/styles/{enc}.json"),
+            "bounds": bounds_of(s),
+        }));
+    }
+    Ok(Json(
+        json!({ "data_version": catalog.version(), "tilesets": tilesets }),
+    ))
+}
+
+fn bounds_of(s: &gridmap_data::index::SystemIndex) -> Option<[f64; 4]> {
+    use geo::BoundingRect;
+    s.grids()
+        .iter()
+        .filter_map(|g| g.geometry.bounding_rect())
+        .fold(None, |acc, r| {
+            let [a, b, c, d] = acc.unwrap_or([r.min().x, r.min().y, r.max().x, r.max().y]);
+            Some([
+                a.min(r.min().x),
+                b.min(r.min().y),
+                c.max(r.max().x),
+                d.max(r.max().y),
+            ])
+        })
+}
+
+/// Percent-encodes a path segment (system names may be Chinese: 综治).
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+async fn tilejson(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    let system = file.strip_suffix(".json").ok_or_else(|| {
+        AppError::not_found(
+            "no_route",
+            format!("no such resource /tiles/{file}; TileJSON is at /tiles/{{system}}.json"),
+        )
+    })?;
+    let catalog = state.catalog();
+    let s = catalog.system(system).ok_or_else(|| {
+        AppError::not_found("unknown_system", format!("no grid system named `{system}`"))
+    })?;
+    let base = state.public_base(&headers);
+    let tiles_cfg = &state.config().tiles;
+    let text_fields = json!({"code": "String", "name": "String", "level": "String", "parent": "String",
+        "staffed": "Boolean", "workers": "String (comma-separated names)"});
+    let mut layers: Vec<Value> = s
+        .system()
+        .levels
+        .iter()
+        .enumerate()
+        .map(|(depth, level)| {
+            json!({"id": level, "fields": text_fields, "minzoom": tiles_cfg.min_zoom(level, depth), "maxzoom": MAX_ZOOM,
+                   "description": format!("grids of level {level}")})
+        })
+        .collect();
+    layers.push(json!({"id": "labels", "fields": {"code": "String", "name": "String", "level": "String", "rank": "Number (depth)"},
+        "minzoom": 0, "maxzoom": MAX_ZOOM, "description": "one label point inside each grid"}));
+    let bounds = bounds_of(s).unwrap_or([-180.0, -85.0511, 180.0, 85.0511]);
+    let center = [
+        (bounds[0] + bounds[2]) / 2.0,
+        (bounds[1] + bounds[3]) / 2.0,
+        11.0,
+    ];
+    Ok(Json(json!({
+        "tilejson": "3.0.0",
+        "name": system,
+        "description": format!("gridmap grid system {system}"),
+        "version": "1.0.0",
+        "attribution": "gridmap",
+        "scheme": "xyz",
+        "tiles": [format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt?v={}", urlencode(system), catalog.version())],
+        "minzoom": 0,
+        "maxzoom": MAX_ZOOM,
+        "bounds": bounds,
+        "center": center,
+        "vector_layers": layers,
+    })))
+}
+
+fn bad_tile(message: String) -> AppError {
+    AppError::bad_request("bad_tile", message)
+}
+
+async fn tile(
+    State(state): State<AppState>,
+    Path((system, z, x, file)): Path<(String, String, String, String)>,
+    params: Params,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let y = file
+        .strip_suffix(".mvt")
+        .or_else(|| file.strip_suffix(".pbf"))
+        .ok_or_else(|| {
+            AppError::not_found("no_route", format!("tile `{file}` must end in .mvt"))
+        })?;
+    let parse = |name: &str, v: &str| -> Result<u32, AppError> {
+        v.parse()
+            .map_err(|_| bad_tile(format!("tile {name} `{v}` is not a non-negative integer")))
+    };
+    let (z, x, y) = (parse("z", &z)?, parse("x", &x)?, parse("y", y)?);
+    if z > 30 {
+        return Err(bad_tile(format!("zoom {z} is out of range 0..=30")));
+    }
+    let tile = TileId::new(z as u8, x, y).map_err(|e| bad_tile(e.to_string()))?;
+    let catalog = state.catalog();
+    if catalog.system(&system).is_none() {
+        return Err(AppError::not_found(
+            "unknown_system",
+            format!("no grid system named `{system}`"),
+        ));
+    }
+    let version = catalog.version();
+    let etag = format!(
+        "\"{version}-{}-{}-{}-{}\"",
+        urlencode(&system),
+        tile.z,
+        tile.x,
+        tile.y
+    );
+    // Only a URL naming the current data version may be cached without revalidation.
+    let current = params.get("v").and_then(|v| v.parse::<u64>().ok()) == Some(version);
+    let cache_control = if current {
+        "public, max-age=86400"
+    } else {
+        "no-cache"
+    };
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return Ok(tile_response(
+            StatusCode::NOT_MODIFIED,
+            &etag,
+            cache_control,
+            None,
+            Body::empty(),
+        ));
+    }
+    let key = TileKey {
+        version,
+        system: system.clone(),
+        z: tile.z,
+        x: tile.x,
+        y: tile.y,
+    };
+    let cached = match state.tile_cache().get(&key) {
+        Some(t) => t,
+        None => {
+            let st = state.clone();
+            let built = tokio::task::spawn_blocking(move || -> anyhow::Result<Arc<CachedTile>> {
+                let tileset = st
+                    .tileset(&catalog, &system)
+                    .expect("system checked above")
+                    .map_err(|e| anyhow::anyhow!("preparing tiles of {system}: {e}"))?;
+                let layers = tileset.layers_at(tile);
+                let raw = render_tile(
+                    tile,
+                    &layers,
+                    Some(&tileset.labels),
+                    &TileOptions::default(),
+                )?;
+                let gz = if raw.is_empty() {
+                    Vec::new()
+                } else {
+                    gzip(&raw)
+                };
+                let t = Arc::new(CachedTile {
+                    raw: Bytes::from(raw),
+                    gzip: Bytes::from(gz),
+                });
+                st.tile_cache().insert(key, t.clone());
+                Ok(t)
+            })
+            .await??;
+            built
+        }
+    };
+    if cached.raw.is_empty() {
+        return Ok(tile_response(
+            StatusCode::NO_CONTENT,
+            &etag,
+            cache_control,
+            None,
+            Body::empty(),
+        ));
+    }
+    let accepts_gzip = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|e| e.trim().split(';').next() == Some("gzip"))
+        });
+    let (encoding, body) = if accepts_gzip {
+        (Some("gzip"), Body::from(cached.gzip.clone()))
+    } else {
+        (None, Body::from(cached.raw.clone()))
+    };
+    Ok(tile_response(
+        StatusCode::OK,
+        &etag,
+        cache_control,
+        encoding,
+        body,
+    ))
+}
+
+fn tile_response(
+    status: StatusCode,
+    etag: &str,
+    cache_control: &str,
+    encoding: Option<&str>,
+    body: Body,
+) -> Response {
+    let mut resp = (status, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(etag).expect("ascii etag"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_str(cache_control).expect("ascii"),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if status == StatusCode::OK {
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(MVT_CONTENT_TYPE),
+        );
+    }
+    if let Some(enc) = encoding {
+        h.insert(
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static(if enc == "gzip" { "gzip" } else { "identity" }),
+        );
+    }
+    resp
+}

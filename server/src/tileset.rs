@@ -1,0 +1,222 @@
+//! Turning a catalog's grid systems into vector-tile layers.
+//!
+//! One [`Tileset`] per grid system and catalog version: a prepared polygon
+//! layer per level (named after the level) and a `labels` point layer. Which
+//! levels appear from which zoom is set by [`TileConfig`].
+
+use std::collections::HashMap;
+
+use gridmap_data::index::{Catalog, SystemIndex};
+use gridmap_tiles::{
+    label_point, FeatureInput, LabelInput, LabelLayer, PreparedLayer, PropValue, TileId,
+};
+
+/// Highest zoom advertised in TileJSON; clients overzoom beyond it.
+pub const MAX_ZOOM: u8 = 16;
+
+/// Tile settings, validated once at start-up.
+#[derive(Debug, Clone)]
+pub struct TileConfig {
+    /// Minimum zoom per level name, overriding [`default_min_zoom`].
+    pub level_min_zoom: HashMap<String, u8>,
+    /// Upper bound of the in-memory tile cache, in bytes.
+    pub cache_bytes: usize,
+}
+
+impl Default for TileConfig {
+    fn default() -> Self {
+        Self {
+            level_min_zoom: HashMap::new(),
+            cache_bytes: 256 << 20,
+        }
+    }
+}
+
+/// Default first zoom of a level by its depth: the top level always, the
+/// second from z11 (a district fills the screen), the third from z13 (a
+/// community fills it), each deeper level two zooms later.
+pub fn default_min_zoom(depth: usize) -> u8 {
+    match depth {
+        0 => 0,
+        1 => 11,
+        d => (13 + 2 * (d - 2)).min(MAX_ZOOM as usize) as u8,
+    }
+}
+
+impl TileConfig {
+    pub fn min_zoom(&self, level: &str, depth: usize) -> u8 {
+        self.level_min_zoom
+            .get(level)
+            .copied()
+            .unwrap_or_else(|| default_min_zoom(depth))
+    }
+
+    /// Parses `street=0,community=11,block=13`.
+    pub fn parse_level_min_zoom(s: &str) -> Result<HashMap<String, u8>, String> {
+        s.split(',')
+            .filter(|p| !p.trim().is_empty())
+            .map(|pair| {
+                let (name, z) = pair
+                    .split_once('=')
+                    .ok_or_else(|| format!("`{pair}` is not LEVEL=ZOOM"))?;
+                let z: u8 = z
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("zoom in `{pair}` is not 0..={MAX_ZOOM}"))?;
+                if z > MAX_ZOOM {
+                    return Err(format!("zoom in `{pair}` is not 0..={MAX_ZOOM}"));
+                }
+                Ok((name.trim().to_string(), z))
+            })
+            .collect()
+    }
+}
+
+/// A stable numeric feature id for a grid: the code itself when it is a
+/// number of at most 15 digits (every DB11/T 2157 code is), so a map can join
+/// on it; otherwise a 64-bit FNV-1a hash of the code folded into
+/// [2^51, 2^52), which no 15-digit code reaches and JavaScript numbers hold
+/// exactly.
+pub fn grid_feature_id(code: &str) -> u64 {
+    if !code.is_empty() && code.len() <= 15 && code.bytes().all(|b| b.is_ascii_digit()) {
+        return code.parse().expect("at most 15 digits fit in u64");
+    }
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in code.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (1 << 51) | (h & ((1 << 51) - 1))
+}
+
+/// One level's polygons and from which zoom they are drawn.
+pub struct LevelLayer {
+    pub name: String,
+    pub min_zoom: u8,
+    pub layer: PreparedLayer,
+}
+
+/// The vector-tile layers of one grid system.
+pub struct Tileset {
+    pub system: String,
+    pub levels: Vec<LevelLayer>,
+    pub labels: LabelLayer,
+    /// `[minlon, minlat, maxlon, maxlat]` of all grids.
+    pub bounds: Option<[f64; 4]>,
+}
+
+impl Tileset {
+    /// Prepares every level of a system (topology, simplification ranks, R-trees).
+    pub fn build(
+        catalog: &Catalog,
+        system: &SystemIndex,
+        config: &TileConfig,
+    ) -> anyhow::Result<Self> {
+        let name = &system.system().name;
+        let mut levels = Vec::new();
+        let mut labels = Vec::new();
+        let mut bounds: Option<[f64; 4]> = None;
+        for (depth, level) in system.system().levels.iter().enumerate() {
+            let min_zoom = config.min_zoom(level, depth);
+            let mut features = Vec::new();
+            for g in system.grids().iter().filter(|g| &g.level == level) {
+                let id = grid_feature_id(&g.code);
+                let workers: Vec<String> = catalog
+                    .workers_of(name, &g.code)
+                    .into_iter()
+                    .map(|(w, _)| w.name.clone())
+                    .collect();
+                let properties = vec![
+                    ("code".to_string(), PropValue::String(g.code.clone())),
+                    ("name".to_string(), PropValue::String(g.name.clone())),
+                    ("level".to_string(), PropValue::String(g.level.clone())),
+                    (
+                        "parent".to_string(),
+                        PropValue::String(g.parent.clone().unwrap_or_default()),
+                    ),
+                    ("staffed".to_string(), PropValue::Bool(!workers.is_empty())),
+                    ("workers".to_string(), PropValue::String(workers.join(","))),
+                ];
+                if let Some(p) = label_point(&g.geometry) {
+                    labels.push(LabelInput {
+                        id,
+                        point: p,
+                        properties: vec![
+                            ("code".to_string(), PropValue::String(g.code.clone())),
+                            ("name".to_string(), PropValue::String(g.name.clone())),
+                            ("level".to_string(), PropValue::String(g.level.clone())),
+                            ("rank".to_string(), PropValue::Int(depth as i64)),
+                        ],
+                        min_zoom,
+                    });
+                }
+                if let Some(r) = geo::BoundingRect::bounding_rect(&g.geometry) {
+                    let b = bounds.get_or_insert([r.min().x, r.min().y, r.max().x, r.max().y]);
+                    b[0] = b[0].min(r.min().x);
+                    b[1] = b[1].min(r.min().y);
+                    b[2] = b[2].max(r.max().x);
+                    b[3] = b[3].max(r.max().y);
+                }
+                features.push(FeatureInput {
+                    id,
+                    geometry: g.geometry.clone(),
+                    properties,
+                });
+            }
+            let layer = PreparedLayer::new(level, features)?;
+            levels.push(LevelLayer {
+                name: level.clone(),
+                min_zoom,
+                layer,
+            });
+        }
+        Ok(Self {
+            system: name.clone(),
+            levels,
+            labels: LabelLayer::new("labels", labels)?,
+            bounds,
+        })
+    }
+
+    /// The polygon layers drawn at a zoom.
+    pub fn layers_at(&self, tile: TileId) -> Vec<&PreparedLayer> {
+        self.levels
+            .iter()
+            .filter(|l| tile.z >= l.min_zoom)
+            .map(|l| &l.layer)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feature_ids_are_codes_or_high_hashes() {
+        assert_eq!(grid_feature_id("330106001001001"), 330_106_001_001_001);
+        assert_eq!(grid_feature_id("007"), 7);
+        let h = grid_feature_id("A-17");
+        assert!(h >= 1 << 51 && h < 1 << 52);
+        assert_eq!(h, grid_feature_id("A-17"), "stable");
+        assert_ne!(h, grid_feature_id("A-18"));
+        assert!(
+            grid_feature_id("1234567890123456") >= 1 << 51,
+            "16 digits are hashed"
+        );
+    }
+
+    #[test]
+    fn level_zooms_parse_and_default() {
+        let m = TileConfig::parse_level_min_zoom("street=0, block=14").unwrap();
+        assert_eq!(m["block"], 14);
+        assert!(TileConfig::parse_level_min_zoom("block").is_err());
+        assert!(TileConfig::parse_level_min_zoom("block=30").is_err());
+        let c = TileConfig {
+            level_min_zoom: m,
+            ..Default::default()
+        };
+        assert_eq!(c.min_zoom("block", 2), 14);
+        assert_eq!(c.min_zoom("community", 1), 11);
+    }
+}

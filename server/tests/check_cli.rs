@@ -1,0 +1,123 @@
+//! `gridmap check` as a user runs it: formats, exit codes, errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use gridmap_data::import::{import_grids, GridImportOptions};
+use gridmap_data::progress::NoProgress;
+use gridmap_data::store::gpkg::GpkgStore;
+
+fn defects_store(dir: &Path) -> PathBuf {
+    let path = dir.join("defects.gpkg");
+    let mut store = GpkgStore::open(&path).unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../data/fixtures/defects/zhejiang-defects.geojson");
+    let opts = GridImportOptions {
+        system: "defects".into(),
+        levels: Some(vec!["city".into(), "district".into()]),
+        crs: None,
+        repair: false,
+        replace: false,
+    };
+    import_grids(&mut store, &file, &opts, &NoProgress).unwrap();
+    path
+}
+
+fn gridmap(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gridmap"))
+        .args(args)
+        .env_remove("GRIDMAP_DB")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn formats_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = defects_store(dir.path());
+    let db = db.to_str().unwrap();
+
+    let out = gridmap(&["check", "--db", db]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("Coverage check of grid system `defects` (levels city → district)"),
+        "{text}"
+    );
+    assert!(text.contains("\ngap (37):\n"), "{text}");
+    assert!(text.contains("1066923.5 m² of city 杭州市 (330100) is covered by no district at 120.100000,30.250000"), "{text}");
+
+    let out = gridmap(&[
+        "check",
+        "--db",
+        db,
+        "--format",
+        "json",
+        "--sliver-m2",
+        "1000",
+        "--system",
+        "defects",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["summary"]["thresholds"]["sliver_m2"], 1000.0);
+    let gaps = json["summary"]["counts"]["gap"].as_u64().unwrap();
+    assert!(
+        (20..37).contains(&gaps),
+        "parts under 1000 m² are left out: {gaps}"
+    );
+
+    let out = gridmap(&["check", "--db", db, "--format", "geojson"]);
+    let fc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(fc["type"], "FeatureCollection");
+    assert_eq!(
+        fc["features"].as_array().unwrap().len() as u64,
+        fc["summary"]["total"].as_u64().unwrap()
+    );
+
+    let out = gridmap(&[
+        "check",
+        "--db",
+        db,
+        "--format",
+        "json",
+        "--fail-on-problems",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "problems found");
+    assert!(!out.stdout.is_empty(), "the report is still printed");
+}
+
+#[test]
+fn clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("none.gpkg");
+    let out = gridmap(&["check", "--db", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no store at"), "{err}");
+    assert!(!missing.exists(), "check must not create a store");
+
+    let db = defects_store(dir.path());
+    let out = gridmap(&["check", "--db", db.to_str().unwrap(), "--system", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown grid system `nope`; known systems: defects"),
+        "{err}"
+    );
+
+    let out = gridmap(&[
+        "check",
+        "--db",
+        db.to_str().unwrap(),
+        "--households",
+        "500-300",
+    ]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("MIN is larger than MAX"));
+}
