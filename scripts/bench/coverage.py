@@ -6,7 +6,8 @@ For every parent: union_all(children), parent − union (gaps), union − parent
 bounding boxes meet (STRtree) are intersected (overlaps). Results are split
 into parts and measured (planar area: the geodesic area is not the point here).
 
-Usage: coverage.py STORE.gpkg SYSTEM  -> prints JSON {"load_s", "ops_s", "gaps", "overlaps", "overhangs"}
+Usage: coverage.py STORE.gpkg SYSTEM  -> prints JSON {"grids", "load_s", "ops_s", "gaps", "overlaps", "overhangs"}
+       coverage.py compare NAME GRIDMAP_SECONDS SHAPELY_JSON < gridmap-report.json  -> prints the comparison
 """
 
 import json
@@ -76,5 +77,25 @@ def main(db, system):
     print(json.dumps({"grids": len(codes), "load_s": t1 - t0, "ops_s": t2 - t1, "gaps": gaps, "overlaps": overlaps, "overhangs": overhangs}))
 
 
+def compare(name, ours, py):
+    ours = float(ours)
+    py = json.loads(py)
+    counts = json.load(sys.stdin)["summary"]["counts"]
+    total_py = py["load_s"] + py["ops_s"]
+    print(f"{name}: {py['grids']} grids")
+    print(
+        f"  gridmap check (load, index and every check): {ours:8.2f} s"
+        f"  gaps {counts['gap']}, overlaps {counts['overlap']}, overhangs {counts['overhang']} (parts >= 1 m2)"
+    )
+    print(
+        f"  shapely (load {py['load_s']:.2f} s + polygon ops {py['ops_s']:.2f} s): {total_py:8.2f} s"
+        f"  gaps {py['gaps']}, overlaps {py['overlaps']}, overhangs {py['overhangs']} (parts > 0)"
+    )
+    print(f"  ratio gridmap / shapely: {ours / total_py:.2f} (against the polygon ops alone: {ours / py['ops_s']:.2f})")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    if sys.argv[1] == "compare":
+        compare(*sys.argv[2:5])
+    else:
+        main(sys.argv[1], sys.argv[2])

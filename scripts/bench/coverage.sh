@@ -37,20 +37,10 @@ bench() { # name store system
   report=$(RUST_LOG=warn "$GRIDMAP" check --db "$db" --system "$system" --format json 2>/dev/null)
   t1=$(now)
   local ours
-  ours=$(echo "$t1 - $t0" | bc -l)
+  ours=$("$VENV/bin/python" -c "print($t1 - $t0)")
   local py
   py=$("$VENV/bin/python" scripts/bench/coverage.py "$db" "$system")
-  echo "$report" | "$VENV/bin/python" -c '
-import json, sys
-name, ours, py = sys.argv[1], float(sys.argv[2]), json.loads(sys.argv[3])
-r = json.load(sys.stdin)
-c = r["summary"]["counts"]
-total_py = py["load_s"] + py["ops_s"]
-print(f"{name}: {py[\"grids\"]} grids")
-print(f"  gridmap check (everything: load, index, all checks): {ours:8.2f} s  gaps {c[\"gap\"]}, overlaps {c[\"overlap\"]}, overhangs {c[\"overhang\"]}")
-print(f"  shapely (load {py[\"load_s\"]:.2f} s + polygon ops {py[\"ops_s\"]:.2f} s):      {total_py:8.2f} s  parts>0: gaps {py[\"gaps\"]}, overlaps {py[\"overlaps\"]}, overhangs {py[\"overhangs\"]}")
-print(f"  ratio gridmap / shapely: {ours / total_py:.2f} (vs polygon ops only: {ours / py[\"ops_s\"]:.2f})")
-' "$name" "$ours" "$py"
+  echo "$report" | "$VENV/bin/python" scripts/bench/coverage.py compare "$name" "$ours" "$py"
 }
 
 bench "Zhejiang fixture" "$zj" admin

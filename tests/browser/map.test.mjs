@@ -154,6 +154,8 @@ test('the map draws the grids, and a click shows the block and its gridworker', 
   });
   assert.ok(overview.count > 0, 'nothing rendered on the first view');
   assert.ok(overview.layers.includes('street'), `street grids not rendered: ${overview.layers}`);
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, 'map-overview.png') });
 
   const { block, workers, lon, lat, path: gridPath } = await staffedBlockAndPoint();
 
@@ -205,8 +207,8 @@ test('the map draws the grids, and a click shows the block and its gridworker', 
   }
   for (const label of ['街道', '社区', '网格']) assert.ok(cardText.includes(label), `card misses level name ${label}`);
   if (worker.phone) {
-    const tel = await page.getAttribute('#grid-card a.phone', 'href');
-    assert.equal(tel, `tel:${worker.phone.replace(/[^\d+]/g, '')}`);
+    const tels = await page.$$eval('#grid-card a.phone', (as) => as.map((a) => a.getAttribute('href')));
+    assert.ok(tels.includes(`tel:${worker.phone.replace(/[^\d+]/g, '')}`), `no tel: link for ${worker.phone} in ${tels}`);
   }
 
   // The clicked block is selected (and hovered) through feature-state.
@@ -223,17 +225,35 @@ test('the map draws the grids, and a click shows the block and its gridworker', 
   assert.equal(state.selected, true, 'clicked block is not highlighted');
   assert.equal(state.hover, true, 'block under the pointer is not hover-highlighted');
 
-  mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, 'map.png') });
 
-  // A phone: the card is a bottom sheet and still shows the worker.
+  // A phone: a tap opens the card as a bottom sheet, and the map pans so the
+  // tapped block stays visible above it.
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.waitForTimeout(300);
-  const sheet = await page.evaluate(() => {
+  await page.click('#grid-card .card-close');
+  await goTo(15);
+  const tap = await page.evaluate(([lon, lat]) => {
+    const p = window.gridmap.map.project([lon, lat]);
+    return { x: p.x, y: p.y };
+  }, [lon, lat]);
+  await page.mouse.click(tap.x, tap.y);
+  await page.waitForFunction(
+    (code) => !document.querySelector('#grid-card').hidden && document.querySelector('#grid-card').textContent.includes(code),
+    block.code,
+    { timeout: 15_000 },
+  );
+  await page.waitForFunction(() => !window.gridmap.map.isMoving(), null, { timeout: 5_000 });
+  await page.waitForTimeout(600); // the pan eases for 400 ms
+  const sheet = await page.evaluate(([lon, lat]) => {
     const r = document.querySelector('#grid-card').getBoundingClientRect();
-    return { left: r.left, right: r.right, bottom: r.bottom, width: window.innerWidth, height: window.innerHeight };
-  });
-  assert.ok(sheet.left <= 1 && Math.abs(sheet.right - sheet.width) <= 1 && Math.abs(sheet.bottom - sheet.height) <= 1, `card is not a bottom sheet on a phone: ${JSON.stringify(sheet)}`);
+    const p = window.gridmap.map.project([lon, lat]);
+    return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: window.innerWidth, height: window.innerHeight, pointY: p.y };
+  }, [lon, lat]);
+  assert.ok(
+    sheet.left <= 1 && Math.abs(sheet.right - sheet.width) <= 1 && Math.abs(sheet.bottom - sheet.height) <= 1,
+    `card is not a bottom sheet on a phone: ${JSON.stringify(sheet)}`,
+  );
+  assert.ok(sheet.pointY < sheet.top, `the tapped point is hidden under the sheet: ${JSON.stringify(sheet)}`);
   await page.screenshot({ path: path.join(SHOTS, 'map-phone.png') });
 
   assert.deepEqual(pageErrors, [], 'errors in the page');
