@@ -109,9 +109,11 @@ fn main() {
 
 /// Installs the locked web dependencies; only needed on a fresh clone.
 fn npm_ci(web: &Path) {
+    // npm's progress goes to stderr: a build script's stdout is for cargo.
     let status = Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund", "--prefix"])
         .arg(web)
+        .stdout(std::io::stderr())
         .status();
     match status {
         Ok(s) if s.success() => {}

@@ -193,15 +193,21 @@ function renderCard(answer) {
       </li>`;
     })
     .join('');
-  const people = workers.length
-    ? `<ul class="workers">${workers
+  // The finest grid's own workers first: they are the ones to call.
+  const depthOf = new Map(grids.map((g, i) => [g.code, i]));
+  const ordered = [...workers].sort((a, b) => (depthOf.get(b.grid) ?? -1) - (depthOf.get(a.grid) ?? -1));
+  const finestCode = grids.at(-1).code;
+  const people = ordered.length
+    ? `<ul class="workers">${ordered
         .map((w) => {
-          const share = w.share > 0 && w.share < 1 ? `<span class="share">（兼 ${Math.round(w.share * 100)}%）</span>` : '';
+          const g = grids.find((x) => x.code === w.grid);
+          const where = g && g.code !== finestCode ? `<span class="share">${escapeHtml(levelLabel(g.level))} · ${escapeHtml(g.name)}</span>` : '';
+          const share = w.share > 0 && w.share < 1 ? `<span class="share">兼 ${Math.round(w.share * 100)}%</span>` : '';
           const tel = String(w.phone ?? '').replace(/[^\d+]/g, '');
           const phone = tel ? `<a class="phone" href="tel:${escapeHtml(tel)}">${escapeHtml(w.phone)}</a>` : '';
           const duties = w.duties ? `<div class="duties">职责：${escapeHtml(w.duties)}</div>` : '';
           const role = w.role ? `<span class="role">${escapeHtml(w.role)}</span>` : '';
-          return `<li><div class="worker-head">${role}<span class="worker-name">${escapeHtml(w.name)}</span>${share}</div>${duties}${phone}</li>`;
+          return `<li><div class="worker-head">${role}<span class="worker-name">${escapeHtml(w.name)}</span>${where}${share}</div>${duties}${phone}</li>`;
         })
         .join('')}</ul>`
     : '<p class="none">暂无网格员</p>';
@@ -211,7 +217,7 @@ function renderCard(answer) {
 function openCard(html) {
   cardBody.innerHTML = html;
   card.hidden = false;
-  card.scrollTop = 0;
+  cardBody.scrollTop = 0;
   document.body.classList.add('card-open');
 }
 
@@ -224,6 +230,18 @@ function closeCard() {
   }
 }
 
+/** Pans the clicked point out from under the card (the bottom sheet on phones). */
+function revealPoint(lngLat, point) {
+  const c = card.getBoundingClientRect();
+  const m = map.getContainer().getBoundingClientRect();
+  const x = m.left + point.x;
+  const y = m.top + point.y;
+  if (x < c.left - 8 || x > c.right + 8 || y < c.top - 8 || y > c.bottom + 8) return;
+  const sheet = c.width >= m.width - 1; // bottom sheet: spans the width
+  const offset = sheet ? [0, -(m.bottom - c.top) / 2] : [-(m.right - c.left) / 2, 0];
+  map.easeTo({ center: lngLat, offset, duration: 400 });
+}
+
 async function onClick(e) {
   const seq = ++lookupSeq;
   const { lng, lat } = e.lngLat;
@@ -234,6 +252,7 @@ async function onClick(e) {
     if (seq !== lookupSeq) return; // a later click won
     openCard(renderCard(answer));
     selectGrid(e.point, answer.grids ?? []);
+    revealPoint(e.lngLat, e.point);
   } catch (err) {
     if (seq !== lookupSeq) return;
     openCard(`<p class="error">查询失败：${escapeHtml(err.message)}</p>`);

@@ -2,6 +2,7 @@
 //! the in-memory spatial index and analysis. No HTTP here.
 
 pub mod analysis;
+pub mod assign;
 pub mod crs;
 pub mod demo;
 pub mod geometry;

@@ -31,6 +31,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Report coverage problems: gaps, overlaps, overhangs, staffing, orphan sites, workload, proximity.
     Check(crate::commands::check::CheckArgs),
+    /// Assign points (CSV or GeoJSON) to their grid at every level, in bulk.
+    Assign(crate::commands::assign::AssignArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -75,6 +77,29 @@ pub enum ImportCommand {
     Grids(ImportGridsArgs),
     /// Workers from CSV: id,name,phone,role,photo,duties,grids (grids = code[:share];…).
     Workers(ImportWorkersArgs),
+    /// Site registers (points): CSV with id,lon,lat,… (or a WKT column), GeoJSON or Shapefile points.
+    Sites(ImportSitesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ImportSitesArgs {
+    /// .csv (lon/lat or x/y columns, or a WKT column), .geojson/.json or .shp
+    pub file: PathBuf,
+    /// Kind of every site in the file: address (needs `households`), enterprise, fire_risk,
+    /// school, internet_cafe, food, or any other name of a-z, 0-9 and _.
+    #[arg(long)]
+    pub kind: String,
+    /// Source CRS: EPSG:4326, EPSG:4490, EPSG:4513–4554, EPSG:3857, gcj02, bd09. Overrides a .prj.
+    #[arg(long)]
+    pub crs: Option<String>,
+    /// Grid system to summarise the placement in (default: every system).
+    #[arg(long)]
+    pub system: Option<String>,
+    /// Replace all sites of the kind instead of upserting by id.
+    #[arg(long)]
+    pub replace: bool,
+    #[command(flatten)]
+    pub db: DbArg,
 }
 
 #[derive(Args, Debug)]

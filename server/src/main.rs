@@ -17,6 +17,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Import(cmd)) => commands::import::run(&cmd),
         Some(Command::Demo(args)) => commands::demo::run(&args),
         Some(Command::Check(args)) => commands::check::run(&args),
+        Some(Command::Assign(args)) => commands::assign::run(&args),
     }
 }
 

@@ -58,12 +58,27 @@ fn bad_rows_are_reported_with_their_line_and_the_run_goes_on() {
     let input = dir.path().join("points.csv");
     std::fs::write(&input, POINTS).unwrap();
     let out_path = dir.path().join("assigned.csv");
-    let out = gridmap(&["assign", input.to_str().unwrap(), "--db", &db, "--out", out_path.to_str().unwrap(), "--threads", "2"]);
+    let out = gridmap(&[
+        "assign",
+        input.to_str().unwrap(),
+        "--db",
+        &db,
+        "--out",
+        out_path.to_str().unwrap(),
+        "--threads",
+        "2",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("points.csv: line 5: `12O.1` is not a number (column `lon`)"), "{stderr}");
+    assert!(
+        stderr.contains("points.csv: line 5: `12O.1` is not a number (column `lon`)"),
+        "{stderr}"
+    );
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("5 rows: 2 inside, 1 outside, 1 border, 1 error"), "{stdout}");
+    assert!(
+        stdout.contains("5 rows: 2 inside, 1 outside, 1 border, 1 error"),
+        "{stdout}"
+    );
     assert!(stdout.contains("rows/s"), "{stdout}");
     assert_eq!(
         std::fs::read_to_string(&out_path).unwrap(),
@@ -89,14 +104,28 @@ fn strict_mode_fails_with_the_line_and_leaves_no_output() {
     let input = dir.path().join("points.csv");
     std::fs::write(&input, POINTS).unwrap();
     let out_path = dir.path().join("assigned.csv");
-    let out =
-        gridmap(&["assign", input.to_str().unwrap(), "--db", &db, "--out", out_path.to_str().unwrap(), "--strict"]);
+    let out = gridmap(&[
+        "assign",
+        input.to_str().unwrap(),
+        "--db",
+        &db,
+        "--out",
+        out_path.to_str().unwrap(),
+        "--strict",
+    ]);
     assert!(!out.status.success());
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("line 5: `12O.1` is not a number"), "{stderr}");
+    assert!(
+        stderr.contains("line 5: `12O.1` is not a number"),
+        "{stderr}"
+    );
     assert!(stderr.contains("points.csv"), "{stderr}");
     assert!(!out_path.exists(), "no output after a strict failure");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3, "only grids.geojson, s.gpkg, points.csv");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        3,
+        "only grids.geojson, s.gpkg, points.csv"
+    );
 }
 
 #[test]
@@ -127,20 +156,50 @@ fn geojson_in_and_out_and_crs_conversion() {
         "gcj02",
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("feature #1: the feature has no geometry"), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
-    assert_eq!(v["features"][0]["properties"]["community_code"], "330106001002");
+    assert!(
+        text(&out.stderr).contains("feature #1: the feature has no geometry"),
+        "{}",
+        text(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
+    assert_eq!(
+        v["features"][0]["properties"]["community_code"],
+        "330106001002"
+    );
     assert_eq!(v["features"][0]["properties"]["k"], 1);
     assert_eq!(v["features"][0]["properties"]["status"], "inside");
     assert_eq!(v["features"][1]["properties"]["status"], "error");
 
     // Unknown formats and a missing store are clear errors.
-    let out = gridmap(&["assign", input.to_str().unwrap(), "--db", &db, "--out", "x.shp"]);
+    let out = gridmap(&[
+        "assign",
+        input.to_str().unwrap(),
+        "--db",
+        &db,
+        "--out",
+        "x.shp",
+    ]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("unknown output format"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("unknown output format"),
+        "{}",
+        text(&out.stderr)
+    );
     let missing = dir.path().join("none.gpkg");
-    let out = gridmap(&["assign", input.to_str().unwrap(), "--db", missing.to_str().unwrap(), "--out", "x.csv"]);
+    let out = gridmap(&[
+        "assign",
+        input.to_str().unwrap(),
+        "--db",
+        missing.to_str().unwrap(),
+        "--out",
+        "x.csv",
+    ]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("no store at"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no store at"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(!missing.exists(), "a missing store is not created");
 }

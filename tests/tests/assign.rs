@@ -33,7 +33,12 @@ fn import(path: &Path, file: &Path, system: &str, levels: &[&str]) -> GpkgStore 
 }
 
 fn zhejiang(dir: &tempfile::TempDir) -> GpkgStore {
-    import(&dir.path().join("zj.gpkg"), &fixture("zhejiang-admin-gcj02.geojson"), "admin", &["province", "city", "district"])
+    import(
+        &dir.path().join("zj.gpkg"),
+        &fixture("zhejiang-admin-gcj02.geojson"),
+        "admin",
+        &["province", "city", "district"],
+    )
 }
 
 /// Two adjacent squares (west, east community) in one street; their shared edge is x = 120.1.
@@ -58,8 +63,21 @@ fn bulk_assignment_matches_geos_on_all_20000_oracle_points() {
     let admin = catalog.system("admin").unwrap();
     let input = std::fs::File::open(fixture("zhejiang-points-oracle.csv")).unwrap();
     let mut out = Vec::new();
-    let opts = AssignOptions { threads: 2, batch_size: 1000, ..Default::default() };
-    let summary = assign_stream(admin, InputFormat::Csv, input, OutputFormat::Csv, &mut out, &opts, &NoProgress).unwrap();
+    let opts = AssignOptions {
+        threads: 2,
+        batch_size: 1000,
+        ..Default::default()
+    };
+    let summary = assign_stream(
+        admin,
+        InputFormat::Csv,
+        input,
+        OutputFormat::Csv,
+        &mut out,
+        &opts,
+        &NoProgress,
+    )
+    .unwrap();
     assert_eq!(summary.rows, 20_000);
     assert_eq!(summary.errors, 0);
 
@@ -68,7 +86,18 @@ fn bulk_assignment_matches_geos_on_all_20000_oracle_points() {
     let header: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
     assert_eq!(
         header,
-        ["id", "lon", "lat", "city", "district", "province", "province_code", "city_code", "district_code", "status"]
+        [
+            "id",
+            "lon",
+            "lat",
+            "city",
+            "district",
+            "province",
+            "province_code",
+            "city_code",
+            "district_code",
+            "status"
+        ]
     );
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), points.len());
@@ -78,17 +107,36 @@ fn bulk_assignment_matches_geos_on_all_20000_oracle_points() {
         assert_eq!(&row[0], p.id, "output order = input order");
         let got = [&row[6], &row[7], &row[8]];
         if got != expected(p) {
-            mismatches.push(format!("{} ({}, {}): got {got:?}, GEOS {:?}", p.id, p.lon, p.lat, expected(p)));
+            mismatches.push(format!(
+                "{} ({}, {}): got {got:?}, GEOS {:?}",
+                p.id,
+                p.lon,
+                p.lat,
+                expected(p)
+            ));
         }
         let status = &row[9];
         if p.district.is_empty() {
-            assert!(status == "outside" || status == "border", "{}: {status}", p.id);
+            assert!(
+                status == "outside" || status == "border",
+                "{}: {status}",
+                p.id
+            );
         } else {
-            assert!(status == "inside" || status == "border", "{}: {status}", p.id);
+            assert!(
+                status == "inside" || status == "border",
+                "{}: {status}",
+                p.id
+            );
             inside += 1;
         }
     }
-    assert!(mismatches.is_empty(), "{} mismatches, first: {:#?}", mismatches.len(), &mismatches[..mismatches.len().min(10)]);
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches, first: {:#?}",
+        mismatches.len(),
+        &mismatches[..mismatches.len().min(10)]
+    );
     assert!(inside > 5_000, "only {inside} points inside");
     assert_eq!(summary.inside + summary.border + summary.outside, 20_000);
 }
@@ -109,10 +157,21 @@ fn geojson_input_and_output_agree_with_the_oracle() {
         .collect();
     let input = json!({"type":"FeatureCollection","features":features}).to_string();
     let mut out = Vec::new();
-    let opts = AssignOptions { threads: 2, batch_size: 256, ..Default::default() };
-    let summary =
-        assign_stream(admin, InputFormat::Json, input.as_bytes(), OutputFormat::GeoJson, &mut out, &opts, &NoProgress)
-            .unwrap();
+    let opts = AssignOptions {
+        threads: 2,
+        batch_size: 256,
+        ..Default::default()
+    };
+    let summary = assign_stream(
+        admin,
+        InputFormat::Json,
+        input.as_bytes(),
+        OutputFormat::GeoJson,
+        &mut out,
+        &opts,
+        &NoProgress,
+    )
+    .unwrap();
     assert_eq!(summary.rows, 3000);
     let v: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["type"], "FeatureCollection");
@@ -123,18 +182,31 @@ fn geojson_input_and_output_agree_with_the_oracle() {
         assert_eq!(f["properties"]["tag"], format!("t-{}", p.id));
         assert_eq!(f["geometry"]["coordinates"][0].as_f64(), Some(p.lon));
         let props = &f["properties"];
-        let got: Vec<&str> =
-            ["province_code", "city_code", "district_code"].iter().map(|k| props[k].as_str().unwrap_or("")).collect();
+        let got: Vec<&str> = ["province_code", "city_code", "district_code"]
+            .iter()
+            .map(|k| props[k].as_str().unwrap_or(""))
+            .collect();
         assert_eq!(got, expected(p), "{}", p.id);
     }
 
     // CSV in, GeoJSON out: Point features at the (WGS84) position, columns as string properties.
     let csv_in = "id,lon,lat\na,120.13,30.26\nb,abc,30\n";
     let mut out = Vec::new();
-    assign_stream(admin, InputFormat::Csv, csv_in.as_bytes(), OutputFormat::GeoJson, &mut out, &opts, &NoProgress)
-        .unwrap();
+    assign_stream(
+        admin,
+        InputFormat::Csv,
+        csv_in.as_bytes(),
+        OutputFormat::GeoJson,
+        &mut out,
+        &opts,
+        &NoProgress,
+    )
+    .unwrap();
     let v: Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(v["features"][0]["geometry"]["coordinates"], json!([120.13, 30.26]));
+    assert_eq!(
+        v["features"][0]["geometry"]["coordinates"],
+        json!([120.13, 30.26])
+    );
     assert_eq!(v["features"][0]["properties"]["district_code"], "330106");
     assert_eq!(v["features"][0]["properties"]["id"], "a");
     assert_eq!(v["features"][1]["geometry"], Value::Null);
@@ -146,16 +218,36 @@ fn point_on_a_shared_edge_has_border_status_and_goes_east() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("squares.geojson");
     std::fs::write(&file, SQUARES).unwrap();
-    let store = import(&dir.path().join("s.gpkg"), &file, "grid", &["street", "community"]);
+    let store = import(
+        &dir.path().join("s.gpkg"),
+        &file,
+        "grid",
+        &["street", "community"],
+    );
     let catalog = Catalog::load(&store).unwrap();
     let index = catalog.system("grid").unwrap();
     let input = "id,lon,lat\nedge,120.1,30.05\nwest,120.05,30.05\neast,120.15,30.05\ncorner,120.0,30.0\nout,121,31\n";
     let mut out = Vec::new();
-    let opts = AssignOptions { threads: 1, ..Default::default() };
-    let s = assign_stream(index, InputFormat::Csv, input.as_bytes(), OutputFormat::Csv, &mut out, &opts, &NoProgress)
-        .unwrap();
+    let opts = AssignOptions {
+        threads: 1,
+        ..Default::default()
+    };
+    let s = assign_stream(
+        index,
+        InputFormat::Csv,
+        input.as_bytes(),
+        OutputFormat::Csv,
+        &mut out,
+        &opts,
+        &NoProgress,
+    )
+    .unwrap();
     let text = String::from_utf8(out).unwrap();
-    let rows: HashMap<&str, &str> = text.lines().skip(1).map(|l| (l.split(',').next().unwrap(), l)).collect();
+    let rows: HashMap<&str, &str> = text
+        .lines()
+        .skip(1)
+        .map(|l| (l.split(',').next().unwrap(), l))
+        .collect();
     assert_eq!(rows["edge"], "edge,120.1,30.05,S1,E1,border");
     assert_eq!(rows["west"], "west,120.05,30.05,S1,W1,inside");
     assert_eq!(rows["east"], "east,120.15,30.05,S1,E1,inside");
@@ -166,7 +258,13 @@ fn point_on_a_shared_edge_has_border_status_and_goes_east() {
     assert_eq!((s.border, s.inside, s.outside), (2, 2, 1));
 }
 
-async fn post(state: &AppState, uri: &str, content_type: Option<&str>, accept: Option<&str>, body: Vec<u8>) -> (StatusCode, String, Vec<u8>) {
+async fn post(
+    state: &AppState,
+    uri: &str,
+    content_type: Option<&str>,
+    accept: Option<&str>,
+    body: Vec<u8>,
+) -> (StatusCode, String, Vec<u8>) {
     let mut req = Request::post(uri);
     if let Some(ct) = content_type {
         req = req.header(header::CONTENT_TYPE, ct);
@@ -174,15 +272,25 @@ async fn post(state: &AppState, uri: &str, content_type: Option<&str>, accept: O
     if let Some(a) = accept {
         req = req.header(header::ACCEPT, a);
     }
-    let resp = app(state.clone()).oneshot(req.body(Body::from(body)).unwrap()).await.unwrap();
+    let resp = app(state.clone())
+        .oneshot(req.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
     let status = resp.status();
-    let ct = resp.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 28).await.unwrap();
+    let ct = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 28)
+        .await
+        .unwrap();
     (status, ct, bytes.to_vec())
 }
 
 fn json_body(bytes: &[u8]) -> Value {
-    serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(bytes)))
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(bytes)))
 }
 
 #[tokio::test]
@@ -197,18 +305,40 @@ async fn http_assign_json_csv_limits_and_errors() {
         {"id":"sea","lon":125.0,"lat":28.0},
         {"id":"bad","lon":"east","lat":30.0}
     ]});
-    let (status, ct, bytes) = post(&state, uri, Some("application/json"), None, body.to_string().into_bytes()).await;
-    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&bytes));
+    let (status, ct, bytes) = post(
+        &state,
+        uri,
+        Some("application/json"),
+        None,
+        body.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
     assert_eq!(ct, "application/json");
     let v = json_body(&bytes);
     let r = &v["results"];
     assert_eq!(r[0]["id"], "lake");
-    assert_eq!(r[0]["codes"], json!({"province":"330000","city":"330100","district":"330106"}));
+    assert_eq!(
+        r[0]["codes"],
+        json!({"province":"330000","city":"330100","district":"330106"})
+    );
     assert_eq!(r[0]["status"], "inside");
     assert_eq!(r[1]["status"], "outside");
     assert_eq!(r[1]["codes"]["district"], Value::Null);
     assert_eq!(r[2]["status"], "error");
-    assert!(r[2]["message"].as_str().unwrap().contains("\"east\" is not a number"), "{}", r[2]);
+    assert!(
+        r[2]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"east\" is not a number"),
+        "{}",
+        r[2]
+    );
     assert_eq!(v["summary"]["rows"], 3);
     assert_eq!(v["summary"]["errors"], 1);
 
@@ -216,8 +346,14 @@ async fn http_assign_json_csv_limits_and_errors() {
     let (bx, by) = gridmap_data::crs::wgs84_to_bd09(120.13, 30.26);
     let fc = json!({"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"l"},
         "geometry":{"type":"Point","coordinates":[bx,by]}}]});
-    let (status, _, bytes) =
-        post(&state, "/api/v1/assign?crs=bd09", Some("application/geo+json"), None, fc.to_string().into_bytes()).await;
+    let (status, _, bytes) = post(
+        &state,
+        "/api/v1/assign?crs=bd09",
+        Some("application/geo+json"),
+        None,
+        fc.to_string().into_bytes(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let v = json_body(&bytes);
     // GCJ-02 polygons read as WGS84 (see the oracle): 120.13,30.26 WGS84 is still West Lake district.
@@ -231,7 +367,14 @@ async fn http_assign_json_csv_limits_and_errors() {
     let v = json_body(&bytes);
     assert_eq!(v["results"][0]["codes"]["district"], "330106");
     assert_eq!(v["results"][1]["message"], "missing `lng`");
-    let (status, ct, bytes) = post(&state, uri, Some("text/csv; charset=utf-8"), Some("text/csv"), csv.into()).await;
+    let (status, ct, bytes) = post(
+        &state,
+        uri,
+        Some("text/csv; charset=utf-8"),
+        Some("text/csv"),
+        csv.into(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert!(ct.starts_with("text/csv"), "{ct}");
     assert_eq!(
@@ -251,15 +394,38 @@ async fn http_assign_json_csv_limits_and_errors() {
     assert_eq!(ct, "application/json");
     let v = json_body(&bytes);
     assert_eq!(v["error"]["code"], "body_too_large", "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().contains("16 MiB"), "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("16 MiB"),
+        "{v}"
+    );
 
     // Malformed JSON, a missing CSV column, an unknown system, an unknown media type: 400.
     for (uri, ct, body, code) in [
-        (uri, "application/json", r#"{"points":[{"id":1,"lon":120,"lat":30},"#, "bad_json"),
-        (uri, "application/json", r#"[{"lon":120,"lat":30}]"#, "bad_json"),
+        (
+            uri,
+            "application/json",
+            r#"{"points":[{"id":1,"lon":120,"lat":30},"#,
+            "bad_json",
+        ),
+        (
+            uri,
+            "application/json",
+            r#"[{"lon":120,"lat":30}]"#,
+            "bad_json",
+        ),
         (uri, "text/csv", "id,lon\n1,120\n", "bad_csv"),
-        ("/api/v1/assign?system=nope", "application/json", r#"{"points":[]}"#, "unknown_system"),
-        ("/api/v1/assign?crs=EPSG:1", "application/json", r#"{"points":[]}"#, "bad_crs"),
+        (
+            "/api/v1/assign?system=nope",
+            "application/json",
+            r#"{"points":[]}"#,
+            "unknown_system",
+        ),
+        (
+            "/api/v1/assign?crs=EPSG:1",
+            "application/json",
+            r#"{"points":[]}"#,
+            "bad_crs",
+        ),
         (uri, "image/png", "x", "unsupported_media_type"),
     ] {
         let (status, _, bytes) = post(&state, uri, Some(ct), None, body.into()).await;

@@ -15,20 +15,24 @@ use rstar::{RTree, AABB};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+/// Rings of a polygon as closed coordinate lists (exterior first), prepared
+/// once for the many distance queries of the search.
+type Rings = Vec<Vec<[f64; 2]>>;
+
+fn rings_of(poly: &Polygon<f64>) -> Rings {
+    std::iter::once(poly.exterior())
+        .chain(poly.interiors())
+        .map(|r| r.coords().map(|c| [c.x, c.y]).collect::<Vec<_>>())
+        .filter(|r| r.len() >= 4)
+        .collect()
+}
+
 /// Signed distance from `p` to the polygon boundary: positive inside.
-fn signed_distance(p: Coord<f64>, poly: &Polygon<f64>) -> f64 {
+fn signed_distance(p: Coord<f64>, rings: &Rings) -> f64 {
     let mut inside = false;
     let mut min_d = f64::INFINITY;
-    for (k, ring) in std::iter::once(poly.exterior())
-        .chain(poly.interiors())
-        .enumerate()
-    {
-        let pts: Vec<[f64; 2]> = ring.coords().map(|c| [c.x, c.y]).collect();
-        let open = &pts[..pts.len().saturating_sub(1)];
-        if open.len() < 3 {
-            continue;
-        }
-        let side = point_in_ring([p.x, p.y], open);
+    for (k, pts) in rings.iter().enumerate() {
+        let side = point_in_ring([p.x, p.y], &pts[..pts.len() - 1]);
         if k == 0 {
             inside = side == Side::Inside;
         } else if side != Side::Outside {
@@ -54,7 +58,7 @@ struct Cell {
 }
 
 impl Cell {
-    fn new(c: Coord<f64>, h: f64, poly: &Polygon<f64>) -> Self {
+    fn new(c: Coord<f64>, h: f64, poly: &Rings) -> Self {
         let d = signed_distance(c, poly);
         Cell {
             c,
@@ -89,11 +93,12 @@ impl Ord for Cell {
 pub fn polylabel(poly: &Polygon<f64>, precision: f64) -> Option<(Point<f64>, f64)> {
     use geo::BoundingRect;
     let bb = poly.bounding_rect()?;
+    let rings = rings_of(poly);
     let (w, h) = (bb.width(), bb.height());
     let size = w.min(h);
     let fallback = || {
         poly.interior_point()
-            .map(|p| (p, signed_distance(p.0, poly)))
+            .map(|p| (p, signed_distance(p.0, &rings)))
     };
     if size <= 0.0 {
         return fallback();
@@ -110,15 +115,15 @@ pub fn polylabel(poly: &Polygon<f64>, precision: f64) -> Option<(Point<f64>, f64
                     y: y + half,
                 },
                 half,
-                poly,
+                &rings,
             ));
             y += size;
         }
         x += size;
     }
-    let mut best = Cell::new(bb.center(), 0.0, poly);
+    let mut best = Cell::new(bb.center(), 0.0, &rings);
     if let Some(ip) = poly.interior_point() {
-        let c = Cell::new(ip.0, 0.0, poly);
+        let c = Cell::new(ip.0, 0.0, &rings);
         if c.d > best.d {
             best = c;
         }
@@ -143,7 +148,7 @@ pub fn polylabel(poly: &Polygon<f64>, precision: f64) -> Option<(Point<f64>, f64
                     y: cell.c.y + dy,
                 },
                 h,
-                poly,
+                &rings,
             ));
         }
     }

@@ -4,16 +4,14 @@
 use crate::clip::ClipRect;
 use crate::mvt::PropValue;
 use crate::quantize::{finish_polygon, round_ring, TilePolygon};
-use crate::simplify::{arc_importance, min_interior, resolve_zoom, zoom_tolerance, ZoomArcs};
-use crate::tile::{lonlat_to_mercator, tile_width, TileId};
-use crate::topology::{ArcRef, Topology, TopologyBuilder};
-use crate::valid::is_valid_polygon;
+use crate::group::GroupLayer;
+use crate::shared::SharedTopology;
+use crate::tile::{tile_width, TileId};
 use crate::TilesError;
 use geo_types::{coord, MultiPolygon, Rect};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 /// One input feature: lon/lat (EPSG:4326) polygons with an id and attributes.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,14 +46,9 @@ pub(crate) fn check_lonlat(layer: &str, index: usize, f: &FeatureInput) -> Resul
     Ok(())
 }
 
-struct PolyRec {
-    feature: u32,
-    rings: Vec<Vec<ArcRef>>,
-}
-
-struct FeatRec {
-    id: u64,
-    properties: Vec<(String, PropValue)>,
+pub(crate) struct FeatRec {
+    pub id: u64,
+    pub properties: Vec<(String, PropValue)>,
 }
 
 /// Polygons clipped and quantised for one tile, grouped by feature.
@@ -69,23 +62,22 @@ pub struct TileFeature {
     pub polygons: Vec<TilePolygon>,
 }
 
-type ZoomCell = Arc<OnceLock<ZoomArcs>>;
-
 /// A polygon layer ready to be rendered into tiles. Thread-safe: tiles may be
 /// rendered concurrently; the per-zoom simplification is computed once per
 /// (zoom, `simplify_px`) on first use and cached.
+///
+/// A layer is prepared alone ([`PreparedLayer::new`]) or together with the
+/// other levels of a nested grid ([`PreparedLayer::new_group`]), in which case
+/// all layers of the group share one arc topology and one simplification, so
+/// a parent's polygon and the union of its children's polygons come out
+/// identical in every tile.
 pub struct PreparedLayer {
-    name: String,
-    topo: Topology,
-    importance: Vec<Vec<f64>>,
-    arc_min: Vec<f64>,
-    polys: Vec<PolyRec>,
-    features: Vec<FeatRec>,
-    poly_arcs: Vec<Vec<u32>>,
-    arc_polys: Vec<Vec<u32>>,
-    rtree: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>>,
-    bbox: Option<Rect<f64>>,
-    zooms: Mutex<HashMap<(u8, u64), ZoomCell>>,
+    pub(crate) name: String,
+    pub(crate) shared: Arc<SharedTopology>,
+    pub(crate) features: Vec<FeatRec>,
+    pub(crate) rtree: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>>,
+    pub(crate) bbox: Option<Rect<f64>>,
+    pub(crate) min_zoom: u8,
 }
 
 impl std::fmt::Debug for PreparedLayer {
@@ -93,8 +85,9 @@ impl std::fmt::Debug for PreparedLayer {
         f.debug_struct("PreparedLayer")
             .field("name", &self.name)
             .field("features", &self.features.len())
-            .field("polygons", &self.polys.len())
-            .field("arcs", &self.topo.arcs.len())
+            .field("polygons", &self.rtree.size())
+            .field("group_arcs", &self.shared.topo.arcs.len())
+            .field("min_zoom", &self.min_zoom)
             .finish()
     }
 }
@@ -105,95 +98,12 @@ impl PreparedLayer {
     /// skipped (a polygon whose exterior is skipped is skipped whole);
     /// coordinates that are not finite lon/lat degrees are an error naming
     /// the feature. Latitudes beyond ±85.0511° are clamped (Web Mercator).
+    ///
+    /// The same as a [`PreparedLayer::new_group`] of one layer drawn from
+    /// zoom 0.
     pub fn new(name: &str, features: Vec<FeatureInput>) -> Result<Self, TilesError> {
-        let mut builder = TopologyBuilder::new();
-        let mut raw_polys: Vec<(u32, Vec<u32>)> = Vec::new();
-        let mut feats = Vec::with_capacity(features.len());
-        let mut bbox: Option<Rect<f64>> = None;
-        for (fi, f) in features.into_iter().enumerate() {
-            check_lonlat(name, fi, &f)?;
-            for p in &f.geometry.0 {
-                let mut ring_ids = Vec::new();
-                for (ri, ring) in std::iter::once(p.exterior())
-                    .chain(p.interiors())
-                    .enumerate()
-                {
-                    let merc: Vec<[f64; 2]> = ring
-                        .coords()
-                        .map(|c| {
-                            let (x, y) = lonlat_to_mercator(c.x, c.y);
-                            [x, y]
-                        })
-                        .collect();
-                    match builder.add_ring(&merc) {
-                        Some(id) => ring_ids.push(id),
-                        None if ri == 0 => break,
-                        None => {}
-                    }
-                    if ri == 0 {
-                        for c in ring.coords() {
-                            let r = Rect::new(*c, *c);
-                            bbox = Some(bbox.map_or(r, |b| union_rect(b, r)));
-                        }
-                    }
-                }
-                if !ring_ids.is_empty() {
-                    raw_polys.push((fi as u32, ring_ids));
-                }
-            }
-            feats.push(FeatRec {
-                id: f.id,
-                properties: f.properties,
-            });
-        }
-        let topo = builder.build();
-        let importance = arc_importance(&topo);
-        let arc_min: Vec<f64> = importance.iter().map(|v| min_interior(v)).collect();
-        let mut polys = Vec::with_capacity(raw_polys.len());
-        let mut poly_arcs = Vec::with_capacity(raw_polys.len());
-        let mut arc_polys: Vec<Vec<u32>> = vec![Vec::new(); topo.arcs.len()];
-        let mut boxes = Vec::with_capacity(raw_polys.len());
-        for (pi, (feature, ring_ids)) in raw_polys.into_iter().enumerate() {
-            let rings: Vec<Vec<ArcRef>> = ring_ids
-                .iter()
-                .map(|&r| topo.rings[r as usize].clone())
-                .collect();
-            let mut arcs: Vec<u32> = rings.iter().flatten().map(|r| r.arc).collect();
-            arcs.sort_unstable();
-            arcs.dedup();
-            for &a in &arcs {
-                arc_polys[a as usize].push(pi as u32);
-            }
-            // Simplification only drops vertices, so the exterior's full
-            // vertex bbox bounds the polygon at every zoom.
-            let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
-            for r in &rings[0] {
-                for &v in &topo.arcs[r.arc as usize] {
-                    let p = topo.vertices[v as usize];
-                    lo = [lo[0].min(p[0]), lo[1].min(p[1])];
-                    hi = [hi[0].max(p[0]), hi[1].max(p[1])];
-                }
-            }
-            boxes.push(GeomWithData::new(
-                Rectangle::from_corners(lo, hi),
-                pi as u32,
-            ));
-            poly_arcs.push(arcs);
-            polys.push(PolyRec { feature, rings });
-        }
-        Ok(PreparedLayer {
-            name: name.to_owned(),
-            topo,
-            importance,
-            arc_min,
-            polys,
-            features: feats,
-            poly_arcs,
-            arc_polys,
-            rtree: RTree::bulk_load(boxes),
-            bbox,
-            zooms: Mutex::new(HashMap::new()),
-        })
+        let mut group = Self::new_group(vec![GroupLayer::new(name, features)])?;
+        Ok(group.pop().expect("one layer in, one layer out"))
     }
 
     /// Layer name (the MVT layer name).
@@ -211,9 +121,10 @@ impl PreparedLayer {
         self.features.is_empty()
     }
 
-    /// Number of shared-topology arcs (diagnostics).
+    /// Number of arcs of the topology this layer shares with its group (all
+    /// layers of the group together; diagnostics).
     pub fn arc_count(&self) -> usize {
-        self.topo.arcs.len()
+        self.shared.topo.arcs.len()
     }
 
     /// Lon/lat bounding box of all exterior rings, `None` if empty.
@@ -221,47 +132,22 @@ impl PreparedLayer {
         self.bbox
     }
 
-    /// Arc tolerances for a zoom, computed on first use (including the
-    /// validity fallback of [`resolve_zoom`]) and cached.
-    fn zoom_arcs(&self, z: u8, simplify_px: f64) -> ZoomCell {
-        let cell = {
-            let mut map = self.zooms.lock().unwrap_or_else(|e| e.into_inner());
-            map.entry((z, simplify_px.to_bits())).or_default().clone()
-        };
-        cell.get_or_init(|| {
-            let tol = zoom_tolerance(z, simplify_px);
-            resolve_zoom(
-                tol,
-                &self.poly_arcs,
-                &self.arc_polys,
-                &self.arc_min,
-                |p, za| is_valid_polygon(&self.simplified_rings(p, za)),
-            )
-        });
-        cell
+    /// First zoom at which the layer has features (see [`GroupLayer`]).
+    pub fn min_zoom(&self) -> u8 {
+        self.min_zoom
     }
 
-    /// Mercator rings of polygon `p` simplified per `za`.
-    fn simplified_rings(&self, p: u32, za: &ZoomArcs) -> Vec<Vec<[f64; 2]>> {
-        self.polys[p as usize]
-            .rings
-            .iter()
-            .map(|ring| {
-                self.topo
-                    .ring_vertices(ring, |a, i| {
-                        self.importance[a as usize][i] > za.tolerance(a)
-                    })
-                    .into_iter()
-                    .map(|v| self.topo.vertices[v as usize])
-                    .collect()
-            })
-            .collect()
+    /// True if `self` and `other` were prepared in the same group and so
+    /// share their topology and simplification.
+    pub fn same_group(&self, other: &PreparedLayer) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
     }
 
     /// The layer's polygons in one tile: simplified for the tile's zoom,
     /// clipped to the tile plus `buffer` units, quantised to `extent` units
     /// per side, with the drop rule and repair of [`crate::quantize`].
     /// Features come in input order; features with nothing left are omitted.
+    /// Below the layer's [`min_zoom`](Self::min_zoom) the result is empty.
     pub fn tile_features(
         &self,
         tile: TileId,
@@ -270,8 +156,9 @@ impl PreparedLayer {
         simplify_px: f64,
     ) -> Result<Vec<TileFeature>, TilesError> {
         tile.validate()?;
-        let cell = self.zoom_arcs(tile.z, simplify_px);
-        let za = cell.get().expect("initialised by zoom_arcs");
+        if tile.z < self.min_zoom {
+            return Ok(Vec::new());
+        }
         let b = tile.bounds();
         let (min_x, max_y) = (b.min().x, b.max().y);
         let scale = f64::from(extent) / tile_width(tile.z);
@@ -285,7 +172,13 @@ impl PreparedLayer {
             .locate_in_envelope_intersecting(&env)
             .map(|g| g.data)
             .collect();
+        if hits.is_empty() {
+            return Ok(Vec::new());
+        }
         hits.sort_unstable();
+        let shared = &*self.shared;
+        let cell = shared.zoom_arcs(tile.z, simplify_px);
+        let za = cell.get().expect("initialised by zoom_arcs");
         let clip = ClipRect {
             min_x: -f64::from(buffer),
             min_y: -f64::from(buffer),
@@ -295,7 +188,7 @@ impl PreparedLayer {
         let mut out: Vec<TileFeature> = Vec::new();
         let mut current: Option<u32> = None;
         for p in hits {
-            let rings = self.simplified_rings(p, za);
+            let rings = shared.simplified_rings(p, za);
             let mut quantised = Vec::with_capacity(rings.len());
             for (k, r) in rings.iter().enumerate() {
                 let t: Vec<[f64; 2]> = r
@@ -317,7 +210,7 @@ impl PreparedLayer {
             if parts.is_empty() {
                 continue;
             }
-            let fi = self.polys[p as usize].feature;
+            let fi = shared.polys[p as usize].feature;
             if current != Some(fi) {
                 let f = &self.features[fi as usize];
                 out.push(TileFeature {
@@ -335,7 +228,7 @@ impl PreparedLayer {
     }
 }
 
-fn union_rect(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
+pub(crate) fn union_rect(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
     Rect::new(
         coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
         coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
@@ -345,7 +238,10 @@ fn union_rect(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simplify::ZoomArcs;
     use crate::tile::mercator_to_lonlat;
+    use crate::valid::is_valid_polygon;
+    use std::collections::HashMap;
     use geo_types::{LineString, Polygon};
 
     /// A polygon from Web Mercator metre coordinates (via lon/lat).
@@ -407,20 +303,20 @@ mod tests {
             (450.0, 1015.0),
         ];
         let layer = PreparedLayer::new("l", vec![feature(9, merc_poly(&ext, &[hole]))]).unwrap();
-        let cell = layer.zoom_arcs(10, 0.5);
+        let cell = layer.shared.zoom_arcs(10, 0.5);
         let za = cell.get().unwrap();
         assert!(za.tol > 60.0, "{}", za.tol);
         assert!(!za.overrides.is_empty(), "fallback not used");
-        assert!(is_valid_polygon(&layer.simplified_rings(0, za)));
+        assert!(is_valid_polygon(&layer.shared.simplified_rings(0, za)));
         // Without the fallback the polygon is invalid.
         let plain = ZoomArcs {
             tol: za.tol,
             overrides: HashMap::new(),
         };
-        assert!(!is_valid_polygon(&layer.simplified_rings(0, &plain)));
+        assert!(!is_valid_polygon(&layer.shared.simplified_rings(0, &plain)));
         // At a coarse zoom the exterior still simplifies: no override needed
         // at z18 where nothing is removed.
-        let z18 = layer.zoom_arcs(18, 0.5);
+        let z18 = layer.shared.zoom_arcs(18, 0.5);
         assert!(z18.get().unwrap().overrides.is_empty());
     }
 
@@ -444,6 +340,6 @@ mod tests {
         });
         assert!(!results[0].is_empty());
         assert!(results.iter().all(|r| r == &results[0]));
-        assert_eq!(layer.zooms.lock().unwrap().len(), 1);
+        assert_eq!(layer.shared.zooms.lock().unwrap().len(), 1);
     }
 }

@@ -18,11 +18,13 @@
 
 pub mod clip;
 pub mod decode;
+pub mod group;
 pub mod label;
 pub mod layer;
 pub mod mvt;
 pub mod quantize;
 pub mod render;
+mod shared;
 pub mod simplify;
 pub mod synthetic;
 pub mod tile;
@@ -30,6 +32,7 @@ pub mod topology;
 pub mod valid;
 
 pub use label::{label_point, LabelInput, LabelLayer, LabelPoint};
+pub use group::GroupLayer;
 pub use layer::{FeatureInput, PreparedLayer, TileFeature};
 pub use mvt::{gzip, PropValue};
 pub use render::{render_tile, TileOptions};

@@ -62,13 +62,15 @@ fn border(a: (f64, f64), b: (f64, f64), k: u32, amp: f64, seed: u64) -> Vec<(f64
     out
 }
 
-/// Generates the grid described by `spec`: cells have ids `1 + row * nx +
-/// col` and properties `name`, `code`, `row` (int), `ratio` (double),
-/// `even` (bool).
-pub fn wiggly_grid(spec: &GridSpec) -> Vec<FeatureInput> {
-    let (nx, ny, s) = (spec.nx, spec.ny, spec.cell);
-    let k = spec.vertices_per_side;
-    let node = |i: u32, j: u32| -> (f64, f64) {
+/// Corner nodes and borders of the cells of a [`GridSpec`]; each border is
+/// computed by one function, so every ring using it gets the same bits.
+struct Layout<'a> {
+    spec: &'a GridSpec,
+}
+
+impl Layout<'_> {
+    fn node(&self, i: u32, j: u32) -> (f64, f64) {
+        let (nx, ny, s) = (self.spec.nx, self.spec.ny, self.spec.cell);
         let edge = |v: u32, n: u32| v == 0 || v == n;
         let (jx, jy) = if edge(i, nx) || edge(j, ny) {
             (0.0, 0.0)
@@ -79,39 +81,58 @@ pub fn wiggly_grid(spec: &GridSpec) -> Vec<FeatureInput> {
             )
         };
         (
-            spec.origin.0 + f64::from(i) * s + jx,
-            spec.origin.1 + f64::from(j) * s + jy,
+            self.spec.origin.0 + f64::from(i) * s + jx,
+            self.spec.origin.1 + f64::from(j) * s + jy,
         )
-    };
-    let amp = 0.08 * s;
-    // Horizontal border (i,j)->(i+1,j) and vertical border (i,j)->(i,j+1).
-    let h = |i: u32, j: u32| {
-        border(
-            node(i, j),
-            node(i + 1, j),
-            k,
-            amp,
-            u64::from(j * (nx + 1) + i) * 2,
-        )
-    };
-    let v = |i: u32, j: u32| {
-        border(
-            node(i, j),
-            node(i, j + 1),
-            k,
-            amp,
-            u64::from(j * (nx + 1) + i) * 2 + 1,
-        )
-    };
+    }
+
+    /// Horizontal border (i,j)->(i+1,j).
+    fn h(&self, i: u32, j: u32) -> Vec<(f64, f64)> {
+        let (k, amp) = (self.spec.vertices_per_side, 0.08 * self.spec.cell);
+        let seed = u64::from(j * (self.spec.nx + 1) + i) * 2;
+        border(self.node(i, j), self.node(i + 1, j), k, amp, seed)
+    }
+
+    /// Vertical border (i,j)->(i,j+1).
+    fn v(&self, i: u32, j: u32) -> Vec<(f64, f64)> {
+        let (k, amp) = (self.spec.vertices_per_side, 0.08 * self.spec.cell);
+        let seed = u64::from(j * (self.spec.nx + 1) + i) * 2 + 1;
+        border(self.node(i, j), self.node(i, j + 1), k, amp, seed)
+    }
+
+    /// Counter-clockwise ring (in lon/lat) around cells `i0..i1` × `j0..j1`,
+    /// through every node and border vertex on its outline.
+    fn outline(&self, i0: u32, i1: u32, j0: u32, j1: u32) -> Vec<(f64, f64)> {
+        let mut ring = vec![self.node(i0, j0)];
+        for i in i0..i1 {
+            ring.extend(self.h(i, j0).into_iter().skip(1));
+        }
+        for j in j0..j1 {
+            ring.extend(self.v(i1, j).into_iter().skip(1));
+        }
+        for i in (i0..i1).rev() {
+            ring.extend(self.h(i, j1).into_iter().rev().skip(1));
+        }
+        for j in (j0..j1).rev() {
+            ring.extend(self.v(i0, j).into_iter().rev().skip(1));
+        }
+        ring
+    }
+}
+
+/// Generates the grid described by `spec`: cells have ids `1 + row * nx +
+/// col` and properties `name`, `code`, `row` (int), `ratio` (double),
+/// `even` (bool).
+pub fn wiggly_grid(spec: &GridSpec) -> Vec<FeatureInput> {
+    let (nx, ny, s) = (spec.nx, spec.ny, spec.cell);
+    let k = spec.vertices_per_side;
+    let layout = Layout { spec };
     let mut out = Vec::new();
     for j in 0..ny {
         for i in 0..nx {
             let id = u64::from(1 + j * nx + i);
             // Counter-clockwise in lon/lat: bottom, right, top reversed, left reversed.
-            let mut ring = h(i, j);
-            ring.extend(v(i + 1, j).into_iter().skip(1));
-            ring.extend(h(i, j + 1).into_iter().rev().skip(1));
-            ring.extend(v(i, j).into_iter().rev().skip(1));
+            let ring = layout.outline(i, i + 1, j, j + 1);
             let mut holes = Vec::new();
             let mut island = None;
             if spec.island_every > 0 && id % u64::from(spec.island_every) == 0 {
@@ -162,6 +183,46 @@ pub fn wiggly_grid(spec: &GridSpec) -> Vec<FeatureInput> {
     out
 }
 
+/// Two nested levels over the grid of `spec`: the parents are blocks of
+/// `group` × `group` cells (smaller along the east and north edges), each
+/// built from exactly the vertices of its cells' outer borders, as real
+/// community polygons are built from their blocks'. Returns `(parents,
+/// children)`: parents have ids `1 + prow * pcols + pcol` and properties
+/// `name` and `code`; the children are [`wiggly_grid`]`(spec)` (islands
+/// included) with an extra `parent` (int) property holding their parent's
+/// id.
+pub fn nested_grid(spec: &GridSpec, group: u32) -> (Vec<FeatureInput>, Vec<FeatureInput>) {
+    let g = group.max(1);
+    let layout = Layout { spec };
+    let (pnx, pny) = (spec.nx.div_ceil(g), spec.ny.div_ceil(g));
+    let mut parents = Vec::new();
+    for pj in 0..pny {
+        for pi in 0..pnx {
+            let id = u64::from(1 + pj * pnx + pi);
+            let (i0, j0) = (pi * g, pj * g);
+            let ring = layout.outline(i0, (i0 + g).min(spec.nx), j0, (j0 + g).min(spec.ny));
+            parents.push(FeatureInput {
+                id,
+                geometry: MultiPolygon(vec![Polygon::new(LineString::from(ring), vec![])]),
+                properties: vec![
+                    ("name".to_string(), PropValue::String(format!("社区{id}"))),
+                    ("code".to_string(), PropValue::String(format!("330106001{id:03}"))),
+                ],
+            });
+        }
+    }
+    let mut children = wiggly_grid(spec);
+    for c in &mut children {
+        // Islands carry 1_000_000 + the id of the cell whose hole they fill.
+        let cell = (c.id % 1_000_000) as u32 - 1;
+        let (i, j) = (cell % spec.nx, cell / spec.nx);
+        let parent = 1 + (j / g) * pnx + i / g;
+        c.properties
+            .push(("parent".to_string(), PropValue::Int(i64::from(parent))));
+    }
+    (parents, children)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +253,32 @@ mod tests {
         assert!(union.0[0].interiors().is_empty());
         let block = 0.04 * 0.03;
         assert!((total - block).abs() < 0.02 * block, "{total}");
+    }
+
+    #[test]
+    fn nested_parents_are_unions_of_their_children() {
+        let spec = GridSpec {
+            origin: (120.1, 30.2),
+            cell: 0.01,
+            nx: 5,
+            ny: 4,
+            vertices_per_side: 30,
+            island_every: 3,
+        };
+        let (parents, children) = nested_grid(&spec, 2);
+        assert_eq!(parents.len(), 3 * 2);
+        assert_eq!(children.len(), 20 + 6);
+        for p in &parents {
+            assert!(p.geometry.is_valid(), "parent {}", p.id);
+            let kids: Vec<&MultiPolygon<f64>> = children
+                .iter()
+                .filter(|c| c.properties.last().unwrap().1 == PropValue::Int(p.id as i64))
+                .map(|c| &c.geometry)
+                .collect();
+            assert!(!kids.is_empty());
+            let union = geo::unary_union(kids);
+            let diff = geo::BooleanOps::xor(&union, &p.geometry).unsigned_area();
+            assert!(diff < 1e-12 * p.geometry.unsigned_area(), "parent {}: {diff}", p.id);
+        }
     }
 }

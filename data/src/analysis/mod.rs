@@ -258,3 +258,130 @@ pub fn check(
         workload_checked,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::testutil::{block_tree, grid, rect, worker, SYSTEM};
+    use super::*;
+    use crate::index::SystemIndex;
+    use crate::model::GridSystem;
+    use crate::progress::NoProgress;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn household_range_parsing() {
+        assert_eq!(
+            "300-500".parse::<HouseholdRange>().unwrap(),
+            HouseholdRange { min: 300, max: 500 }
+        );
+        assert_eq!(
+            " 0 - 10 ".parse::<HouseholdRange>().unwrap(),
+            HouseholdRange { min: 0, max: 10 }
+        );
+        for bad in ["300", "a-500", "500-300", "-5-3"] {
+            assert!(bad.parse::<HouseholdRange>().is_err(), "{bad}");
+        }
+        let e = "500-300".parse::<HouseholdRange>().unwrap_err().to_string();
+        assert_eq!(e, "invalid option households: expected MIN-MAX such as 300-500, got `500-300`: MIN is larger than MAX");
+    }
+
+    #[test]
+    fn options_and_systems_are_checked() {
+        let (catalog, name) = block_tree(vec![]);
+        let bad = CheckOptions {
+            sliver_m2: f64::NAN,
+            ..CheckOptions::default()
+        };
+        let e = check(&catalog, &name, &[], &bad, &NoProgress).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                AnalysisError::BadOption {
+                    option: "sliver_m2",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = check(&catalog, "nope", &[], &CheckOptions::default(), &NoProgress).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown grid system `nope`; known systems: t"
+        );
+        assert_eq!(pick_system(&catalog, None).unwrap(), SYSTEM);
+        assert!(pick_system(&catalog, Some("x")).is_err());
+
+        let two: BTreeMap<String, SystemIndex> = ["a", "b"]
+            .iter()
+            .map(|n| {
+                (
+                    n.to_string(),
+                    SystemIndex::build(GridSystem::with_default_levels(*n), vec![]),
+                )
+            })
+            .collect();
+        let catalog = Catalog::from_parts(1, two, vec![]);
+        let e = pick_system(&catalog, None).unwrap_err().to_string();
+        assert_eq!(e, "the store has several grid systems (a, b); choose one");
+    }
+
+    #[test]
+    fn clean_tree_has_only_staffing_problems() {
+        let workers = ["B1", "B2", "B3", "B4", "B5"]
+            .iter()
+            .map(|b| worker(&format!("w{b}"), &[(b, 1.0)]))
+            .collect();
+        let (catalog, name) = block_tree(workers);
+        let report = check(&catalog, &name, &[], &CheckOptions::default(), &NoProgress).unwrap();
+        assert!(report.problems.is_empty(), "{:#?}", report.problems);
+        assert_eq!(report.summary.total, 0);
+        assert_eq!(report.summary.ignored_below_sliver.parts, 0);
+    }
+
+    #[test]
+    fn childless_parent_and_overlapping_top_level() {
+        // Two streets overlapping by 0.001°; T has no community, so all of it is a gap.
+        let grids = vec![
+            grid("S", "street", None, rect(120.0, 30.0, 120.01, 30.01)),
+            grid("T", "street", None, rect(120.009, 30.0, 120.02, 30.01)),
+            grid(
+                "C",
+                "community",
+                Some("S"),
+                rect(120.0, 30.0, 120.01, 30.01),
+            ),
+            grid("B", "block", Some("C"), rect(120.0, 30.0, 120.01, 30.01)),
+        ];
+        let index = SystemIndex::build(GridSystem::with_default_levels(SYSTEM), grids);
+        let catalog = Catalog::from_parts(
+            1,
+            [(SYSTEM.to_string(), index)].into(),
+            vec![worker("w", &[("B", 1.0)])],
+        );
+        let report = check(&catalog, SYSTEM, &[], &CheckOptions::default(), &NoProgress).unwrap();
+        let got: Vec<_> = report
+            .problems
+            .iter()
+            .map(|p| {
+                (
+                    p.kind,
+                    p.grids.join(","),
+                    p.level.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (ProblemKind::Gap, "T".to_string(), "community".to_string()),
+                (
+                    ProblemKind::Overlap,
+                    "S,T".to_string(),
+                    "street".to_string()
+                ),
+            ]
+        );
+        assert_eq!(report.summary.counts["gap"], 1);
+        assert_eq!(report.summary.counts["overlap"], 1);
+    }
+}

@@ -108,7 +108,9 @@ impl OutputFormat {
 }
 
 fn extension(path: &Path) -> Option<String> {
-    path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase)
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
 }
 
 /// Settings of one run.
@@ -234,7 +236,13 @@ impl fmt::Display for AssignSummary {
         write!(
             f,
             "{} rows: {} inside, {} outside, {} border, {} error; {:.1} s, {:.0} rows/s",
-            self.rows, self.inside, self.outside, self.border, self.errors, self.seconds, self.rows_per_second
+            self.rows,
+            self.inside,
+            self.outside,
+            self.border,
+            self.errors,
+            self.seconds,
+            self.rows_per_second
         )
     }
 }
@@ -251,11 +259,20 @@ pub enum AssignError {
     Csv { line: u64, message: String },
     /// The CSV header lacks a coordinate column.
     #[error("CSV input has no {which} column (accepted names: {accepted}); header: {header}")]
-    MissingColumn { which: &'static str, accepted: &'static str, header: String },
+    MissingColumn {
+        which: &'static str,
+        accepted: &'static str,
+        header: String,
+    },
     /// The JSON is malformed or not a collection of points; `element` is the
     /// 0-based index of the feature/point being read, if inside the array.
     #[error("JSON input, line {line} column {column}{}: {message}", element.map(|i| format!(" (element #{i})")).unwrap_or_default())]
-    Json { line: usize, column: usize, element: Option<u64>, message: String },
+    Json {
+        line: usize,
+        column: usize,
+        element: Option<u64>,
+        message: String,
+    },
     /// A bad row in strict mode.
     #[error("bad row (strict mode): {0}")]
     BadRow(RowError),

@@ -165,6 +165,7 @@ impl SeedHash {
 
 /// Assigns every inside cell to the seed nearest to its warped centre. Seeds are
 /// keyed by their own warped centre, so every seed cell keeps its own block.
+/// Advances `progress` by one step per lattice row (the caller starts the stage).
 pub(crate) fn assign_cells(
     lat: &Lattice,
     mask: &[bool],
@@ -189,7 +190,6 @@ pub(crate) fn assign_cells(
         lat.y0 + lat.ny as f64 * lat.cell + margin,
         spacing.max(lat.cell),
     );
-    progress.start("assign", lat.ny as u64);
     let mut labels = vec![NONE; lat.cells()];
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -214,7 +214,6 @@ pub(crate) fn assign_cells(
             });
         }
     });
-    progress.finish();
     labels
 }
 

@@ -308,10 +308,16 @@ pub(crate) fn repair_groups(
         if strays.is_empty() {
             return Ok(moved);
         }
+        let mut members_of = vec![Vec::new(); comp_weight.len()];
+        for (u, &k) in comp.iter().enumerate() {
+            if main[comp_group[k as usize] as usize] != k {
+                members_of[k as usize].push(u);
+            }
+        }
         let mut moved_now = 0;
         for k in strays {
             let own = comp_group[k as usize];
-            let members: Vec<usize> = (0..n).filter(|&u| comp[u] == k).collect();
+            let members = std::mem::take(&mut members_of[k as usize]);
             // Score neighbouring groups: same parent first, then shared edges.
             let mut score: Vec<(u32, usize)> = Vec::new();
             for &u in &members {

@@ -116,13 +116,12 @@ pub fn generate(opts: &DemoOptions, progress: &dyn Progress) -> Result<ChangeSet
         seed: opts.seed,
     };
 
-    progress.start("trace", 3);
+    progress.start("trace", 4);
     let mut polygons = Vec::new();
     for level in [STREET, COMMUNITY, BLOCK] {
         polygons.push(trace::trace_level(&city, level, &map)?);
         progress.advance(1);
     }
-    progress.finish();
     let block_polys = polygons.pop().expect("three levels");
     let comm_polys = polygons.pop().expect("three levels");
     let street_polys = polygons.pop().expect("three levels");
@@ -132,6 +131,8 @@ pub fn generate(opts: &DemoOptions, progress: &dyn Progress) -> Result<ChangeSet
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed ^ 0x4E41_4D45);
     let street_names = names::street_names(city.n_streets, &mut rng);
     let comm_names = names::community_names(city.n_comms(), &mut rng)?;
+    progress.advance(1);
+    progress.finish();
 
     let mut grids = Vec::with_capacity(city.n_streets + city.n_comms() + city.n_blocks());
     let grid = |code: &String,
@@ -250,7 +251,7 @@ fn paint_city(opts: &DemoOptions, progress: &dyn Progress) -> Result<(City, Plan
             poly.iter()
                 .map(|ring| {
                     ring.iter()
-                        .map(|&(lon, lat)| plane.to_xy(lon, lat))
+                        .map(|&(lon, lat)| plane.project(lon, lat))
                         .collect()
                 })
                 .collect()
@@ -270,6 +271,8 @@ fn paint_city(opts: &DemoOptions, progress: &dyn Progress) -> Result<(City, Plan
 
     let (seeds, spacing) = assign::place_seeds(&lat, &mask, opts.blocks, opts.seed)?;
     let warp = Warp::new(opts.seed ^ 0xB10C, 0.3 * spacing, 2.5 * spacing);
+    // The stage covers the nearest-seed pass (one step per row) and the clean-up.
+    progress.start("assign", lat.ny as u64 + 2);
     let block = assign::assign_cells(&lat, &mask, &seeds, &warp, progress);
     let mut city = City {
         lat,
@@ -278,15 +281,12 @@ fn paint_city(opts: &DemoOptions, progress: &dyn Progress) -> Result<(City, Plan
         comm_street: vec![0],
         n_streets: 1,
     };
-    eprintln!("{:?} DBG assigned", std::time::SystemTime::now());
     city.repair_blocks();
-    eprintln!("{:?} DBG repaired", std::time::SystemTime::now());
     cluster::build_tree(&mut city, opts.blocks, opts.seed)?;
+    progress.advance(1);
     let mut rounds = 0;
-    eprintln!("{:?} DBG tree", std::time::SystemTime::now());
     loop {
-        let n = saddle::remove_saddles(&mut city)?;
-        eprintln!("{:?} DBG saddles {n}", std::time::SystemTime::now());
+        saddle::remove_saddles(&mut city)?;
         if !city.repair_all()? {
             break;
         }
@@ -297,6 +297,8 @@ fn paint_city(opts: &DemoOptions, progress: &dyn Progress) -> Result<(City, Plan
             ));
         }
     }
+    progress.advance(1);
+    progress.finish();
     city.check_connected()?;
     if saddle::any_pinch(&city) {
         return Err(DemoError::Construction(
@@ -345,7 +347,7 @@ fn label_points(city: &City, plane: &Plane) -> [Vec<(f64, f64)>; 3] {
             .iter()
             .map(|&(_, c)| {
                 let (x, y) = city.lat.centre(c);
-                plane.to_lonlat(x, y)
+                plane.unproject(x, y)
             })
             .collect();
     }

@@ -7,20 +7,21 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashSet;
 
-/// Real streets (街道) and towns (镇) of 西湖区.
+/// Real streets (街道) and towns (镇) of 西湖区, roughly from north to south, so
+/// that names given in reading order land near their real place.
 pub(crate) const STREETS: [&str; 12] = [
-    "北山街道",
-    "西溪街道",
-    "灵隐街道",
-    "翠苑街道",
+    "三墩镇",
+    "蒋村街道",
     "文新街道",
     "古荡街道",
-    "西湖街道",
+    "翠苑街道",
+    "西溪街道",
+    "北山街道",
     "留下街道",
+    "灵隐街道",
+    "西湖街道",
     "转塘街道",
-    "蒋村街道",
     "双浦镇",
-    "三墩镇",
 ];
 
 /// Community names in the style of the district (used first, in shuffled order).
@@ -218,8 +219,22 @@ pub fn reading_order(points: &[(f64, f64)]) -> Vec<usize> {
     order
 }
 
-/// Street names: the real ones first, then generated `XX街道` names.
+/// Street names in reading order: up to 12 real names spread evenly over the
+/// north-to-south list, beyond that all real names then generated `XX街道`.
 pub(crate) fn street_names(n: usize, rng: &mut ChaCha8Rng) -> Vec<String> {
+    if n <= STREETS.len() {
+        let last = STREETS.len() - 1;
+        return (0..n)
+            .map(|k| {
+                let at = if n == 1 {
+                    0
+                } else {
+                    (k * last + (n - 1) / 2) / (n - 1)
+                };
+                STREETS[at].to_string()
+            })
+            .collect();
+    }
     let mut names: Vec<String> = STREETS.iter().map(|s| s.to_string()).collect();
     let mut generated = pairs(rng);
     generated.retain(|p| !COMMUNITIES.contains(&p.as_str()));
@@ -339,8 +354,16 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let s = street_names(20, &mut rng);
         assert_eq!(s.len(), 20);
-        assert_eq!(s[0], "北山街道");
+        assert_eq!(s[0], "三墩镇");
         assert_eq!(s.iter().collect::<HashSet<_>>().len(), 20);
+        for n in 1..=12 {
+            let s = street_names(n, &mut rng);
+            assert_eq!(s.iter().collect::<HashSet<_>>().len(), n);
+            assert_eq!(s[0], "三墩镇");
+            if n > 1 {
+                assert_eq!(s[n - 1], "双浦镇");
+            }
+        }
     }
 
     #[test]

@@ -36,14 +36,14 @@ impl Plane {
         }
     }
 
-    pub(crate) fn to_xy(&self, lon: f64, lat: f64) -> (f64, f64) {
+    pub(crate) fn project(&self, lon: f64, lat: f64) -> (f64, f64) {
         (
             (lon - self.lon0) * self.m_per_deg_lon,
             (lat - self.lat0) * self.m_per_deg_lat,
         )
     }
 
-    pub(crate) fn to_lonlat(&self, x: f64, y: f64) -> (f64, f64) {
+    pub(crate) fn unproject(&self, x: f64, y: f64) -> (f64, f64) {
         (
             self.lon0 + x / self.m_per_deg_lon,
             self.lat0 + y / self.m_per_deg_lat,
@@ -181,8 +181,8 @@ mod tests {
     #[test]
     fn plane_round_trips_and_measures_metres() {
         let plane = Plane::new(120.1, 30.2);
-        let (x, y) = plane.to_xy(120.2, 30.3);
-        let (lon, lat) = plane.to_lonlat(x, y);
+        let (x, y) = plane.project(120.2, 30.3);
+        let (lon, lat) = plane.unproject(x, y);
         assert!((lon - 120.2).abs() < 1e-12 && (lat - 30.3).abs() < 1e-12);
         // 0.1° of latitude is about 11.1 km.
         assert!((y - 11_119.5).abs() < 1.0, "{y}");
@@ -205,7 +205,7 @@ mod tests {
         let plane = Plane::new(lon0, lat0);
         let xy: Vec<_> = ext
             .iter()
-            .map(|&(lon, lat)| plane.to_xy(lon, lat))
+            .map(|&(lon, lat)| plane.project(lon, lat))
             .collect();
         let km2 = ring_area(&xy).abs() / 1e6;
         // 西湖区 covers about 310 km².

@@ -114,8 +114,7 @@ struct Builder {
 impl Builder {
     fn push(
         &mut self,
-        kind: &'static str,
-        prefix: char,
+        (kind, prefix): (&'static str, char),
         name: String,
         address: Option<String>,
         households: Option<u32>,
@@ -168,8 +167,7 @@ pub(crate) fn make_sites(blocks: &[BlockInfo], seed: u64, progress: &dyn Progres
             let addr = format!("{road}{street_no}号{}幢", n + 1);
             let at = place(&mut rng);
             b.push(
-                "address",
-                'A',
+                ("address", 'A'),
                 addr.clone(),
                 Some(addr),
                 Some(h),
@@ -182,8 +180,7 @@ pub(crate) fn make_sites(blocks: &[BlockInfo], seed: u64, progress: &dyn Progres
             let at = place(&mut rng);
             let attrs = json!({ "grid": block.code, "employees": rng.random_range(5..=300) });
             b.push(
-                "enterprise",
-                'E',
+                ("enterprise", 'E'),
                 names::company(&mut rng),
                 Some(office.clone()),
                 None,
@@ -196,8 +193,7 @@ pub(crate) fn make_sites(blocks: &[BlockInfo], seed: u64, progress: &dyn Progres
             let at = place(&mut rng);
             let attrs = json!({ "grid": block.code, "category": category });
             b.push(
-                "fire_risk",
-                'F',
+                ("fire_risk", 'F'),
                 names::shop(&mut rng, kind),
                 Some(office.clone()),
                 None,
@@ -208,8 +204,7 @@ pub(crate) fn make_sites(blocks: &[BlockInfo], seed: u64, progress: &dyn Progres
         for _ in 0..rng.random_range(1..=4) {
             let at = place(&mut rng);
             b.push(
-                "food",
-                'R',
+                ("food", 'R'),
                 names::food(&mut rng),
                 Some(office.clone()),
                 None,
@@ -226,8 +221,7 @@ pub(crate) fn make_sites(blocks: &[BlockInfo], seed: u64, progress: &dyn Progres
             let at = place(&mut rng);
             let name = names::shop(&mut rng, stage);
             b.push(
-                "school",
-                'S',
+                ("school", 'S'),
                 format!("杭州市{name}"),
                 Some(office.clone()),
                 None,
@@ -257,8 +251,7 @@ pub(crate) fn make_sites(blocks: &[BlockInfo], seed: u64, progress: &dyn Progres
         if let Some(at) = sample(&blocks[k], &mut rng, 500, close) {
             let attrs = json!({ "grid": blocks[k].code });
             b.push(
-                "internet_cafe",
-                'N',
+                ("internet_cafe", 'N'),
                 names::shop(&mut rng, "网吧"),
                 None,
                 None,
@@ -277,8 +270,7 @@ pub(crate) fn make_sites(blocks: &[BlockInfo], seed: u64, progress: &dyn Progres
         }) {
             let attrs = json!({ "grid": blocks[k].code });
             b.push(
-                "internet_cafe",
-                'N',
+                ("internet_cafe", 'N'),
                 names::shop(&mut rng, "网吧"),
                 None,
                 None,

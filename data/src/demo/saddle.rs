@@ -28,10 +28,7 @@ fn simple(city: &City, cell: usize, level: usize) -> bool {
     // N, NE, E, SE, S, SW, W, NW: consecutive entries are edge neighbours.
     let offs = [nx, nx + 1, 1, 1 - nx, -nx, -nx - 1, -1, nx - 1];
     let own = city.label(cell, level);
-    let inn: Vec<bool> = offs
-        .iter()
-        .map(|&o| city.label((cell as isize + o) as usize, level) == own)
-        .collect();
+    let inn = offs.map(|o| city.label((cell as isize + o) as usize, level) == own);
     if inn.iter().all(|&b| b) {
         return true;
     }

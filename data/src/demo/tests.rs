@@ -353,6 +353,24 @@ fn options_are_checked() {
     assert!(tiny.grids[0].grids.iter().all(|g| g.geometry.is_valid()));
 }
 
+#[test]
+fn other_seeds_and_sizes_build_valid_cities() {
+    for (blocks, seed) in [(37, 2), (150, 3), (500, 4), (1200, 5)] {
+        let cs = generate(&DemoOptions { blocks, seed }, &NoProgress).unwrap();
+        assert_eq!(level(&cs, "block").len(), blocks);
+        assert_eq!(level(&cs, "street").len(), cluster::street_count(blocks));
+        for g in &cs.grids[0].grids {
+            assert!(
+                g.geometry.is_valid(),
+                "blocks {blocks} seed {seed}: {} invalid",
+                g.code
+            );
+        }
+        let blocks_e = edges(&level(&cs, "block"));
+        assert_eq!(unpaired(&blocks_e), unpaired(&edges(&level(&cs, "street"))));
+    }
+}
+
 /// Timing at the default size and at 100,000 blocks:
 /// `cargo test --release -p gridmap-data demo_city_scale -- --ignored --nocapture`.
 #[test]
@@ -381,59 +399,5 @@ fn demo_city_scale() {
             t.elapsed().as_secs_f64()
         );
         assert_eq!(invalid, 0);
-    }
-}
-
-#[test]
-#[ignore]
-fn demo_debug_tmp() {
-    struct P(std::time::Instant);
-    impl Progress for P {
-        fn start(&self, s: &str, t: u64) {
-            eprintln!("{:?} start {s} {t}", self.0.elapsed());
-        }
-        fn advance(&self, _n: u64) {}
-        fn finish(&self) {
-            eprintln!("{:?} finish", self.0.elapsed());
-        }
-    }
-    let n: usize = std::env::var("DEMO_N").unwrap().parse().unwrap();
-    let t = std::time::Instant::now();
-    let cs = generate(
-        &DemoOptions { blocks: n, seed: 1 },
-        &P(std::time::Instant::now()),
-    )
-    .unwrap();
-    eprintln!("{:?}", t.elapsed());
-    if let Ok(path) = std::env::var("DEMO_OUT") {
-        let mut feats = Vec::new();
-        for g in &cs.grids[0].grids {
-            let polys: Vec<_> = g
-                .geometry
-                .0
-                .iter()
-                .map(|p| {
-                    std::iter::once(p.exterior())
-                        .chain(p.interiors())
-                        .map(|r| r.0.iter().map(|c| vec![c.x, c.y]).collect::<Vec<_>>())
-                        .collect::<Vec<_>>()
-                })
-                .collect();
-            feats.push(serde_json::json!({"type":"Feature","properties":{"code":g.code,"name":g.name,"level":g.level},"geometry":{"type":"MultiPolygon","coordinates":polys}}));
-        }
-        let pts: Vec<_> = cs
-            .sites
-            .iter()
-            .filter(|s| s.kind == "school" || s.kind == "internet_cafe")
-            .map(|s| serde_json::json!([s.location.x(), s.location.y(), s.kind]))
-            .collect();
-        std::fs::write(
-            path,
-            serde_json::to_string(
-                &serde_json::json!({"type":"FeatureCollection","features":feats,"points":pts}),
-            )
-            .unwrap(),
-        )
-        .unwrap();
     }
 }

@@ -41,7 +41,7 @@ impl VertexMap {
     /// Longitude/latitude of vertex id `v`.
     pub(crate) fn lonlat(&self, v: u32) -> Coord<f64> {
         let (x, y) = self.xy(v as usize % self.nv, v as usize / self.nv);
-        let (lon, lat) = self.plane.to_lonlat(x, y);
+        let (lon, lat) = self.plane.unproject(x, y);
         Coord { x: lon, y: lat }
     }
 }

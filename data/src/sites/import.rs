@@ -212,9 +212,12 @@ fn households(value: Option<&Value>) -> Result<Option<u32>, String> {
         Some(other) => return Err(bad(other)),
     };
     if f.is_finite() && f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&f) {
-        Ok(Some(f as u32))
-    } else {
-        Err(bad(&value.expect("a number was parsed")))
+        return Ok(Some(f as u32));
+    }
+    match value {
+        Some(Value::String(s)) => Err(bad(&s.trim())),
+        Some(v) => Err(bad(v)),
+        None => unreachable!("absent households returned early"),
     }
 }
 

@@ -181,3 +181,63 @@ impl SiteRegister {
         self.points.get_or_init(|| SitePoints::new(&self.sites))
     }
 }
+
+#[cfg(test)]
+mod import_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Grid, GridSystem};
+    use geo_types::{polygon, MultiPolygon, Point};
+
+    #[test]
+    fn kinds_are_validated() {
+        for ok in KNOWN_KINDS.iter().copied().chain(["pharmacy_24h", "x"]) {
+            assert_eq!(validate_kind(ok), Ok(()));
+        }
+        assert_eq!(validate_kind(""), Err("site kind must not be empty".to_string()));
+        assert!(validate_kind("Fire").unwrap_err().contains("may only contain a-z, 0-9 and _"));
+        assert!(validate_kind("a b").is_err() && validate_kind("学校").is_err());
+    }
+
+    #[test]
+    fn register_stats_and_assignment_per_system() {
+        let square = |x: f64| polygon![(x: x, y: 0.0), (x: x + 1.0, y: 0.0), (x: x + 1.0, y: 1.0), (x: x, y: 1.0)];
+        let grid = |code: &str, x: f64| Grid {
+            code: code.into(),
+            name: code.into(),
+            level: "block".into(),
+            parent: None,
+            geometry: MultiPolygon(vec![square(x)]),
+            attributes: Default::default(),
+        };
+        let a = SystemIndex::build(GridSystem::new("a", vec!["block".into()]), vec![grid("L", 0.0), grid("R", 1.0)]);
+        let b = SystemIndex::build(GridSystem::new("b", vec!["block".into()]), vec![grid("W", 0.0)]);
+        let site = |kind: &str, id: &str, x: f64, h: Option<u32>| Site {
+            id: id.into(),
+            kind: kind.into(),
+            name: id.into(),
+            address: None,
+            households: h,
+            location: Point::new(x, 0.5),
+            attributes: Default::default(),
+        };
+        let sites = vec![site("address", "1", 0.5, Some(5)), site("address", "2", 1.5, Some(6)), site("school", "3", 1.2, None)];
+        let r = SiteRegister::build(sites, [&a, &b]);
+        assert_eq!(r.kinds(), ["address", "school"]);
+        assert_eq!(r.kind_number(2), Some(1));
+        let stats = r.grid_stats("a", 1).unwrap();
+        assert_eq!(stats.sites, [("address".to_string(), 1), ("school".to_string(), 1)].into());
+        assert_eq!(stats.households, 6);
+        assert_eq!(r.grid_stats("b", 0).unwrap().households, 5);
+        assert_eq!(r.grid_stats("nope", 0), None);
+        assert_eq!(r.sites_in_grid("a", 1), &[1, 2]);
+        assert_eq!(r.site_assignment("b", 1), Some(vec![None]));
+        assert_eq!(r.site_assignment("a", 1), Some(vec![Some(Hit { grid: 1, on_border: false })]));
+        assert_eq!(r.site_assignment("a", 3), None);
+        assert_eq!(r.points().in_bbox([1.0, 0.0, 2.0, 1.0]), vec![1, 2]);
+        let empty = SiteRegister::default();
+        assert!(empty.sites().is_empty() && empty.kinds().is_empty());
+    }
+}

@@ -29,6 +29,7 @@ pub(crate) struct PointRow {
 }
 
 /// The rows of a point file and the CRS it declares, if any.
+#[derive(Debug)]
 pub(crate) struct PointData {
     pub rows: Vec<PointRow>,
     pub crs: Option<Crs>,

@@ -1,17 +1,19 @@
-//! `gridmap import grids|workers`.
+//! `gridmap import grids|workers|sites`.
 
 use anyhow::Context;
 use gridmap_data::crs::Crs;
 use gridmap_data::import::{import_grids, import_workers, GridImportOptions};
+use gridmap_data::sites::{import_sites, SiteImportOptions};
 use gridmap_data::store::gpkg::GpkgStore;
 
-use crate::cli::{ImportCommand, ImportGridsArgs, ImportWorkersArgs};
+use crate::cli::{ImportCommand, ImportGridsArgs, ImportSitesArgs, ImportWorkersArgs};
 use crate::progress::BarProgress;
 
 pub fn run(cmd: &ImportCommand) -> anyhow::Result<()> {
     match cmd {
         ImportCommand::Grids(args) => grids(args),
         ImportCommand::Workers(args) => workers(args),
+        ImportCommand::Sites(args) => sites(args),
     }
 }
 
@@ -40,6 +42,21 @@ fn workers(args: &ImportWorkersArgs) -> anyhow::Result<()> {
     let mut store = GpkgStore::open(&args.db.db)
         .with_context(|| format!("opening {}", args.db.db.display()))?;
     let report = import_workers(&mut store, &args.file, &args.system)?;
+    println!("{report}");
+    Ok(())
+}
+
+fn sites(args: &ImportSitesArgs) -> anyhow::Result<()> {
+    let crs = args.crs.as_deref().map(Crs::parse).transpose().context("--crs")?;
+    let opts = SiteImportOptions {
+        kind: args.kind.clone(),
+        crs,
+        replace: args.replace,
+        system: args.system.clone(),
+    };
+    let mut store =
+        GpkgStore::open(&args.db.db).with_context(|| format!("opening {}", args.db.db.display()))?;
+    let report = import_sites(&mut store, &args.file, &opts, &BarProgress::new())?;
     println!("{report}");
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! One module per CLI command.
 
+pub mod assign;
 pub mod check;
 pub mod demo;
 pub mod import;

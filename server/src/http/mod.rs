@@ -1,12 +1,14 @@
 //! The HTTP interface. Each module owns its `router()`; [`app`] puts them together.
 
 pub mod base_url;
+pub mod assign;
 pub mod coverage;
 pub mod error;
 pub mod grids;
 pub mod health;
 pub mod lookup;
 pub mod params;
+pub mod sites;
 pub mod state;
 pub mod style;
 pub mod tiles;
@@ -27,7 +29,9 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(lookup::router())
+        .merge(assign::router())
         .merge(grids::router())
+        .merge(sites::router())
         .merge(coverage::router())
         .merge(web::router())
         .merge(style::router())

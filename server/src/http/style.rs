@@ -144,19 +144,31 @@ pub fn build_style(
     // Fills top-down, so finer grids tint over their parents.
     for (depth, level) in levels.iter().enumerate() {
         let (fill, _, _) = palette(depth);
-        // Deeper levels a little stronger; whole percents keep the JSON tidy.
-        let base_opacity = if basemap.is_some() {
-            0.05
+        // A level's own tint while it is the finest drawn; once the next
+        // level appears it fades, so nested tints do not turn muddy.
+        let own = if basemap.is_some() {
+            0.06
         } else {
-            f64::from(7 + 2 * depth.min(4) as u8) / 100.0
+            [0.12, 0.1, 0.14][depth.min(2)]
+        };
+        let opacity = if depth < finest {
+            let next = f64::from(level_minzoom(depth + 1));
+            json!([
+                "interpolate",
+                ["linear"],
+                ["zoom"],
+                next,
+                state_case(0.45, 0.3, own),
+                next + 1.0,
+                state_case(0.45, 0.3, 0.03)
+            ])
+        } else {
+            state_case(0.45, 0.3, own)
         };
         layers.push(json!({
             "id": format!("{level}-fill"), "type": "fill", "source": "grids", "source-layer": level,
             "minzoom": level_minzoom(depth),
-            "paint": {
-                "fill-color": fill,
-                "fill-opacity": state_case(0.45, 0.3, base_opacity),
-            }
+            "paint": { "fill-color": fill, "fill-opacity": opacity }
         }));
         if depth == finest {
             layers.push(json!({

@@ -21,7 +21,7 @@ use super::error::AppError;
 use super::params::Params;
 use super::state::AppState;
 use crate::tile_cache::{CachedTile, TileKey};
-use crate::tileset::MAX_ZOOM;
+use crate::tileset::{encode_sites_layer, MAX_ZOOM};
 
 pub const MVT_CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 
@@ -116,6 +116,10 @@ async fn tilejson(
         .collect();
     layers.push(json!({"id": "labels", "fields": {"code": "String", "name": "String", "level": "String", "rank": "Number (depth)"},
         "minzoom": 0, "maxzoom": MAX_ZOOM, "description": "one label point inside each grid"}));
+    layers.push(json!({"id": "sites", "fields": {"id": "String", "kind": "String", "name": "String",
+            "households": "Number (addresses)"},
+        "minzoom": tiles_cfg.sites_min_zoom, "maxzoom": MAX_ZOOM,
+        "description": "registered sites (addresses, enterprises, schools …), one point each"}));
     let bounds = bounds_of(s).unwrap_or([-180.0, -85.0511, 180.0, 85.0511]);
     let center = [
         (bounds[0] + bounds[2]) / 2.0,
@@ -215,12 +219,10 @@ async fn tile(
                     .expect("system checked above")
                     .map_err(|e| anyhow::anyhow!("preparing tiles of {system}: {e}"))?;
                 let layers = tileset.layers_at(tile);
-                let raw = render_tile(
-                    tile,
-                    &layers,
-                    Some(&tileset.labels),
-                    &TileOptions::default(),
-                )?;
+                let opts = TileOptions::default();
+                let mut raw = render_tile(tile, &layers, Some(&tileset.labels), &opts)?;
+                let sites_min_zoom = st.config().tiles.sites_min_zoom;
+                encode_sites_layer(&catalog, tile, &opts, sites_min_zoom, &mut raw);
                 let gz = if raw.is_empty() {
                     Vec::new()
                 } else {

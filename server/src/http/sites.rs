@@ -1,0 +1,173 @@
+//! Site registers per grid: `GET /api/v1/grids/{code}/stats` (counts per kind
+//! and households, for the grid and each child) and
+//! `GET /api/v1/grids/{code}/sites` (the sites inside a grid, paged).
+//!
+//! A grid's counts cover its whole subtree: a site belongs to a grid of level
+//! L when the lookup at level L finds that grid, so the counts are those of
+//! the grid's own area, including any part no child covers.
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use gridmap_data::index::{Catalog, SystemIndex};
+use gridmap_data::sites::validate_kind;
+use gridmap_data::Grid;
+use serde_json::{json, Value};
+
+use super::error::AppError;
+use super::lookup::selected_systems;
+use super::params::Params;
+use super::state::AppState;
+
+/// Most sites one page returns.
+pub const MAX_PAGE: usize = 10_000;
+const DEFAULT_PAGE: usize = 100;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/grids/{code}/stats", get(stats))
+        .route("/api/v1/grids/{code}/sites", get(sites))
+}
+
+/// The one grid with `code` in the selected systems (`system=`, else all).
+fn find_grid<'a>(
+    catalog: &'a Catalog,
+    params: &Params,
+    code: &str,
+) -> Result<(&'a SystemIndex, usize, &'a Grid), AppError> {
+    let found: Vec<_> = selected_systems(catalog, params)?
+        .into_iter()
+        .filter_map(|s| s.grid_index(code).map(|i| (s, i, &s.grids()[i])))
+        .collect();
+    match found.as_slice() {
+        [] => Err(AppError::not_found(
+            "unknown_grid",
+            format!("no grid with code `{code}`"),
+        )),
+        [one] => Ok(*one),
+        many => {
+            let names: Vec<_> = many.iter().map(|(s, _, _)| s.system().name.as_str()).collect();
+            Err(AppError::bad_request(
+                "ambiguous_code",
+                format!("code `{code}` exists in systems {}; add `system=`", names.join(", ")),
+            ))
+        }
+    }
+}
+
+fn counts(catalog: &Catalog, system: &str, grid: usize) -> (Value, u64) {
+    let stats = catalog
+        .grid_site_stats(system, grid)
+        .expect("the system comes from this catalog");
+    (json!(stats.sites), stats.households)
+}
+
+async fn stats(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    params: Params,
+) -> Result<Json<Value>, AppError> {
+    let catalog = state.catalog();
+    let (system, index, grid) = find_grid(&catalog, &params, &code)?;
+    let name = &system.system().name;
+    let (sites, households) = counts(&catalog, name, index);
+    let children: Vec<Value> = system
+        .children(index)
+        .iter()
+        .map(|&c| {
+            let child = &system.grids()[c];
+            let (sites, households) = counts(&catalog, name, c);
+            json!({"code": child.code, "name": child.name, "level": child.level,
+                   "sites": sites, "households": households})
+        })
+        .collect();
+    Ok(Json(json!({
+        "code": grid.code,
+        "name": grid.name,
+        "level": grid.level,
+        "system": name,
+        "sites": sites,
+        "households": households,
+        "children": children,
+    })))
+}
+
+fn usize_param(params: &Params, name: &str, default: usize) -> Result<usize, AppError> {
+    match params.get(name) {
+        None => Ok(default),
+        Some(s) => s.trim().parse().map_err(|_| {
+            AppError::bad_request(
+                "bad_parameter",
+                format!("parameter `{name}` must be a non-negative integer, got `{s}`"),
+            )
+        }),
+    }
+}
+
+async fn sites(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    params: Params,
+) -> Result<Json<Value>, AppError> {
+    let kind = params.get("kind");
+    if let Some(k) = kind {
+        validate_kind(k).map_err(|e| AppError::bad_request("bad_parameter", e))?;
+    }
+    let limit = usize_param(&params, "limit", DEFAULT_PAGE)?;
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(AppError::bad_request(
+            "bad_parameter",
+            format!("parameter `limit` must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    let offset = usize_param(&params, "offset", 0)?;
+    let catalog = state.catalog();
+    let (system, index, grid) = find_grid(&catalog, &params, &code)?;
+    let name = &system.system().name;
+    let depth = system.system().depth_of(&grid.level);
+    let register = catalog.site_register();
+    let kind_number = kind.map(|k| register.kinds().iter().position(|x| x == k));
+    let members = catalog.sites_in_grid(name, index);
+    // Sites are in kind/id order, so one kind is a contiguous run.
+    let selected: &[u32] = match kind_number {
+        None => members,
+        Some(None) => &[],
+        Some(Some(k)) => {
+            let start = members.partition_point(|&i| register.kind_number(i as usize) < Some(k));
+            let end = members.partition_point(|&i| register.kind_number(i as usize) <= Some(k));
+            &members[start..end]
+        }
+    };
+    let assignment = register.assignment(name);
+    let page: Vec<Value> = selected
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|&i| {
+            let site = &catalog.sites()[i as usize];
+            let on_border = depth
+                .zip(assignment)
+                .and_then(|(d, a)| a.hit(i as usize, d))
+                .is_some_and(|h| h.on_border);
+            json!({
+                "id": site.id,
+                "kind": site.kind,
+                "name": site.name,
+                "address": site.address,
+                "households": site.households,
+                "lon": site.location.x(),
+                "lat": site.location.y(),
+                "on_border": on_border,
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "code": grid.code,
+        "system": name,
+        "kind": kind,
+        "total": selected.len(),
+        "offset": offset,
+        "limit": limit,
+        "sites": page,
+    })))
+}

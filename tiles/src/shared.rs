@@ -1,0 +1,152 @@
+//! The state shared by the layers of one group (see
+//! [`crate::PreparedLayer::new_group`]): one arc topology over the rings of
+//! every layer, the arcs' simplification ranks, and the per-zoom tolerances
+//! with their validity fallback.
+//!
+//! Sharing all of it is what makes nested levels nest: a community's border
+//! is the very arcs of its blocks' outer borders, cut at the union of both
+//! levels' junctions, ranked once and simplified once per zoom, so the
+//! simplified community is exactly the union of its simplified blocks.
+
+use crate::simplify::{arc_importance, min_interior, resolve_zoom, zoom_tolerance, ZoomArcs};
+use crate::topology::{ArcRef, Topology};
+use crate::valid::is_valid_polygon;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// One polygon of some layer of the group.
+pub(crate) struct PolyRec {
+    /// Index of the feature within its own layer.
+    pub feature: u32,
+    /// First zoom at which the polygon's layer is drawn; below it the
+    /// polygon takes no part in the validity fallback.
+    pub min_zoom: u8,
+    /// Exterior first, then holes.
+    pub rings: Vec<Vec<ArcRef>>,
+}
+
+pub(crate) type ZoomCell = Arc<OnceLock<ZoomArcs>>;
+
+/// Topology, ranks and zoom cache of a group of layers.
+pub(crate) struct SharedTopology {
+    pub topo: Topology,
+    importance: Vec<Vec<f64>>,
+    arc_min: Vec<f64>,
+    /// Polygons of all layers, layer by layer.
+    pub polys: Vec<PolyRec>,
+    poly_arcs: Vec<Vec<u32>>,
+    arc_polys: Vec<Vec<u32>>,
+    pub zooms: Mutex<HashMap<(u8, u64), ZoomCell>>,
+}
+
+impl SharedTopology {
+    /// Ranks the arcs of `topo` and indexes which polygon uses which arc;
+    /// `polys` are `(feature index in its layer, layer min zoom, ring ids)`.
+    pub fn new(topo: Topology, polys: Vec<(u32, u8, Vec<u32>)>) -> Self {
+        let importance = arc_importance(&topo);
+        let arc_min: Vec<f64> = importance.iter().map(|v| min_interior(v)).collect();
+        let mut recs = Vec::with_capacity(polys.len());
+        let mut poly_arcs = Vec::with_capacity(polys.len());
+        let mut arc_polys: Vec<Vec<u32>> = vec![Vec::new(); topo.arcs.len()];
+        for (pi, (feature, min_zoom, ring_ids)) in polys.into_iter().enumerate() {
+            let rings: Vec<Vec<ArcRef>> = ring_ids
+                .iter()
+                .map(|&r| topo.rings[r as usize].clone())
+                .collect();
+            let mut arcs: Vec<u32> = rings.iter().flatten().map(|r| r.arc).collect();
+            arcs.sort_unstable();
+            arcs.dedup();
+            for &a in &arcs {
+                arc_polys[a as usize].push(pi as u32);
+            }
+            poly_arcs.push(arcs);
+            recs.push(PolyRec {
+                feature,
+                min_zoom,
+                rings,
+            });
+        }
+        SharedTopology {
+            topo,
+            importance,
+            arc_min,
+            polys: recs,
+            poly_arcs,
+            arc_polys,
+            zooms: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Mercator bounding box `(min, max)` of polygon `p`'s exterior at full
+    /// detail; simplification only drops vertices, so it bounds the polygon
+    /// at every zoom.
+    pub fn exterior_box(&self, p: u32) -> ([f64; 2], [f64; 2]) {
+        let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+        for r in &self.polys[p as usize].rings[0] {
+            for &v in &self.topo.arcs[r.arc as usize] {
+                let q = self.topo.vertices[v as usize];
+                lo = [lo[0].min(q[0]), lo[1].min(q[1])];
+                hi = [hi[0].max(q[0]), hi[1].max(q[1])];
+            }
+        }
+        (lo, hi)
+    }
+
+    /// Arc tolerances for a zoom, computed on first use and cached for the
+    /// whole group. The validity fallback of [`resolve_zoom`] looks at the
+    /// polygons of every layer drawn at `z` (min zoom `<= z`), so a
+    /// reduction forced by a block also holds for the community sharing the
+    /// arc, and vice versa; layers not drawn at `z` cannot coarsen or refine
+    /// the others.
+    pub fn zoom_arcs(&self, z: u8, simplify_px: f64) -> ZoomCell {
+        let cell = {
+            let mut map = self.zooms.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry((z, simplify_px.to_bits())).or_default().clone()
+        };
+        cell.get_or_init(|| {
+            let tol = zoom_tolerance(z, simplify_px);
+            resolve_zoom(
+                tol,
+                &self.poly_arcs,
+                &self.arc_polys,
+                &self.arc_min,
+                |p, za| {
+                    self.polys[p as usize].min_zoom > z
+                        || is_valid_polygon(&self.simplified_rings(p, za))
+                },
+            )
+        });
+        cell
+    }
+
+    /// Mercator rings of polygon `p` simplified per `za`.
+    pub fn simplified_rings(&self, p: u32, za: &ZoomArcs) -> Vec<Vec<[f64; 2]>> {
+        // Same walk as `Topology::ring_vertices`, with the tolerance looked
+        // up once per arc (this is the per-tile hot loop).
+        self.polys[p as usize]
+            .rings
+            .iter()
+            .map(|ring| {
+                let mut out = Vec::new();
+                for r in ring {
+                    let arc = &self.topo.arcs[r.arc as usize];
+                    let imp = &self.importance[r.arc as usize];
+                    let t = za.tolerance(r.arc);
+                    let last = arc.len() - 1;
+                    // Endpoints have infinite importance, so they are kept.
+                    let mut push = |i: usize| {
+                        if imp[i] > t {
+                            out.push(self.topo.vertices[arc[i] as usize]);
+                        }
+                    };
+                    if r.reversed {
+                        (1..=last).rev().for_each(&mut push);
+                    } else {
+                        (0..last).for_each(&mut push);
+                    }
+                }
+                out
+            })
+            .collect()
+    }
+}
