@@ -52,22 +52,52 @@ pub struct ServeArgs {
     /// Seconds between checks of the store's data version (to pick up imports made by other processes).
     #[arg(long, default_value_t = 2.0)]
     pub reload_interval: f64,
+    /// The URL clients reach the server at behind a reverse proxy (e.g.
+    /// https://grid.example.cn/gridmap); default: from Host / X-Forwarded-* headers.
+    #[arg(long, env = "GRIDMAP_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// First zoom at which each level is drawn, e.g. `street=0,community=11,block=13`
+    /// (defaults by depth: 0, 11, 13, then two zooms per level).
+    #[arg(long)]
+    pub level_min_zoom: Option<String>,
+    /// Memory for cached tiles, in MiB (0 disables the cache).
+    #[arg(long, default_value_t = 256)]
+    pub tile_cache_mb: usize,
 }
 
-impl Default for ServeArgs {
-    fn default() -> Self {
-        Self {
-            db: DbArg {
-                db: std::env::var_os("GRIDMAP_DB")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| DEFAULT_DB.into()),
+/// `gridmap` with no command: `serve` with its defaults, still read from the environment.
+#[derive(Parser, Debug)]
+pub struct ServeDefaults {
+    #[command(flatten)]
+    pub args: ServeArgs,
+}
+
+impl ServeArgs {
+    /// The serve settings when no command is given (flags' defaults and env).
+    pub fn from_env() -> Self {
+        ServeDefaults::parse_from(["gridmap"]).args
+    }
+
+    /// Validates the flags into the server's configuration.
+    pub fn server_config(&self) -> anyhow::Result<crate::http::state::ServerConfig> {
+        let public_url = match &self.public_url {
+            None => None,
+            Some(u) if u.starts_with("http://") || u.starts_with("https://") => Some(u.trim_end_matches('/').to_string()),
+            Some(u) => anyhow::bail!("--public-url `{u}` must start with http:// or https://"),
+        };
+        let level_min_zoom = match &self.level_min_zoom {
+            None => Default::default(),
+            Some(s) => crate::tileset::TileConfig::parse_level_min_zoom(s)
+                .map_err(|e| anyhow::anyhow!("--level-min-zoom: {e}"))?,
+        };
+        Ok(crate::http::state::ServerConfig {
+            public_url,
+            tiles: crate::tileset::TileConfig {
+                level_min_zoom,
+                cache_bytes: self.tile_cache_mb << 20,
+                ..Default::default()
             },
-            listen: std::env::var("GRIDMAP_LISTEN")
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or_else(|| "127.0.0.1:8080".parse().expect("valid address")),
-            reload_interval: 2.0,
-        }
+        })
     }
 }
 

@@ -12,7 +12,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        None => serve(Default::default()),
+        None => serve(gridmap::cli::ServeArgs::from_env()),
         Some(Command::Serve(args)) => serve(args),
         Some(Command::Import(cmd)) => commands::import::run(&cmd),
         Some(Command::Demo(args)) => commands::demo::run(&args),

@@ -12,8 +12,8 @@ use gridmap_data::index::{Catalog, SystemIndex};
 use gridmap_tiles::mvt::{point_commands, GeomType, LayerBuilder};
 use gridmap_tiles::tile::{lonlat_to_mercator, mercator_to_lonlat, tile_width};
 use gridmap_tiles::{
-    label_point, FeatureInput, LabelInput, LabelLayer, PreparedLayer, PropValue, TileId,
-    TileOptions,
+    label_point, FeatureInput, GroupLayer, LabelInput, LabelLayer, PreparedLayer, PropValue,
+    TileId, TileOptions,
 };
 
 /// Highest zoom advertised in TileJSON; clients overzoom beyond it.
@@ -142,23 +142,25 @@ pub fn encode_sites_layer(
     if found.is_empty() {
         return 0;
     }
+    let register = catalog.site_register();
     let mut layer = LayerBuilder::new("sites", opts.extent);
     for &i in &found {
-        let site = &catalog.sites()[i as usize];
-        let (mx, my) = lonlat_to_mercator(site.location.x(), site.location.y());
+        let site = &register.sites()[i as usize];
+        let kind = register.kind_name(site);
+        let (mx, my) = lonlat_to_mercator(site.lon, site.lat);
         let p = [
             ((mx - b.min().x) * scale).round() as i32,
             ((b.max().y - my) * scale).round() as i32,
         ];
         let mut props = vec![
-            ("id".to_string(), PropValue::String(site.id.clone())),
-            ("kind".to_string(), PropValue::String(site.kind.clone())),
-            ("name".to_string(), PropValue::String(site.name.clone())),
+            ("id".to_string(), PropValue::String(site.id.to_string())),
+            ("kind".to_string(), PropValue::String(kind.to_string())),
+            ("name".to_string(), PropValue::String(site.name.to_string())),
         ];
         if let Some(h) = site.households {
             props.push(("households".to_string(), PropValue::Int(i64::from(h))));
         }
-        let id = site_feature_id(&site.kind, &site.id);
+        let id = site_feature_id(kind, &site.id);
         layer.add_feature(Some(id), GeomType::Point, &point_commands(&[p]), &props);
     }
     layer.finish_into(out);
@@ -182,7 +184,10 @@ pub struct Tileset {
 }
 
 impl Tileset {
-    /// Prepares every level of a system (topology, simplification ranks, R-trees).
+    /// Prepares every level of a system as one group over a shared arc
+    /// topology (see [`PreparedLayer::new_group`]): simplification ranks,
+    /// per-zoom tolerances and R-trees, with each level drawn from its
+    /// `min_zoom`.
     pub fn build(
         catalog: &Catalog,
         system: &SystemIndex,
@@ -190,6 +195,7 @@ impl Tileset {
     ) -> anyhow::Result<Self> {
         let name = &system.system().name;
         let mut levels = Vec::new();
+        let mut group = Vec::new();
         let mut labels = Vec::new();
         let mut bounds: Option<[f64; 4]> = None;
         for (depth, level) in system.system().levels.iter().enumerate() {
@@ -239,10 +245,16 @@ impl Tileset {
                     properties,
                 });
             }
-            let layer = PreparedLayer::new(level, features)?;
+            group.push(GroupLayer::new(level.clone(), features).from_zoom(min_zoom));
+        }
+        // All levels share one arc topology, so in every tile a parent's
+        // polygon equals the union of its children's.
+        let prepared = PreparedLayer::new_group(group)
+            .map_err(|e| anyhow::anyhow!("grid system '{name}': {e}"))?;
+        for layer in prepared {
             levels.push(LevelLayer {
-                name: level.clone(),
-                min_zoom,
+                name: layer.name().to_string(),
+                min_zoom: layer.min_zoom(),
                 layer,
             });
         }
@@ -350,5 +362,89 @@ mod tests {
         };
         assert_eq!(c.min_zoom("block", 2), 14);
         assert_eq!(c.min_zoom("community", 1), 11);
+    }
+
+    /// All levels of a system are prepared as one group: in every tile the
+    /// blocks of a community cover it exactly (symmetric difference 0 in
+    /// tile units), and so do the communities of a street.
+    #[test]
+    fn demo_levels_nest_exactly_in_tiles() {
+        use geo::{Area, BooleanOps};
+        use gridmap_tiles::decode::{decode_tile, polygons_from_rings, rings_from_commands};
+        use gridmap_tiles::render_tile;
+        use gridmap_tiles::tile::tiles_covering;
+        let city = gridmap_data::demo::generate(
+            &gridmap_data::demo::DemoOptions {
+                blocks: 120,
+                seed: 3,
+            },
+            &gridmap_data::progress::NoProgress,
+        )
+        .unwrap();
+        let sg = city.grids.into_iter().next().unwrap();
+        let name = sg.system.name.clone();
+        let index = SystemIndex::build(sg.system, sg.grids);
+        let systems = [(name.clone(), index)].into_iter().collect();
+        let catalog = Catalog::from_parts(1, systems, vec![]);
+        let system = catalog.system(&name).unwrap();
+        let ts = Tileset::build(&catalog, system, &TileConfig::default()).unwrap();
+        assert_eq!(ts.levels.len(), 3);
+        assert!(ts.levels[0].layer.same_group(&ts.levels[2].layer));
+        let [w, s, e, n] = ts.bounds.unwrap();
+        let bbox = geo_types::Rect::new((w, s), (e, n));
+        let opts = TileOptions::default();
+        let (mut checks, mut worst) = (0, 0.0f64);
+        for z in 11..=15 {
+            for tile in tiles_covering(bbox, z).unwrap().iter() {
+                let mvt = render_tile(tile, &ts.layers_at(tile), None, &opts).unwrap();
+                // level -> code -> (parent code, geometry)
+                let mut shapes: HashMap<String, HashMap<String, (String, geo_types::MultiPolygon<f64>)>> =
+                    HashMap::new();
+                for l in decode_tile(&mvt).unwrap() {
+                    for f in &l.features {
+                        let text = |k: &str| {
+                            f.properties.iter().find_map(|(key, v)| match v {
+                                PropValue::String(s) if key == k => Some(s.clone()),
+                                _ => None,
+                            })
+                        };
+                        let polys = polygons_from_rings(rings_from_commands(&f.geometry).unwrap()).unwrap();
+                        let mp = geo_types::MultiPolygon(
+                            polys
+                                .iter()
+                                .map(|p| {
+                                    let ring = |r: &Vec<[i32; 2]>| {
+                                        let mut v: Vec<(f64, f64)> =
+                                            r.iter().map(|q| (f64::from(q[0]), f64::from(q[1]))).collect();
+                                        v.push(v[0]);
+                                        geo_types::LineString::from(v)
+                                    };
+                                    geo_types::Polygon::new(ring(&p[0]), p[1..].iter().map(ring).collect())
+                                })
+                                .collect(),
+                        );
+                        shapes
+                            .entry(l.name.clone())
+                            .or_default()
+                            .insert(text("code").unwrap(), (text("parent").unwrap(), mp));
+                    }
+                }
+                for pair in ts.levels.windows(2) {
+                    let (Some(up), Some(down)) = (shapes.get(&pair[0].name), shapes.get(&pair[1].name))
+                    else {
+                        continue;
+                    };
+                    for (code, (_, pg)) in up {
+                        let kids: Vec<&geo_types::MultiPolygon<f64>> =
+                            down.values().filter(|(p, _)| p == code).map(|(_, g)| g).collect();
+                        let union = geo::unary_union(kids);
+                        worst = worst.max(pg.xor(&union).unsigned_area());
+                        checks += 1;
+                    }
+                }
+            }
+        }
+        assert!(checks > 50, "{checks}");
+        assert_eq!(worst, 0.0);
     }
 }

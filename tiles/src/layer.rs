@@ -68,16 +68,27 @@ pub struct TileFeature {
 ///
 /// A layer is prepared alone ([`PreparedLayer::new`]) or together with the
 /// other levels of a nested grid ([`PreparedLayer::new_group`]), in which case
-/// all layers of the group share one arc topology and one simplification, so
-/// a parent's polygon and the union of its children's polygons come out
-/// identical in every tile.
+/// at every zoom the layers drawn at that zoom share one arc topology and one
+/// simplification, so a parent's polygon and the union of its children's
+/// polygons come out identical in every tile.
 pub struct PreparedLayer {
     pub(crate) name: String,
-    pub(crate) shared: Arc<SharedTopology>,
+    /// Topologies by first zoom, ascending; the first starts at `min_zoom`.
+    pub(crate) stages: Vec<Stage>,
     pub(crate) features: Vec<FeatRec>,
+    /// Exterior boxes with the polygon's index within this layer.
     pub(crate) rtree: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>>,
     pub(crate) bbox: Option<Rect<f64>>,
     pub(crate) min_zoom: u8,
+}
+
+/// The topology a layer uses from one zoom on, shared with the other layers
+/// drawn at those zooms.
+pub(crate) struct Stage {
+    pub from_zoom: u8,
+    pub shared: Arc<SharedTopology>,
+    /// Index of the layer's first polygon in `shared.polys`.
+    pub first_poly: u32,
 }
 
 impl std::fmt::Debug for PreparedLayer {
@@ -86,7 +97,8 @@ impl std::fmt::Debug for PreparedLayer {
             .field("name", &self.name)
             .field("features", &self.features.len())
             .field("polygons", &self.rtree.size())
-            .field("group_arcs", &self.shared.topo.arcs.len())
+            .field("arcs", &self.arc_count())
+            .field("stages", &self.stages.len())
             .field("min_zoom", &self.min_zoom)
             .finish()
     }
@@ -121,10 +133,10 @@ impl PreparedLayer {
         self.features.is_empty()
     }
 
-    /// Number of arcs of the topology this layer shares with its group (all
-    /// layers of the group together; diagnostics).
+    /// Number of arcs of the topology this layer uses at its finest zooms,
+    /// shared with every layer of its group drawn there (diagnostics).
     pub fn arc_count(&self) -> usize {
-        self.shared.topo.arcs.len()
+        self.stages.last().map_or(0, |s| s.shared.topo.arcs.len())
     }
 
     /// Lon/lat bounding box of all exterior rings, `None` if empty.
@@ -137,10 +149,18 @@ impl PreparedLayer {
         self.min_zoom
     }
 
-    /// True if `self` and `other` were prepared in the same group and so
-    /// share their topology and simplification.
+    /// True if `self` and `other` were prepared in the same group, so that
+    /// they share their topology and simplification wherever both are drawn.
     pub fn same_group(&self, other: &PreparedLayer) -> bool {
-        Arc::ptr_eq(&self.shared, &other.shared)
+        match (self.stages.last(), other.stages.last()) {
+            (Some(a), Some(b)) => Arc::ptr_eq(&a.shared, &b.shared),
+            _ => false,
+        }
+    }
+
+    /// The topology in force at zoom `z`; `None` below the min zoom.
+    pub(crate) fn stage_at(&self, z: u8) -> Option<&Stage> {
+        self.stages.iter().rev().find(|s| s.from_zoom <= z)
     }
 
     /// The layer's polygons in one tile: simplified for the tile's zoom,
@@ -156,9 +176,9 @@ impl PreparedLayer {
         simplify_px: f64,
     ) -> Result<Vec<TileFeature>, TilesError> {
         tile.validate()?;
-        if tile.z < self.min_zoom {
+        let Some(stage) = self.stage_at(tile.z) else {
             return Ok(Vec::new());
-        }
+        };
         let b = tile.bounds();
         let (min_x, max_y) = (b.min().x, b.max().y);
         let scale = f64::from(extent) / tile_width(tile.z);
@@ -170,13 +190,13 @@ impl PreparedLayer {
         let mut hits: Vec<u32> = self
             .rtree
             .locate_in_envelope_intersecting(&env)
-            .map(|g| g.data)
+            .map(|g| stage.first_poly + g.data)
             .collect();
         if hits.is_empty() {
             return Ok(Vec::new());
         }
         hits.sort_unstable();
-        let shared = &*self.shared;
+        let shared = &*stage.shared;
         let cell = shared.zoom_arcs(tile.z, simplify_px);
         let za = cell.get().expect("initialised by zoom_arcs");
         let clip = ClipRect {
@@ -303,20 +323,20 @@ mod tests {
             (450.0, 1015.0),
         ];
         let layer = PreparedLayer::new("l", vec![feature(9, merc_poly(&ext, &[hole]))]).unwrap();
-        let cell = layer.shared.zoom_arcs(10, 0.5);
+        let cell = layer.stages[0].shared.zoom_arcs(10, 0.5);
         let za = cell.get().unwrap();
         assert!(za.tol > 60.0, "{}", za.tol);
         assert!(!za.overrides.is_empty(), "fallback not used");
-        assert!(is_valid_polygon(&layer.shared.simplified_rings(0, za)));
+        assert!(is_valid_polygon(&layer.stages[0].shared.simplified_rings(0, za)));
         // Without the fallback the polygon is invalid.
         let plain = ZoomArcs {
             tol: za.tol,
             overrides: HashMap::new(),
         };
-        assert!(!is_valid_polygon(&layer.shared.simplified_rings(0, &plain)));
+        assert!(!is_valid_polygon(&layer.stages[0].shared.simplified_rings(0, &plain)));
         // At a coarse zoom the exterior still simplifies: no override needed
         // at z18 where nothing is removed.
-        let z18 = layer.shared.zoom_arcs(18, 0.5);
+        let z18 = layer.stages[0].shared.zoom_arcs(18, 0.5);
         assert!(z18.get().unwrap().overrides.is_empty());
     }
 
@@ -340,6 +360,6 @@ mod tests {
         });
         assert!(!results[0].is_empty());
         assert!(results.iter().all(|r| r == &results[0]));
-        assert_eq!(layer.shared.zooms.lock().unwrap().len(), 1);
+        assert_eq!(layer.stages[0].shared.zooms.lock().unwrap().len(), 1);
     }
 }

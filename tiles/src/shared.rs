@@ -1,6 +1,6 @@
-//! The state shared by the layers of one group (see
-//! [`crate::PreparedLayer::new_group`]): one arc topology over the rings of
-//! every layer, the arcs' simplification ranks, and the per-zoom tolerances
+//! The state shared by the layers drawn together at some zoom (a *stage* of a
+//! group, see [`crate::group`]): one arc topology over the rings of every
+//! such layer, the arcs' simplification ranks, and the per-zoom tolerances
 //! with their validity fallback.
 //!
 //! Sharing all of it is what makes nested levels nest: a community's border
@@ -18,9 +18,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub(crate) struct PolyRec {
     /// Index of the feature within its own layer.
     pub feature: u32,
-    /// First zoom at which the polygon's layer is drawn; below it the
-    /// polygon takes no part in the validity fallback.
-    pub min_zoom: u8,
     /// Exterior first, then holes.
     pub rings: Vec<Vec<ArcRef>>,
 }
@@ -41,14 +38,14 @@ pub(crate) struct SharedTopology {
 
 impl SharedTopology {
     /// Ranks the arcs of `topo` and indexes which polygon uses which arc;
-    /// `polys` are `(feature index in its layer, layer min zoom, ring ids)`.
-    pub fn new(topo: Topology, polys: Vec<(u32, u8, Vec<u32>)>) -> Self {
+    /// `polys` are `(feature index in its layer, ring ids)`.
+    pub fn new(topo: Topology, polys: Vec<(u32, Vec<u32>)>) -> Self {
         let importance = arc_importance(&topo);
         let arc_min: Vec<f64> = importance.iter().map(|v| min_interior(v)).collect();
         let mut recs = Vec::with_capacity(polys.len());
         let mut poly_arcs = Vec::with_capacity(polys.len());
         let mut arc_polys: Vec<Vec<u32>> = vec![Vec::new(); topo.arcs.len()];
-        for (pi, (feature, min_zoom, ring_ids)) in polys.into_iter().enumerate() {
+        for (pi, (feature, ring_ids)) in polys.into_iter().enumerate() {
             let rings: Vec<Vec<ArcRef>> = ring_ids
                 .iter()
                 .map(|&r| topo.rings[r as usize].clone())
@@ -60,11 +57,7 @@ impl SharedTopology {
                 arc_polys[a as usize].push(pi as u32);
             }
             poly_arcs.push(arcs);
-            recs.push(PolyRec {
-                feature,
-                min_zoom,
-                rings,
-            });
+            recs.push(PolyRec { feature, rings });
         }
         SharedTopology {
             topo,
@@ -92,12 +85,11 @@ impl SharedTopology {
         (lo, hi)
     }
 
-    /// Arc tolerances for a zoom, computed on first use and cached for the
-    /// whole group. The validity fallback of [`resolve_zoom`] looks at the
-    /// polygons of every layer drawn at `z` (min zoom `<= z`), so a
-    /// reduction forced by a block also holds for the community sharing the
-    /// arc, and vice versa; layers not drawn at `z` cannot coarsen or refine
-    /// the others.
+    /// Arc tolerances for a zoom, computed on first use and cached for all
+    /// layers sharing the topology. The validity fallback of
+    /// [`resolve_zoom`] checks the polygons of every one of those layers, so
+    /// a reduction forced by a block also holds for the community sharing
+    /// the arc, and vice versa.
     pub fn zoom_arcs(&self, z: u8, simplify_px: f64) -> ZoomCell {
         let cell = {
             let mut map = self.zooms.lock().unwrap_or_else(|e| e.into_inner());
@@ -110,10 +102,7 @@ impl SharedTopology {
                 &self.poly_arcs,
                 &self.arc_polys,
                 &self.arc_min,
-                |p, za| {
-                    self.polys[p as usize].min_zoom > z
-                        || is_valid_polygon(&self.simplified_rings(p, za))
-                },
+                |p, za| is_valid_polygon(&self.simplified_rings(p, za)),
             )
         });
         cell

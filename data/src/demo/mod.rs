@@ -134,61 +134,6 @@ pub fn generate(opts: &DemoOptions, progress: &dyn Progress) -> Result<ChangeSet
     progress.advance(1);
     progress.finish();
 
-    let mut grids = Vec::with_capacity(city.n_streets + city.n_comms() + city.n_blocks());
-    let grid = |code: &String,
-                name: String,
-                level: &str,
-                parent: Option<&String>,
-                poly: &geo_types::Polygon<f64>,
-                at: (f64, f64)| {
-        let mut attributes = Map::new();
-        attributes.insert("label_point".into(), json!([at.0, at.1]));
-        Grid {
-            code: code.clone(),
-            name,
-            level: level.to_string(),
-            parent: parent.cloned(),
-            geometry: MultiPolygon(vec![poly.clone()]),
-            attributes,
-        }
-    };
-    for s in 0..city.n_streets {
-        let name = street_names[codes.street_rank[s]].clone();
-        grids.push(grid(
-            &codes.street[s],
-            name,
-            "street",
-            None,
-            &street_polys[s],
-            labels[STREET][s],
-        ));
-    }
-    for c in 0..city.n_comms() {
-        let parent = &codes.street[city.comm_street[c] as usize];
-        let name = comm_names[codes.comm_rank[c]].clone();
-        grids.push(grid(
-            &codes.comm[c],
-            name,
-            "community",
-            Some(parent),
-            &comm_polys[c],
-            labels[COMMUNITY][c],
-        ));
-    }
-    for b in 0..city.n_blocks() {
-        let parent = &codes.comm[city.block_comm[b] as usize];
-        let name = format!("第{}网格", codes.block_seq[b]);
-        grids.push(grid(
-            &codes.block[b],
-            name,
-            "block",
-            Some(parent),
-            &block_polys[b],
-            labels[BLOCK][b],
-        ));
-    }
-    grids.sort_by(|a, b| (a.code.len(), &a.code).cmp(&(b.code.len(), &b.code)));
-
     let adjacency = city.block_adjacency();
     // Workers and sites follow code order, so they do not depend on internal numbering.
     let mut by_code: Vec<usize> = (0..city.n_blocks()).collect();
@@ -219,6 +164,63 @@ pub fn generate(opts: &DemoOptions, progress: &dyn Progress) -> Result<ChangeSet
         })
         .collect();
     let sites = registers::make_sites(&infos, opts.seed, progress);
+
+    let mut grids = Vec::with_capacity(city.n_streets + city.n_comms() + city.n_blocks());
+    let grid = |code: &String,
+                name: String,
+                level: &str,
+                parent: Option<&String>,
+                poly: geo_types::Polygon<f64>,
+                at: (f64, f64)| {
+        let mut attributes = Map::new();
+        attributes.insert("label_point".into(), json!([at.0, at.1]));
+        Grid {
+            code: code.clone(),
+            name,
+            level: level.to_string(),
+            parent: parent.cloned(),
+            geometry: MultiPolygon(vec![poly]),
+            attributes,
+        }
+    };
+    // Polygons move into the grids once the registers are done with them.
+    for (s, poly) in street_polys.into_iter().enumerate() {
+        let name = street_names[codes.street_rank[s]].clone();
+        grids.push(grid(
+            &codes.street[s],
+            name,
+            "street",
+            None,
+            poly,
+            labels[STREET][s],
+        ));
+    }
+    for (c, poly) in comm_polys.into_iter().enumerate() {
+        let parent = &codes.street[city.comm_street[c] as usize];
+        let name = comm_names[codes.comm_rank[c]].clone();
+        grids.push(grid(
+            &codes.comm[c],
+            name,
+            "community",
+            Some(parent),
+            poly,
+            labels[COMMUNITY][c],
+        ));
+    }
+    drop(infos);
+    for (b, poly) in block_polys.into_iter().enumerate() {
+        let parent = &codes.comm[city.block_comm[b] as usize];
+        let name = format!("第{}网格", codes.block_seq[b]);
+        grids.push(grid(
+            &codes.block[b],
+            name,
+            "block",
+            Some(parent),
+            poly,
+            labels[BLOCK][b],
+        ));
+    }
+    grids.sort_by(|a, b| (a.code.len(), &a.code).cmp(&(b.code.len(), &b.code)));
 
     Ok(ChangeSet {
         grids: vec![SystemGrids {

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{Hit, SystemIndex};
 use crate::model::{Grid, Site, Worker};
-use crate::sites::{GridSiteStats, SiteRegister};
+use crate::sites::{GridSiteStats, SiteEntry, SiteRegister};
 use crate::store::{GridStore, StoreError};
 
 /// A grid as named in lookup answers.
@@ -112,8 +112,8 @@ impl Catalog {
         &self.workers
     }
 
-    /// All sites, ordered by kind then id.
-    pub fn sites(&self) -> &[Site] {
+    /// All sites (compact: no free attributes), ordered by kind then id.
+    pub fn sites(&self) -> &[SiteEntry] {
         self.sites.sites()
     }
 

@@ -2,7 +2,12 @@
 //!
 //! A [`PreparedPolygon`] sorts the polygon's edges into horizontal bands, so a
 //! query only looks at the few edges whose y-range covers the point instead of
-//! every edge of the polygon.
+//! every edge of the polygon ([`PreparedPolygon::locate_banded`], the reference
+//! routine). Polygons with many edges also get a uniform cell grid (see
+//! `cell_grid.rs`) that answers most queries from a per-cell reference point
+//! and a few exact segment tests; it falls back to the banded routine whenever
+//! the point may be on the border or the walk meets a degeneracy, so both
+//! routines give identical answers.
 //!
 //! # The border rule
 //!
@@ -22,6 +27,8 @@
 use geo_types::{LineString, Polygon};
 use robust::{orient2d, Coord};
 
+use super::cell_grid::CellGrid;
+
 /// Where a point lies relative to a prepared polygon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Location {
@@ -32,14 +39,17 @@ pub struct Location {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Edge {
+pub(super) struct Edge {
     // Endpoints ordered so that a.y <= b.y: both polygons sharing the edge then
     // see the same segment, whatever their ring direction.
-    ax: f64,
-    ay: f64,
-    bx: f64,
-    by: f64,
+    pub(super) ax: f64,
+    pub(super) ay: f64,
+    pub(super) bx: f64,
+    pub(super) by: f64,
 }
+
+/// Below this many edges the banded scan alone is as fast as the cell grid.
+const GRID_MIN_EDGES: usize = 32;
 
 /// A polygon (with holes) prepared for fast, exact point-in-polygon queries.
 ///
@@ -64,6 +74,7 @@ pub struct PreparedPolygon {
     /// `band_start[i]..band_start[i + 1]` indexes `band_edges` for band `i`.
     band_start: Vec<u32>,
     band_edges: Vec<u32>,
+    grid: Option<CellGrid>,
 }
 
 impl PreparedPolygon {
@@ -90,6 +101,7 @@ impl PreparedPolygon {
                 band_height_inv: 0.0,
                 band_start: vec![0, 0],
                 band_edges: Vec::new(),
+                grid: None,
             };
         }
         // About four edges per band keeps the per-query work small; the cap bounds memory.
@@ -120,17 +132,37 @@ impl PreparedPolygon {
                 fill[b] += 1;
             }
         }
-        Self {
+        let mut prepared = Self {
             edges,
             min_y,
             band_height_inv,
             band_start,
             band_edges,
+            grid: None,
+        };
+        if prepared.edges.len() >= GRID_MIN_EDGES {
+            prepared.grid = CellGrid::build(&prepared.edges, |x, y| prepared.locate_banded(x, y));
         }
+        prepared
     }
 
     /// Locates a point under the border rule described in the module docs.
+    #[inline]
     pub fn locate(&self, x: f64, y: f64) -> Location {
+        if let Some(loc) = self
+            .grid
+            .as_ref()
+            .and_then(|g| g.locate(&self.edges, x, y))
+        {
+            return loc;
+        }
+        self.locate_banded(x, y)
+    }
+
+    /// The reference routine: the same answer as [`locate`](Self::locate),
+    /// always computed by the banded ray scan (kept public for equivalence
+    /// tests and benchmarks).
+    pub fn locate_banded(&self, x: f64, y: f64) -> Location {
         let mut outside = Location {
             inside: false,
             on_border: false,
@@ -192,6 +224,20 @@ impl PreparedPolygon {
     /// Number of edges (for sizing and tests).
     pub fn edge_count(&self) -> usize {
         self.edges.len()
+    }
+
+    /// The cell grid's answer alone: `None` without a grid, `Some(None)` when
+    /// it defers to the banded routine.
+    #[cfg(test)]
+    pub(super) fn grid_answer(&self, x: f64, y: f64) -> Option<Option<Location>> {
+        self.grid.as_ref().map(|g| g.locate(&self.edges, x, y))
+    }
+
+    /// Approximate heap memory of the prepared polygon, in bytes.
+    pub fn heap_bytes(&self) -> usize {
+        self.edges.capacity() * std::mem::size_of::<Edge>()
+            + (self.band_start.capacity() + self.band_edges.capacity()) * 4
+            + self.grid.as_ref().map_or(0, CellGrid::heap_bytes)
     }
 }
 

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::SiteEntry;
 use crate::index::{Hit, SystemIndex};
-use crate::model::Site;
 
 /// Marks "no grid at this level" in the packed assignment.
 const NONE: u32 = u32::MAX;
@@ -41,16 +41,9 @@ pub struct SystemAssignment {
 
 impl SystemAssignment {
     /// Locates every site at every level of `index`, using up to `threads`
-    /// threads, and aggregates per grid. `kind_of[i]` is the kind number of
-    /// site `i` (below `kinds`). Sites with a non-finite location get no grid.
-    pub fn compute(
-        index: &SystemIndex,
-        sites: &[Site],
-        kind_of: &[u16],
-        kinds: usize,
-        threads: usize,
-    ) -> Self {
-        assert_eq!(sites.len(), kind_of.len(), "one kind per site");
+    /// threads, and aggregates per grid. Every site's kind number must be
+    /// below `kinds`. Sites with a non-finite location get no grid.
+    pub fn compute(index: &SystemIndex, sites: &[SiteEntry], kinds: usize, threads: usize) -> Self {
         assert!(
             index.grids().len() < BORDER as usize,
             "grid indexes must fit in 31 bits"
@@ -72,7 +65,7 @@ impl SystemAssignment {
         for (site, row) in packed.chunks(depths.max(1)).enumerate().take(sites.len()) {
             for &p in row.iter().filter(|&&p| p != NONE) {
                 let g = (p & !BORDER) as usize;
-                counts[g * kinds + kind_of[site] as usize] += 1;
+                counts[g * kinds + sites[site].kind as usize] += 1;
                 households[g] += u64::from(sites[site].households.unwrap_or(0));
                 sizes[g + 1] += 1;
             }
@@ -107,7 +100,7 @@ impl SystemAssignment {
             return None;
         }
         let p = *self.packed.get(site * self.depths + depth)?;
-        (p != NONE).then(|| Hit {
+        (p != NONE).then_some(Hit {
             grid: (p & !BORDER) as usize,
             on_border: p & BORDER != 0,
         })
@@ -156,9 +149,9 @@ impl SystemAssignment {
     }
 }
 
-fn locate_chunk(index: &SystemIndex, sites: &[Site], depths: usize, out: &mut [u32]) {
+fn locate_chunk(index: &SystemIndex, sites: &[SiteEntry], depths: usize, out: &mut [u32]) {
     for (site, row) in sites.iter().zip(out.chunks_mut(depths)) {
-        let (lon, lat) = (site.location.x(), site.location.y());
+        let (lon, lat) = (site.lon, site.lat);
         if !lon.is_finite() || !lat.is_finite() {
             continue;
         }
@@ -174,7 +167,7 @@ fn locate_chunk(index: &SystemIndex, sites: &[Site], depths: usize, out: &mut [u
 mod tests {
     use super::*;
     use crate::model::{Grid, GridSystem};
-    use geo_types::{polygon, MultiPolygon, Point, Polygon};
+    use geo_types::{polygon, MultiPolygon, Polygon};
     use serde_json::Map;
 
     fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon<f64> {
@@ -192,15 +185,15 @@ mod tests {
         }
     }
 
-    pub(crate) fn site(kind: &str, id: &str, x: f64, y: f64, households: Option<u32>) -> Site {
-        Site {
+    fn site(kind: u16, id: &str, x: f64, y: f64, households: Option<u32>) -> SiteEntry {
+        SiteEntry {
             id: id.into(),
-            kind: kind.into(),
+            kind,
             name: id.into(),
             address: None,
             households,
-            location: Point::new(x, y),
-            attributes: Map::new(),
+            lon: x,
+            lat: y,
         }
     }
 
@@ -220,15 +213,14 @@ mod tests {
     fn assigns_every_level_counts_and_lists() {
         let idx = index();
         let sites = vec![
-            site("address", "a1", 0.5, 0.5, Some(10)),
-            site("address", "a2", 1.0, 0.5, Some(7)), // on the A|B border: B (east)
-            site("address", "a3", 5.0, 5.0, Some(3)), // outside everything
-            site("school", "s1", 1.5, 0.2, None),
-            site("school", "s2", f64::NAN, f64::NAN, None),
+            site(0, "a1", 0.5, 0.5, Some(10)),
+            site(0, "a2", 1.0, 0.5, Some(7)), // on the A|B border: B (east)
+            site(0, "a3", 5.0, 5.0, Some(3)), // outside everything
+            site(1, "s1", 1.5, 0.2, None),
+            site(1, "s2", f64::NAN, f64::NAN, None),
         ];
-        let kind_of = [0, 0, 0, 1, 1];
         for threads in [1, 2, 3, 8] {
-            let a = SystemAssignment::compute(&idx, &sites, &kind_of, 2, threads);
+            let a = SystemAssignment::compute(&idx, &sites, 2, threads);
             assert_eq!(
                 a.hits(0),
                 vec![
@@ -272,7 +264,7 @@ mod tests {
 
     #[test]
     fn empty_inputs() {
-        let a = SystemAssignment::compute(&index(), &[], &[], 0, 2);
+        let a = SystemAssignment::compute(&index(), &[], 0, 2);
         assert!(a.sites_of(0).is_empty());
         assert_eq!(a.level_counts(), vec![(0, 0), (0, 0)]);
     }

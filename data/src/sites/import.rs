@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use super::assign::SystemAssignment;
 use super::read::{read_points, PointRow};
-use super::validate_kind;
+use super::{validate_kind, SiteEntry};
 use crate::crs::{Crs, CrsError};
 use crate::import::{ImportError, MAX_LISTED};
 use crate::index::SystemIndex;
@@ -223,12 +223,12 @@ fn households(value: Option<&Value>) -> Result<Option<u32>, String> {
 
 const RESERVED: [&str; 4] = ["id", "name", "address", "households"];
 
+/// Why a row was rejected: its id when known, every reason, and the CRS
+/// error if the coordinates failed to convert.
+type RowRejection = (Option<String>, Vec<String>, Option<CrsError>);
+
 /// Checks one row; `Err` carries every reason and, when known, the id.
-fn site_of(
-    row: PointRow,
-    kind: &str,
-    crs: Crs,
-) -> Result<Site, (Option<String>, Vec<String>, Option<CrsError>)> {
+fn site_of(row: PointRow, kind: &str, crs: Crs) -> Result<Site, RowRejection> {
     let mut reserved: HashMap<&str, Value> = HashMap::new();
     let mut attributes = Map::new();
     for (k, v) in row.properties {
@@ -440,6 +440,18 @@ pub fn placement_summary(
     sites: &[Site],
     system: Option<&str>,
 ) -> Result<Vec<SystemPlacement>, StoreError> {
+    let entries: Vec<SiteEntry> = sites
+        .iter()
+        .map(|s| {
+            SiteEntry::new(
+                Site {
+                    attributes: Default::default(),
+                    ..s.clone()
+                },
+                0,
+            )
+        })
+        .collect();
     let mut out = Vec::new();
     for s in store
         .systems()?
@@ -448,11 +460,10 @@ pub fn placement_summary(
     {
         let grids = store.grids(&s.name)?;
         let index = SystemIndex::build(s, grids);
-        let kinds = vec![0u16; sites.len()];
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
-        let counts = SystemAssignment::compute(&index, sites, &kinds, 1, threads).level_counts();
+        let counts = SystemAssignment::compute(&index, &entries, 1, threads).level_counts();
         let levels = index
             .system()
             .levels

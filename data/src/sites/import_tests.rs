@@ -33,7 +33,11 @@ fn rejected(e: SiteImportError) -> (String, Vec<SiteProblem>) {
     }
 }
 
-fn import(store: &mut GpkgStore, path: &Path, opts: &SiteImportOptions) -> Result<SiteImportReport, SiteImportError> {
+fn import(
+    store: &mut GpkgStore,
+    path: &Path,
+    opts: &SiteImportOptions,
+) -> Result<SiteImportReport, SiteImportError> {
     import_sites(store, path, opts, &NoProgress)
 }
 
@@ -47,8 +51,15 @@ fn csv_addresses_are_imported_with_fields_and_attributes() {
         "ID,lon,lat,Name,address,households,floors\nA1,120.1,30.2,,文一路1号,40,6\nA2,120.2,30.3,二号楼,,12.0,\n7,120.3,30.4,x,,0,\n",
     );
     let r = import(&mut s, &p, &SiteImportOptions::new("address")).unwrap();
-    assert_eq!((r.imported, r.inserted, r.updated, r.removed, r.total), (3, 3, 0, 0, 3));
-    assert!(r.to_string().contains("3 sites of kind `address` (source CRS EPSG:4326; upsert): 3 new"), "{r}");
+    assert_eq!(
+        (r.imported, r.inserted, r.updated, r.removed, r.total),
+        (3, 3, 0, 0, 3)
+    );
+    assert!(
+        r.to_string()
+            .contains("3 sites of kind `address` (source CRS EPSG:4326; upsert): 3 new"),
+        "{r}"
+    );
     let got = s.sites(Some("address")).unwrap();
     assert_eq!(got.len(), 3);
     let a1 = got.iter().find(|x| x.id == "A1").unwrap();
@@ -60,7 +71,10 @@ fn csv_addresses_are_imported_with_fields_and_attributes() {
     assert!(!a1.attributes.contains_key("households") && !a1.attributes.contains_key("ID"));
     let a2 = got.iter().find(|x| x.id == "A2").unwrap();
     assert_eq!((a2.name.as_str(), a2.households), ("二号楼", Some(12)));
-    assert_eq!(got.iter().find(|x| x.id == "7").unwrap().households, Some(0));
+    assert_eq!(
+        got.iter().find(|x| x.id == "7").unwrap().households,
+        Some(0)
+    );
 }
 
 #[test]
@@ -84,26 +98,73 @@ fn every_bad_row_is_listed_and_nothing_is_written() {
          A11,,,5\n\
          A12,abc,30,5\n",
     );
-    let (text, problems) = rejected(import(&mut s, &p, &SiteImportOptions::new("address")).unwrap_err());
+    let (text, problems) =
+        rejected(import(&mut s, &p, &SiteImportOptions::new("address")).unwrap_err());
     let msg = |line: u64| -> String {
-        problems.iter().filter(|p| p.line == Some(line)).map(|p| p.to_string()).collect::<Vec<_>>().join(" | ")
+        problems
+            .iter()
+            .filter(|p| p.line == Some(line))
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join(" | ")
     };
-    assert!(text.starts_with(&format!("{}: 11 site(s) rejected, nothing imported:", p.display())), "{text}");
+    assert!(
+        text.starts_with(&format!(
+            "{}: 11 site(s) rejected, nothing imported:",
+            p.display()
+        )),
+        "{text}"
+    );
     assert_eq!(msg(3), "line 3: missing id (a non-empty string or number)");
     assert_eq!(msg(4), "line 4 (id A1): duplicate id A1 (also line 2)");
-    assert!(msg(5).starts_with("line 5 (id A4): coordinate (NaN, 30.2)") && msg(5).contains("not a finite number"), "{}", msg(5));
-    assert!(msg(6).contains("(id A5): coordinate (120.1, 95.0) cannot be longitude/latitude"), "{}", msg(6));
-    assert!(msg(7).contains("suggests EPSG:4528") && msg(7).contains("pass --crs EPSG:4528"), "{}", msg(7));
-    assert_eq!(msg(8), "line 8 (id A7): households `-3` is not a whole number between 0 and 4294967295");
-    assert!(msg(9).contains("households `1.5` is not a whole number"), "{}", msg(9));
-    assert!(msg(10).contains("households `many` is not a whole number"), "{}", msg(10));
-    assert_eq!(msg(11), "line 11 (id A10): missing households (an address needs a whole number of households)");
-    assert_eq!(msg(12), "line 12 (id A11): missing coordinates (a site needs a Point geometry or lon/lat columns)");
+    assert!(
+        msg(5).starts_with("line 5 (id A4): coordinate (NaN, 30.2)")
+            && msg(5).contains("not a finite number"),
+        "{}",
+        msg(5)
+    );
+    assert!(
+        msg(6).contains("(id A5): coordinate (120.1, 95.0) cannot be longitude/latitude"),
+        "{}",
+        msg(6)
+    );
+    assert!(
+        msg(7).contains("suggests EPSG:4528") && msg(7).contains("pass --crs EPSG:4528"),
+        "{}",
+        msg(7)
+    );
+    assert_eq!(
+        msg(8),
+        "line 8 (id A7): households `-3` is not a whole number between 0 and 4294967295"
+    );
+    assert!(
+        msg(9).contains("households `1.5` is not a whole number"),
+        "{}",
+        msg(9)
+    );
+    assert!(
+        msg(10).contains("households `many` is not a whole number"),
+        "{}",
+        msg(10)
+    );
+    assert_eq!(
+        msg(11),
+        "line 11 (id A10): missing households (an address needs a whole number of households)"
+    );
+    assert_eq!(
+        msg(12),
+        "line 12 (id A11): missing coordinates (a site needs a Point geometry or lon/lat columns)"
+    );
     assert_eq!(msg(13), "line 13 (id A12): lon `abc` is not a number");
     assert!(s.sites(None).unwrap().is_empty(), "nothing written");
     // Households are optional for other kinds, but still checked when given.
-    let p = file(dir.path(), "e.csv", "id,lon,lat,households\nE1,120.1,30.2,\nE2,120.1,30.2,-1\n");
-    let (_, problems) = rejected(import(&mut s, &p, &SiteImportOptions::new("enterprise")).unwrap_err());
+    let p = file(
+        dir.path(),
+        "e.csv",
+        "id,lon,lat,households\nE1,120.1,30.2,\nE2,120.1,30.2,-1\n",
+    );
+    let (_, problems) =
+        rejected(import(&mut s, &p, &SiteImportOptions::new("enterprise")).unwrap_err());
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0].id.as_deref(), Some("E2"));
 }
@@ -112,9 +173,17 @@ fn every_bad_row_is_listed_and_nothing_is_written() {
 fn non_point_geometry_and_missing_columns() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = store(dir.path());
-    let p = file(dir.path(), "w.csv", "id,wkt\nS1,POINT(120.1 30.2)\nS2,\"POLYGON((120 30,120.1 30,120.1 30.1,120 30))\"\n");
-    let (_, problems) = rejected(import(&mut s, &p, &SiteImportOptions::new("school")).unwrap_err());
-    assert_eq!(problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(), ["feature #1 (id S2): geometry is a Polygon, not a Point"]);
+    let p = file(
+        dir.path(),
+        "w.csv",
+        "id,wkt\nS1,POINT(120.1 30.2)\nS2,\"POLYGON((120 30,120.1 30,120.1 30.1,120 30))\"\n",
+    );
+    let (_, problems) =
+        rejected(import(&mut s, &p, &SiteImportOptions::new("school")).unwrap_err());
+    assert_eq!(
+        problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+        ["feature #1 (id S2): geometry is a Polygon, not a Point"]
+    );
     let g = file(
         dir.path(),
         "g.geojson",
@@ -122,12 +191,22 @@ fn non_point_geometry_and_missing_columns() {
           {"type":"Feature","properties":{"id":"F1","name":"店"},"geometry":{"type":"Point","coordinates":[120.1,30.2]}},
           {"type":"Feature","properties":{"name":"无编号"},"geometry":{"type":"LineString","coordinates":[[120,30],[121,31]]}}]}"#,
     );
-    let (text, problems) = rejected(import(&mut s, &g, &SiteImportOptions::new("food")).unwrap_err());
+    let (text, problems) =
+        rejected(import(&mut s, &g, &SiteImportOptions::new("food")).unwrap_err());
     assert_eq!(problems.len(), 2, "{text}");
-    assert!(text.contains("feature #1: missing id") && text.contains("feature #1: geometry is a LineString, not a Point"), "{text}");
+    assert!(
+        text.contains("feature #1: missing id")
+            && text.contains("feature #1: geometry is a LineString, not a Point"),
+        "{text}"
+    );
     let c = file(dir.path(), "c.csv", "id,name\n1,a\n");
-    let e = import(&mut s, &c, &SiteImportOptions::new("food")).unwrap_err().to_string();
-    assert!(e.contains("no coordinate columns") && e.contains("found columns id, name"), "{e}");
+    let e = import(&mut s, &c, &SiteImportOptions::new("food"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no coordinate columns") && e.contains("found columns id, name"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -145,38 +224,75 @@ fn kind_system_and_crs_are_checked() {
     let e = import(&mut s, &p, &opts).unwrap_err().to_string();
     assert!(e.contains("grid system `消防` does not exist"), "{e}");
     // Every row failing the CRS means the CRS is wrong: one whole-file error.
-    let gk = file(dir.path(), "gk.csv", "id,x,y\nG1,40500000,3320113.398\nG2,40501000,3321113.398\n");
+    let gk = file(
+        dir.path(),
+        "gk.csv",
+        "id,x,y\nG1,40500000,3320113.398\nG2,40501000,3321113.398\n",
+    );
     let e = import(&mut s, &gk, &SiteImportOptions::new("school")).unwrap_err();
-    assert!(matches!(e, SiteImportError::Import(ImportError::Crs { .. })), "{e}");
+    assert!(
+        matches!(e, SiteImportError::Import(ImportError::Crs { .. })),
+        "{e}"
+    );
     assert!(e.to_string().contains("pass --crs EPSG:4528"), "{e}");
     let mut opts = SiteImportOptions::new("school");
     opts.crs = Some(Crs::GaussKruger(4528));
     let r = import(&mut s, &gk, &opts).unwrap();
     assert_eq!(r.crs, Crs::GaussKruger(4528));
     let g1 = &s.sites(Some("school")).unwrap()[0];
-    assert!((g1.location.x() - 120.0).abs() < 1e-8 && (g1.location.y() - 30.0).abs() < 1e-8, "{:?}", g1.location);
+    assert!(
+        (g1.location.x() - 120.0).abs() < 1e-8 && (g1.location.y() - 30.0).abs() < 1e-8,
+        "{:?}",
+        g1.location
+    );
 }
 
 #[test]
 fn upsert_and_replace() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = store(dir.path());
-    let first = file(dir.path(), "1.csv", "id,lon,lat,name\nF1,120.1,30.2,a\nF2,120.1,30.2,b\n");
+    let first = file(
+        dir.path(),
+        "1.csv",
+        "id,lon,lat,name\nF1,120.1,30.2,a\nF2,120.1,30.2,b\n",
+    );
     import(&mut s, &first, &SiteImportOptions::new("food")).unwrap();
     import(&mut s, &first, &SiteImportOptions::new("school")).unwrap();
-    let second = file(dir.path(), "2.csv", "id,lon,lat,name\nF2,120.2,30.3,b2\nF3,120.1,30.2,c\n");
+    let second = file(
+        dir.path(),
+        "2.csv",
+        "id,lon,lat,name\nF2,120.2,30.3,b2\nF3,120.1,30.2,c\n",
+    );
     let r = import(&mut s, &second, &SiteImportOptions::new("food")).unwrap();
     assert_eq!((r.inserted, r.updated, r.removed, r.total), (1, 1, 0, 3));
-    let names: Vec<String> = s.sites(Some("food")).unwrap().into_iter().map(|x| x.name).collect();
+    let names: Vec<String> = s
+        .sites(Some("food"))
+        .unwrap()
+        .into_iter()
+        .map(|x| x.name)
+        .collect();
     assert_eq!(names, ["a", "b2", "c"]);
     let mut opts = SiteImportOptions::new("food");
     opts.replace = true;
-    let only = file(dir.path(), "3.csv", "id,lon,lat\nF3,120.1,30.2\nF9,120.1,30.2\n");
+    let only = file(
+        dir.path(),
+        "3.csv",
+        "id,lon,lat\nF3,120.1,30.2\nF9,120.1,30.2\n",
+    );
     let r = import(&mut s, &only, &opts).unwrap();
     assert_eq!((r.inserted, r.updated, r.removed, r.total), (1, 1, 2, 2));
-    let ids: Vec<String> = s.sites(Some("food")).unwrap().into_iter().map(|x| x.id).collect();
+    let ids: Vec<String> = s
+        .sites(Some("food"))
+        .unwrap()
+        .into_iter()
+        .map(|x| x.id)
+        .collect();
     assert_eq!(ids, ["F3", "F9"]);
-    assert_eq!(s.sites(Some("school")).unwrap().len(), 2, "other kinds stay");
+    assert_eq!(
+        s.sites(Some("school")).unwrap().len(),
+        2,
+        "other kinds stay"
+    );
 }
 
 #[test]
@@ -211,23 +327,44 @@ fn shapefile_points_and_placement_summary() {
         .add_character_field("NAME".try_into().unwrap(), 20)
         .add_numeric_field("SEATS".try_into().unwrap(), 6, 0);
     let mut w = ::shapefile::Writer::from_path(&path, table).unwrap();
-    for (id, x, y) in [("C1", 120.05, 30.05), ("C2", 120.1, 30.05), ("C3", 121.0, 31.0)] {
+    for (id, x, y) in [
+        ("C1", 120.05, 30.05),
+        ("C2", 120.1, 30.05),
+        ("C3", 121.0, 31.0),
+    ] {
         let mut rec = dbase::Record::default();
         rec.insert("ID".into(), FieldValue::Character(Some(id.into())));
-        rec.insert("NAME".into(), FieldValue::Character(Some(format!("网吧{id}"))));
+        rec.insert(
+            "NAME".into(),
+            FieldValue::Character(Some(format!("网吧{id}"))),
+        );
         rec.insert("SEATS".into(), FieldValue::Numeric(Some(80.0)));
-        w.write_shape_and_record(&::shapefile::Point::new(x, y), &rec).unwrap();
+        w.write_shape_and_record(&::shapefile::Point::new(x, y), &rec)
+            .unwrap();
     }
     drop(w);
     let r = import(&mut s, &path, &SiteImportOptions::new("internet_cafe")).unwrap();
     assert_eq!(r.imported, 3);
-    let c1 = s.sites(Some("internet_cafe")).unwrap().into_iter().find(|x| x.id == "C1").unwrap();
+    let c1 = s
+        .sites(Some("internet_cafe"))
+        .unwrap()
+        .into_iter()
+        .find(|x| x.id == "C1")
+        .unwrap();
     assert_eq!(c1.name, "网吧C1");
     assert_eq!(c1.attributes["SEATS"], 80.0);
-    let lv = |l: &str, inside, on_border, outside| LevelPlacement { level: l.into(), inside, on_border, outside };
+    let lv = |l: &str, inside, on_border, outside| LevelPlacement {
+        level: l.into(),
+        inside,
+        on_border,
+        outside,
+    };
     assert_eq!(
         r.placement,
-        vec![SystemPlacement { system: "default".into(), levels: vec![lv("street", 2, 0, 1), lv("block", 1, 1, 1)] }]
+        vec![SystemPlacement {
+            system: "default".into(),
+            levels: vec![lv("street", 2, 0, 1), lv("block", 1, 1, 1)]
+        }]
     );
     let text = r.to_string();
     assert!(text.contains("system `default`:\n    street: 2 inside, 0 on a border, 1 outside\n    block: 1 inside, 1 on a border, 1 outside"), "{text}");

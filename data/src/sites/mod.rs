@@ -76,12 +76,41 @@ fn threads() -> usize {
         .min(16)
 }
 
+/// A site as a catalog keeps it: compact (about 200 bytes with its text),
+/// without the free attributes, which stay in the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteEntry {
+    pub id: Box<str>,
+    /// Position in [`SiteRegister::kinds`].
+    pub kind: u16,
+    pub name: Box<str>,
+    pub address: Option<Box<str>>,
+    pub households: Option<u32>,
+    /// Longitude/latitude, EPSG:4326; NaN when the store has no location.
+    pub lon: f64,
+    pub lat: f64,
+}
+
+impl SiteEntry {
+    /// The entry of a site whose kind is number `kind`.
+    pub fn new(site: Site, kind: u16) -> Self {
+        Self {
+            id: site.id.into_boxed_str(),
+            kind,
+            name: site.name.into_boxed_str(),
+            address: site.address.map(String::into_boxed_str),
+            households: site.households,
+            lon: site.location.x(),
+            lat: site.location.y(),
+        }
+    }
+}
+
 /// All sites of a catalog with their grid assignments in every system.
 pub struct SiteRegister {
-    sites: Vec<Site>,
+    sites: Vec<SiteEntry>,
     /// Kind names present, sorted.
     kinds: Vec<String>,
-    kind_of: Vec<u16>,
     systems: BTreeMap<String, SystemAssignment>,
     /// Built on first spatial query (vector tiles), shared by all systems.
     points: OnceLock<SitePoints>,
@@ -105,30 +134,39 @@ impl SiteRegister {
             .collect();
         kinds.shrink_to_fit();
         assert!(kinds.len() <= u16::MAX as usize, "at most 65535 site kinds");
-        let kind_of: Vec<u16> = sites
-            .iter()
-            .map(|s| kinds.binary_search(&s.kind).expect("kind collected above") as u16)
+        // Consuming the sites frees their attributes as the entries are made.
+        let mut entries: Vec<SiteEntry> = sites
+            .into_iter()
+            .map(|s| {
+                let k = kinds.binary_search(&s.kind).expect("kind collected above") as u16;
+                SiteEntry::new(s, k)
+            })
             .collect();
+        entries.shrink_to_fit();
         let threads = threads();
         let systems = systems
             .into_iter()
             .map(|idx| {
-                let a = SystemAssignment::compute(idx, &sites, &kind_of, kinds.len(), threads);
+                let a = SystemAssignment::compute(idx, &entries, kinds.len(), threads);
                 (idx.system().name.clone(), a)
             })
             .collect();
         Self {
-            sites,
+            sites: entries,
             kinds,
-            kind_of,
             systems,
             points: OnceLock::new(),
         }
     }
 
     /// All sites, ordered by kind then id (the store's order).
-    pub fn sites(&self) -> &[Site] {
+    pub fn sites(&self) -> &[SiteEntry] {
         &self.sites
+    }
+
+    /// The kind name of a site entry.
+    pub fn kind_name(&self, site: &SiteEntry) -> &str {
+        &self.kinds[site.kind as usize]
     }
 
     /// The kinds present, sorted.
@@ -138,7 +176,7 @@ impl SiteRegister {
 
     /// The kind of site `i` as a position in [`SiteRegister::kinds`].
     pub fn kind_number(&self, site: usize) -> Option<usize> {
-        self.kind_of.get(site).map(|&k| k as usize)
+        self.sites.get(site).map(|s| s.kind as usize)
     }
 
     /// The assignment of all sites in one system.
@@ -196,8 +234,13 @@ mod tests {
         for ok in KNOWN_KINDS.iter().copied().chain(["pharmacy_24h", "x"]) {
             assert_eq!(validate_kind(ok), Ok(()));
         }
-        assert_eq!(validate_kind(""), Err("site kind must not be empty".to_string()));
-        assert!(validate_kind("Fire").unwrap_err().contains("may only contain a-z, 0-9 and _"));
+        assert_eq!(
+            validate_kind(""),
+            Err("site kind must not be empty".to_string())
+        );
+        assert!(validate_kind("Fire")
+            .unwrap_err()
+            .contains("may only contain a-z, 0-9 and _"));
         assert!(validate_kind("a b").is_err() && validate_kind("学校").is_err());
     }
 
@@ -212,8 +255,14 @@ mod tests {
             geometry: MultiPolygon(vec![square(x)]),
             attributes: Default::default(),
         };
-        let a = SystemIndex::build(GridSystem::new("a", vec!["block".into()]), vec![grid("L", 0.0), grid("R", 1.0)]);
-        let b = SystemIndex::build(GridSystem::new("b", vec!["block".into()]), vec![grid("W", 0.0)]);
+        let a = SystemIndex::build(
+            GridSystem::new("a", vec!["block".into()]),
+            vec![grid("L", 0.0), grid("R", 1.0)],
+        );
+        let b = SystemIndex::build(
+            GridSystem::new("b", vec!["block".into()]),
+            vec![grid("W", 0.0)],
+        );
         let site = |kind: &str, id: &str, x: f64, h: Option<u32>| Site {
             id: id.into(),
             kind: kind.into(),
@@ -223,18 +272,31 @@ mod tests {
             location: Point::new(x, 0.5),
             attributes: Default::default(),
         };
-        let sites = vec![site("address", "1", 0.5, Some(5)), site("address", "2", 1.5, Some(6)), site("school", "3", 1.2, None)];
+        let sites = vec![
+            site("address", "1", 0.5, Some(5)),
+            site("address", "2", 1.5, Some(6)),
+            site("school", "3", 1.2, None),
+        ];
         let r = SiteRegister::build(sites, [&a, &b]);
         assert_eq!(r.kinds(), ["address", "school"]);
         assert_eq!(r.kind_number(2), Some(1));
         let stats = r.grid_stats("a", 1).unwrap();
-        assert_eq!(stats.sites, [("address".to_string(), 1), ("school".to_string(), 1)].into());
+        assert_eq!(
+            stats.sites,
+            [("address".to_string(), 1), ("school".to_string(), 1)].into()
+        );
         assert_eq!(stats.households, 6);
         assert_eq!(r.grid_stats("b", 0).unwrap().households, 5);
         assert_eq!(r.grid_stats("nope", 0), None);
         assert_eq!(r.sites_in_grid("a", 1), &[1, 2]);
         assert_eq!(r.site_assignment("b", 1), Some(vec![None]));
-        assert_eq!(r.site_assignment("a", 1), Some(vec![Some(Hit { grid: 1, on_border: false })]));
+        assert_eq!(
+            r.site_assignment("a", 1),
+            Some(vec![Some(Hit {
+                grid: 1,
+                on_border: false
+            })])
+        );
         assert_eq!(r.site_assignment("a", 3), None);
         assert_eq!(r.points().in_bbox([1.0, 0.0, 2.0, 1.0]), vec![1, 2]);
         let empty = SiteRegister::default();

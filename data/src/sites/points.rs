@@ -3,7 +3,7 @@
 use rstar::primitives::GeomWithData;
 use rstar::{RTree, AABB};
 
-use crate::model::Site;
+use super::SiteEntry;
 
 /// Site locations in an R-tree; entries carry the site index.
 pub struct SitePoints {
@@ -12,12 +12,12 @@ pub struct SitePoints {
 
 impl SitePoints {
     /// Indexes every site with a finite location.
-    pub fn new(sites: &[Site]) -> Self {
+    pub fn new(sites: &[SiteEntry]) -> Self {
         let entries = sites
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.location.x().is_finite() && s.location.y().is_finite())
-            .map(|(i, s)| GeomWithData::new([s.location.x(), s.location.y()], i as u32))
+            .filter(|(_, s)| s.lon.is_finite() && s.lat.is_finite())
+            .map(|(i, s)| GeomWithData::new([s.lon, s.lat], i as u32))
             .collect();
         Self {
             tree: RTree::bulk_load(entries),
@@ -47,18 +47,17 @@ impl SitePoints {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo_types::Point;
 
     #[test]
     fn bbox_query_includes_edges_and_skips_nan() {
-        let site = |id: &str, x: f64, y: f64| Site {
+        let site = |id: &str, x: f64, y: f64| SiteEntry {
             id: id.into(),
-            kind: "food".into(),
-            name: String::new(),
+            kind: 0,
+            name: "".into(),
             address: None,
             households: None,
-            location: Point::new(x, y),
-            attributes: Default::default(),
+            lon: x,
+            lat: y,
         };
         let sites = vec![
             site("a", 1.0, 1.0),

@@ -10,6 +10,7 @@ use crate::cli::{ServeArgs, DEFAULT_DB};
 use crate::http::{app, AppState};
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let config = args.server_config()?;
     let path = &args.db.db;
     if !path.exists() {
         if path.as_os_str() == DEFAULT_DB {
@@ -28,7 +29,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     let store = GpkgStore::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let state = tokio::task::spawn_blocking(move || AppState::new(Box::new(store))).await??;
+    let state = tokio::task::spawn_blocking(move || AppState::with_config(Box::new(store), config)).await??;
+    state.prewarm_tiles();
     let catalog = state.catalog();
     tracing::info!(
         path = %std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()).display(),

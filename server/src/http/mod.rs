@@ -23,9 +23,12 @@ pub use state::AppState;
 
 /// The whole application; tests call `app(state).oneshot(request)`.
 pub fn app(state: AppState) -> Router {
+    // Any origin may read, and POST to the assignment endpoint: nothing here
+    // uses cookies or credentials.
     let cors = CorsLayer::new()
         .allow_origin(Any)
-        .allow_methods([axum::http::Method::GET]);
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([axum::http::header::CONTENT_TYPE, axum::http::header::IF_NONE_MATCH]);
     Router::new()
         .merge(health::router())
         .merge(lookup::router())

@@ -46,10 +46,16 @@ fn find_grid<'a>(
         )),
         [one] => Ok(*one),
         many => {
-            let names: Vec<_> = many.iter().map(|(s, _, _)| s.system().name.as_str()).collect();
+            let names: Vec<_> = many
+                .iter()
+                .map(|(s, _, _)| s.system().name.as_str())
+                .collect();
             Err(AppError::bad_request(
                 "ambiguous_code",
-                format!("code `{code}` exists in systems {}; add `system=`", names.join(", ")),
+                format!(
+                    "code `{code}` exists in systems {}; add `system=`",
+                    names.join(", ")
+                ),
             ))
         }
     }
@@ -144,19 +150,19 @@ async fn sites(
         .skip(offset)
         .take(limit)
         .map(|&i| {
-            let site = &catalog.sites()[i as usize];
+            let site = &register.sites()[i as usize];
             let on_border = depth
                 .zip(assignment)
                 .and_then(|(d, a)| a.hit(i as usize, d))
                 .is_some_and(|h| h.on_border);
             json!({
                 "id": site.id,
-                "kind": site.kind,
+                "kind": register.kind_name(site),
                 "name": site.name,
                 "address": site.address,
                 "households": site.households,
-                "lon": site.location.x(),
-                "lat": site.location.y(),
+                "lon": site.lon,
+                "lat": site.lat,
                 "on_border": on_border,
             })
         })
