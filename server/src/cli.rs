@@ -63,6 +63,9 @@ pub struct ServeArgs {
     /// Memory for cached tiles, in MiB (0 disables the cache).
     #[arg(long, default_value_t = 256)]
     pub tile_cache_mb: usize,
+    /// First zoom at which the `sites` point layer is drawn.
+    #[arg(long, default_value_t = 15)]
+    pub sites_min_zoom: u8,
 }
 
 /// `gridmap` with no command: `serve` with its defaults, still read from the environment.
@@ -85,6 +88,9 @@ impl ServeArgs {
             Some(u) if u.starts_with("http://") || u.starts_with("https://") => Some(u.trim_end_matches('/').to_string()),
             Some(u) => anyhow::bail!("--public-url `{u}` must start with http:// or https://"),
         };
+        if self.sites_min_zoom > crate::tileset::MAX_ZOOM {
+            anyhow::bail!("--sites-min-zoom must be at most {}", crate::tileset::MAX_ZOOM);
+        }
         let level_min_zoom = match &self.level_min_zoom {
             None => Default::default(),
             Some(s) => crate::tileset::TileConfig::parse_level_min_zoom(s)
@@ -95,7 +101,7 @@ impl ServeArgs {
             tiles: crate::tileset::TileConfig {
                 level_min_zoom,
                 cache_bytes: self.tile_cache_mb << 20,
-                ..Default::default()
+                sites_min_zoom: self.sites_min_zoom,
             },
         })
     }

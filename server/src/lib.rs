@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod coverage_tiles;
 pub mod http;
 pub mod progress;
 pub mod tile_cache;

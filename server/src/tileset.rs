@@ -331,12 +331,23 @@ mod tests {
         assert_eq!(layers.len(), 1);
         assert_eq!(layers[0].name, "sites");
         let f = &layers[0].features[0];
-        assert_eq!((f.id, f.geom_type), (Some(site_feature_id("address", "A1")), 1));
-        assert!(f.properties.contains(&("households".to_string(), PropValue::Int(42))));
-        assert!(f.properties.contains(&("name".to_string(), PropValue::String("A1名".into()))));
-        assert!(!layers[0].features[1].properties.iter().any(|(k, _)| k == "households"));
+        assert_eq!(
+            (f.id, f.geom_type),
+            (Some(site_feature_id("address", "A1")), 1)
+        );
+        assert!(f
+            .properties
+            .contains(&("households".to_string(), PropValue::Int(42))));
+        assert!(f
+            .properties
+            .contains(&("name".to_string(), PropValue::String("A1名".into()))));
+        assert!(!layers[0].features[1]
+            .properties
+            .iter()
+            .any(|(k, _)| k == "households"));
         // The encoded position maps back to the site within half a tile unit.
-        let [dx, dy] = [f.geometry[1], f.geometry[2]].map(|v| ((v >> 1) as i32) ^ -((v & 1) as i32));
+        let [dx, dy] =
+            [f.geometry[1], f.geometry[2]].map(|v| ((v >> 1) as i32) ^ -((v & 1) as i32));
         let b = tile.bounds();
         let unit = b.width() / 4096.0;
         let (mx, my) = lonlat_to_mercator(120.1, 30.25);
@@ -398,8 +409,10 @@ mod tests {
             for tile in tiles_covering(bbox, z).unwrap().iter() {
                 let mvt = render_tile(tile, &ts.layers_at(tile), None, &opts).unwrap();
                 // level -> code -> (parent code, geometry)
-                let mut shapes: HashMap<String, HashMap<String, (String, geo_types::MultiPolygon<f64>)>> =
-                    HashMap::new();
+                let mut shapes: HashMap<
+                    String,
+                    HashMap<String, (String, geo_types::MultiPolygon<f64>)>,
+                > = HashMap::new();
                 for l in decode_tile(&mvt).unwrap() {
                     for f in &l.features {
                         let text = |k: &str| {
@@ -408,18 +421,24 @@ mod tests {
                                 _ => None,
                             })
                         };
-                        let polys = polygons_from_rings(rings_from_commands(&f.geometry).unwrap()).unwrap();
+                        let polys =
+                            polygons_from_rings(rings_from_commands(&f.geometry).unwrap()).unwrap();
                         let mp = geo_types::MultiPolygon(
                             polys
                                 .iter()
                                 .map(|p| {
                                     let ring = |r: &Vec<[i32; 2]>| {
-                                        let mut v: Vec<(f64, f64)> =
-                                            r.iter().map(|q| (f64::from(q[0]), f64::from(q[1]))).collect();
+                                        let mut v: Vec<(f64, f64)> = r
+                                            .iter()
+                                            .map(|q| (f64::from(q[0]), f64::from(q[1])))
+                                            .collect();
                                         v.push(v[0]);
                                         geo_types::LineString::from(v)
                                     };
-                                    geo_types::Polygon::new(ring(&p[0]), p[1..].iter().map(ring).collect())
+                                    geo_types::Polygon::new(
+                                        ring(&p[0]),
+                                        p[1..].iter().map(ring).collect(),
+                                    )
                                 })
                                 .collect(),
                         );
@@ -430,13 +449,17 @@ mod tests {
                     }
                 }
                 for pair in ts.levels.windows(2) {
-                    let (Some(up), Some(down)) = (shapes.get(&pair[0].name), shapes.get(&pair[1].name))
+                    let (Some(up), Some(down)) =
+                        (shapes.get(&pair[0].name), shapes.get(&pair[1].name))
                     else {
                         continue;
                     };
                     for (code, (_, pg)) in up {
-                        let kids: Vec<&geo_types::MultiPolygon<f64>> =
-                            down.values().filter(|(p, _)| p == code).map(|(_, g)| g).collect();
+                        let kids: Vec<&geo_types::MultiPolygon<f64>> = down
+                            .values()
+                            .filter(|(p, _)| p == code)
+                            .map(|(_, g)| g)
+                            .collect();
                         let union = geo::unary_union(kids);
                         worst = worst.max(pg.xor(&union).unsigned_area());
                         checks += 1;

@@ -2,14 +2,15 @@
 //!
 //! `cargo bench -p gridmap-tiles --bench tiles`
 //!
-//! Measures `PreparedLayer::new` for the grid, and uncached `render_tile` (per
+//! Measures `PreparedLayer::new` for the grid, `PreparedLayer::new_group` for
+//! it under a parent level, and uncached `render_tile` (per
 //! zoom arc simplification warmed, every tile encoded from scratch) at several
 //! zooms, reported as tiles per second.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use gridmap_tiles::synthetic::{wiggly_grid, GridSpec};
+use gridmap_tiles::synthetic::{nested_grid, wiggly_grid, GridSpec};
 use gridmap_tiles::tile::tiles_covering;
-use gridmap_tiles::{render_tile, LabelLayer, PreparedLayer, TileId, TileOptions};
+use gridmap_tiles::{render_tile, GroupLayer, LabelLayer, PreparedLayer, TileId, TileOptions};
 use std::hint::black_box;
 
 /// 60 × 60 blocks of ~200 m with 30 vertices per side (~3,600 polygons,
@@ -30,6 +31,17 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(features.len() as u64));
     g.bench_function("prepared_layer_new", |b| {
         b.iter(|| PreparedLayer::new("grids", black_box(features.clone())).unwrap())
+    });
+    // The same blocks under 10 × 10 parents, as one group of two levels.
+    let (parents, children) = nested_grid(&SPEC, 6);
+    g.bench_function("new_group_two_levels", |b| {
+        b.iter(|| {
+            PreparedLayer::new_group(vec![
+                GroupLayer::new("community", black_box(parents.clone())),
+                GroupLayer::new("block", black_box(children.clone())).from_zoom(13),
+            ])
+            .unwrap()
+        })
     });
     g.finish();
 

@@ -306,7 +306,9 @@ mod tests {
             let union = kids
                 .get(&id)
                 .map_or_else(|| MultiPolygon(vec![]), |k| unary_union(k.iter().copied()));
-            let parent = ps.get(&id).map_or_else(|| MultiPolygon(vec![]), |p| p.1.clone());
+            let parent = ps
+                .get(&id)
+                .map_or_else(|| MultiPolygon(vec![]), |p| p.1.clone());
             worst = worst.max(parent.xor(&union).unsigned_area());
         }
         let all: Vec<&MultiPolygon<f64>> = cs.values().map(|c| &c.1).collect();
@@ -372,7 +374,10 @@ mod tests {
                     .collect::<Vec<_>>(),
             )
         };
-        MultiPolygon(vec![Polygon::new(ls(ext), holes.iter().map(|h| ls(h)).collect())])
+        MultiPolygon(vec![Polygon::new(
+            ls(ext),
+            holes.iter().map(|h| ls(h)).collect(),
+        )])
     }
 
     fn feature(id: u64, parent: Option<i64>, geometry: MultiPolygon<f64>) -> FeatureInput {
@@ -390,8 +395,18 @@ mod tests {
     /// bulge of the parent's top border, filled by an island block. At z10
     /// (tolerance ~76 m) flattening the bulge lets the hole escape its block.
     fn bulge_levels() -> (Vec<FeatureInput>, Vec<FeatureInput>) {
-        let bulge = [(600.0, 1000.0), (600.0, 1030.0), (400.0, 1030.0), (400.0, 1000.0)];
-        let hole = [(450.0, 1005.0), (550.0, 1005.0), (550.0, 1015.0), (450.0, 1015.0)];
+        let bulge = [
+            (600.0, 1000.0),
+            (600.0, 1030.0),
+            (400.0, 1030.0),
+            (400.0, 1000.0),
+        ];
+        let hole = [
+            (450.0, 1005.0),
+            (550.0, 1005.0),
+            (550.0, 1015.0),
+            (450.0, 1015.0),
+        ];
         let mut parent = vec![(0.0, 0.0), (1000.0, 0.0), (2000.0, 0.0), (2000.0, 1000.0)];
         parent.push((1000.0, 1000.0));
         parent.extend(bulge);
@@ -399,7 +414,12 @@ mod tests {
         let mut left = vec![(0.0, 0.0), (1000.0, 0.0), (1000.0, 1000.0)];
         left.extend(bulge);
         left.push((0.0, 1000.0));
-        let right = [(1000.0, 0.0), (2000.0, 0.0), (2000.0, 1000.0), (1000.0, 1000.0)];
+        let right = [
+            (1000.0, 0.0),
+            (2000.0, 0.0),
+            (2000.0, 1000.0),
+            (1000.0, 1000.0),
+        ];
         let island: Vec<(f64, f64)> = hole.iter().rev().copied().collect();
         let children = vec![
             feature(11, Some(1), merc_poly(&left, &[&hole])),
@@ -413,8 +433,13 @@ mod tests {
     fn parent_top(layer: &PreparedLayer, z: u8) -> f64 {
         let stage = layer.stage_at(z).unwrap();
         let cell = stage.shared.zoom_arcs(z, 0.5);
-        let rings = stage.shared.simplified_rings(stage.first_poly, cell.get().unwrap());
-        rings[0].iter().map(|c| c[1] - 3_540_000.0).fold(f64::MIN, f64::max)
+        let rings = stage
+            .shared
+            .simplified_rings(stage.first_poly, cell.get().unwrap());
+        rings[0]
+            .iter()
+            .map(|c| c[1] - 3_540_000.0)
+            .fold(f64::MIN, f64::max)
     }
 
     #[test]
@@ -431,11 +456,21 @@ mod tests {
         .unwrap();
         assert!(parent_top(&layers[0], 10) > 1029.0);
         let stage = layers[0].stage_at(10).unwrap();
-        assert!(!stage.shared.zoom_arcs(10, 0.5).get().unwrap().overrides.is_empty());
+        assert!(!stage
+            .shared
+            .zoom_arcs(10, 0.5)
+            .get()
+            .unwrap()
+            .overrides
+            .is_empty());
         let opts = TileOptions::default();
         for z in 10..=17 {
             for tile in tiles_covering(layers[0].bbox().unwrap(), z).unwrap().iter() {
-                assert_eq!(tile_errors(&layers[0], &layers[1], tile, &opts), (0.0, 0.0), "{tile}");
+                assert_eq!(
+                    tile_errors(&layers[0], &layers[1], tile, &opts),
+                    (0.0, 0.0),
+                    "{tile}"
+                );
             }
         }
     }
@@ -452,15 +487,29 @@ mod tests {
         // At z10 the blocks are not drawn, so their fallback does not hold the
         // parent's bulge; from z11 on both levels are drawn and settled together.
         assert!(parent_top(&layers[0], 10) < 1001.0);
-        let tile = tiles_covering(layers[0].bbox().unwrap(), 10).unwrap().iter().next().unwrap();
+        let tile = tiles_covering(layers[0].bbox().unwrap(), 10)
+            .unwrap()
+            .iter()
+            .next()
+            .unwrap();
         let opts = TileOptions::default();
-        assert!(layers[1].tile_features(tile, 4096, 64, 0.5).unwrap().is_empty());
-        assert!(!layers[0].tile_features(tile, 4096, 64, 0.5).unwrap().is_empty());
+        assert!(layers[1]
+            .tile_features(tile, 4096, 64, 0.5)
+            .unwrap()
+            .is_empty());
+        assert!(!layers[0]
+            .tile_features(tile, 4096, 64, 0.5)
+            .unwrap()
+            .is_empty());
         let mvt = render_tile(tile, &[&layers[0], &layers[1]], None, &opts).unwrap();
         assert_eq!(decode_tile(&mvt).unwrap().len(), 1);
         for z in 11..=15 {
             for tile in tiles_covering(layers[0].bbox().unwrap(), z).unwrap().iter() {
-                assert_eq!(tile_errors(&layers[0], &layers[1], tile, &opts), (0.0, 0.0), "{tile}");
+                assert_eq!(
+                    tile_errors(&layers[0], &layers[1], tile, &opts),
+                    (0.0, 0.0),
+                    "{tile}"
+                );
             }
         }
     }
@@ -475,7 +524,10 @@ mod tests {
         ])
         .unwrap();
         assert_eq!((layers[0].name(), layers[1].name()), ("community", "block"));
-        assert_eq!((layers[0].len(), layers[1].len()), (parents.len(), children.len()));
+        assert_eq!(
+            (layers[0].len(), layers[1].len()),
+            (parents.len(), children.len())
+        );
         // Parents add no vertex, so no arc beyond the blocks' own ones: the
         // block layer alone already has every junction of the group.
         assert_eq!(layers[0].arc_count(), alone.arc_count());
@@ -508,7 +560,10 @@ mod tests {
         ])
         .unwrap();
         assert_eq!((layers[0].stages.len(), layers[1].stages.len()), (2, 1));
-        assert!(Arc::ptr_eq(&layers[0].stages[1].shared, &layers[1].stages[0].shared));
+        assert!(Arc::ptr_eq(
+            &layers[0].stages[1].shared,
+            &layers[1].stages[0].shared
+        ));
         let opts = TileOptions::default();
         let mut compared = 0;
         for z in 8..=15 {

@@ -2,9 +2,9 @@
 //! simplification, R-tree built) and then cut into many tiles.
 
 use crate::clip::ClipRect;
+use crate::group::GroupLayer;
 use crate::mvt::PropValue;
 use crate::quantize::{finish_polygon, round_ring, TilePolygon};
-use crate::group::GroupLayer;
 use crate::shared::SharedTopology;
 use crate::tile::{tile_width, TileId};
 use crate::TilesError;
@@ -261,8 +261,8 @@ mod tests {
     use crate::simplify::ZoomArcs;
     use crate::tile::mercator_to_lonlat;
     use crate::valid::is_valid_polygon;
-    use std::collections::HashMap;
     use geo_types::{LineString, Polygon};
+    use std::collections::HashMap;
 
     /// A polygon from Web Mercator metre coordinates (via lon/lat).
     fn merc_poly(ext: &[(f64, f64)], holes: &[&[(f64, f64)]]) -> Polygon<f64> {
@@ -327,13 +327,17 @@ mod tests {
         let za = cell.get().unwrap();
         assert!(za.tol > 60.0, "{}", za.tol);
         assert!(!za.overrides.is_empty(), "fallback not used");
-        assert!(is_valid_polygon(&layer.stages[0].shared.simplified_rings(0, za)));
+        assert!(is_valid_polygon(
+            &layer.stages[0].shared.simplified_rings(0, za)
+        ));
         // Without the fallback the polygon is invalid.
         let plain = ZoomArcs {
             tol: za.tol,
             overrides: HashMap::new(),
         };
-        assert!(!is_valid_polygon(&layer.stages[0].shared.simplified_rings(0, &plain)));
+        assert!(!is_valid_polygon(
+            &layer.stages[0].shared.simplified_rings(0, &plain)
+        ));
         // At a coarse zoom the exterior still simplifies: no override needed
         // at z18 where nothing is removed.
         let z18 = layer.stages[0].shared.zoom_arcs(18, 0.5);

@@ -1,7 +1,9 @@
 //! Vector tiles for gridmap: lon/lat polygons in, Mapbox Vector Tile (MVT
 //! 2.1) bytes out. A pure library: no I/O, no knowledge of grids.
 //!
-//! Pipeline, per layer prepared once ([`PreparedLayer::new`]):
+//! Pipeline, per layer prepared once ([`PreparedLayer::new`], or
+//! [`PreparedLayer::new_group`] for the nested levels of a grid system, which
+//! then share steps 2–3 wherever they are drawn together — see [`group`]):
 //! 1. project to Web Mercator ([`tile`]);
 //! 2. build a shared-arc topology ([`topology`]) so that each border between
 //!    two polygons is stored once;
@@ -14,7 +16,8 @@
 //! 6. encode ([`mvt`]), optionally with label points ([`label`]).
 //!
 //! Shared borders come out vertex-for-vertex identical on both sides at every
-//! zoom, so adjacent polygons neither overlap nor leave gaps.
+//! zoom, so adjacent polygons neither overlap nor leave gaps, and in a group
+//! the children of a parent cover it exactly (up to the drop rule).
 
 pub mod clip;
 pub mod decode;
@@ -31,8 +34,8 @@ pub mod tile;
 pub mod topology;
 pub mod valid;
 
-pub use label::{label_point, LabelInput, LabelLayer, LabelPoint};
 pub use group::GroupLayer;
+pub use label::{label_point, LabelInput, LabelLayer, LabelPoint};
 pub use layer::{FeatureInput, PreparedLayer, TileFeature};
 pub use mvt::{gzip, PropValue};
 pub use render::{render_tile, TileOptions};

@@ -206,7 +206,10 @@ pub fn nested_grid(spec: &GridSpec, group: u32) -> (Vec<FeatureInput>, Vec<Featu
                 geometry: MultiPolygon(vec![Polygon::new(LineString::from(ring), vec![])]),
                 properties: vec![
                     ("name".to_string(), PropValue::String(format!("社区{id}"))),
-                    ("code".to_string(), PropValue::String(format!("330106001{id:03}"))),
+                    (
+                        "code".to_string(),
+                        PropValue::String(format!("330106001{id:03}")),
+                    ),
                 ],
             });
         }
@@ -278,7 +281,11 @@ mod tests {
             assert!(!kids.is_empty());
             let union = geo::unary_union(kids);
             let diff = geo::BooleanOps::xor(&union, &p.geometry).unsigned_area();
-            assert!(diff < 1e-12 * p.geometry.unsigned_area(), "parent {}: {diff}", p.id);
+            assert!(
+                diff < 1e-12 * p.geometry.unsigned_area(),
+                "parent {}: {diff}",
+                p.id
+            );
         }
     }
 }

@@ -187,8 +187,8 @@ impl CellGrid {
         for row in 0..self.ny {
             for col in 0..self.nx {
                 let c = row * self.nx + col;
-                let list = &self.cell_edges
-                    [self.cell_start[c] as usize..self.cell_start[c + 1] as usize];
+                let list =
+                    &self.cell_edges[self.cell_start[c] as usize..self.cell_start[c + 1] as usize];
                 for k in 0..CANDIDATES.len() as u8 {
                     let (rx, ry) = self.reference(col, row, k);
                     if self.col(rx) != col || self.row(ry) != row {
@@ -264,6 +264,39 @@ impl CellGrid {
         })
     }
 
+    /// See `PreparedPolygon::vertex_walk_probes`: q = a + (a − r)/2 for a
+    /// vertex `a` listed in r's cell, kept when exactly collinear and in the cell.
+    #[cfg(test)]
+    pub(super) fn vertex_walk_probes(&self, edges: &[Edge]) -> Vec<(f64, f64)> {
+        let mut out = Vec::new();
+        for row in 0..self.ny {
+            for col in 0..self.nx {
+                let c = row * self.nx + col;
+                if self.state[c] == FALLBACK {
+                    continue;
+                }
+                let r = self.reference(col, row, self.state[c] >> 1);
+                for &i in
+                    &self.cell_edges[self.cell_start[c] as usize..self.cell_start[c + 1] as usize]
+                {
+                    let e = &edges[i as usize];
+                    for (ax, ay) in [(e.ax, e.ay), (e.bx, e.by)] {
+                        let q = (ax + (ax - r.0) / 2.0, ay + (ay - r.1) / 2.0);
+                        let collinear = orient2d(
+                            Coord { x: q.0, y: q.1 },
+                            Coord { x: r.0, y: r.1 },
+                            Coord { x: ax, y: ay },
+                        ) == 0.0;
+                        if collinear && self.col(q.0) == col && self.row(q.1) == row {
+                            out.push(q);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Heap bytes used by the grid.
     pub(super) fn heap_bytes(&self) -> usize {
         self.cell_start.capacity() * 4 + self.cell_edges.capacity() * 4 + self.state.capacity()
@@ -277,9 +310,21 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
+    /// How many walks through a vertex were checked (so the tests can require some).
+    static VERTEX_PROBES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
     /// Asserts `locate == locate_banded` on every point; returns how many the
     /// grid answered without falling back.
     fn check(p: &PreparedPolygon, points: &[(f64, f64)], what: &str) -> usize {
+        let through = p.vertex_walk_probes();
+        VERTEX_PROBES.fetch_add(through.len(), std::sync::atomic::Ordering::Relaxed);
+        for &(x, y) in &through {
+            assert_eq!(
+                p.locate(x, y),
+                p.locate_banded(x, y),
+                "{what}: walk through a vertex from ({x:?}, {y:?})"
+            );
+        }
         let mut fast = 0;
         for &(x, y) in points {
             let (got, want) = (p.locate(x, y), p.locate_banded(x, y));
@@ -294,8 +339,17 @@ mod tests {
 
     /// A star-shaped ring around (cx, cy); `snap` rounds coordinates to a
     /// lattice, which creates axis-aligned and collinear edges.
-    fn star(rng: &mut ChaCha8Rng, cx: f64, cy: f64, r: (f64, f64), n: usize, snap: Option<f64>) -> LineString<f64> {
-        let mut angles: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..std::f64::consts::TAU)).collect();
+    fn star(
+        rng: &mut ChaCha8Rng,
+        cx: f64,
+        cy: f64,
+        r: (f64, f64),
+        n: usize,
+        snap: Option<f64>,
+    ) -> LineString<f64> {
+        let mut angles: Vec<f64> = (0..n)
+            .map(|_| rng.random_range(0.0..std::f64::consts::TAU))
+            .collect();
         angles.sort_by(f64::total_cmp);
         let pts: Vec<GCoord<f64>> = angles
             .iter()
@@ -314,9 +368,21 @@ mod tests {
 
     /// Random points over the box, the rings' vertices, edge midpoints and,
     /// with a lattice, lattice points (which land on vertices and axis-aligned edges).
-    fn probes(rng: &mut ChaCha8Rng, poly: &Polygon<f64>, random: usize, snap: Option<f64>) -> Vec<(f64, f64)> {
-        let rings: Vec<&LineString<f64>> = std::iter::once(poly.exterior()).chain(poly.interiors()).collect();
-        let (mut x0, mut y0, mut x1, mut y1) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+    fn probes(
+        rng: &mut ChaCha8Rng,
+        poly: &Polygon<f64>,
+        random: usize,
+        snap: Option<f64>,
+    ) -> Vec<(f64, f64)> {
+        let rings: Vec<&LineString<f64>> = std::iter::once(poly.exterior())
+            .chain(poly.interiors())
+            .collect();
+        let (mut x0, mut y0, mut x1, mut y1) = (
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        );
         let mut pts = Vec::new();
         for ring in &rings {
             for w in ring.0.windows(2) {
@@ -339,7 +405,14 @@ mod tests {
             }
             pts.push((x, y));
         }
-        pts.extend([(x0 - 1e3, y0), (x1 + 1e3, y1), (x0, y0 - 1e3), (x0, y1 + 1e3), (x0, y0), (x1, y1)]);
+        pts.extend([
+            (x0 - 1e3, y0),
+            (x1 + 1e3, y1),
+            (x0, y0 - 1e3),
+            (x0, y1 + 1e3),
+            (x0, y0),
+            (x1, y1),
+        ]);
         pts.extend([(f64::NAN, y0), (x0, f64::INFINITY), (f64::NEG_INFINITY, y0)]);
         pts
     }
@@ -373,9 +446,16 @@ mod tests {
                 Polygon::new(outer, holes)
             };
             let p = PreparedPolygon::new(&poly);
-            assert!(p.grid_answer(0.0, 0.0).is_some(), "trial {trial}: a grid was built");
+            assert!(
+                p.grid_answer(0.0, 0.0).is_some(),
+                "trial {trial}: a grid was built"
+            );
             let pts = probes(&mut rng, &poly, 3000, snap);
-            let random_fast = check(&p, &pts[pts.len() - 3009..pts.len() - 9], &format!("trial {trial}"));
+            let random_fast = check(
+                &p,
+                &pts[pts.len() - 3009..pts.len() - 9],
+                &format!("trial {trial}"),
+            );
             check(&p, &pts, &format!("trial {trial}"));
             if snap.is_none() {
                 fast += random_fast;
@@ -383,12 +463,18 @@ mod tests {
             }
         }
         // The grid must actually answer most generic points, or this test proves nothing.
-        assert!(fast * 10 > random_total * 9, "grid answered {fast} of {random_total}");
+        assert!(
+            fast * 10 > random_total * 9,
+            "grid answered {fast} of {random_total}"
+        );
     }
 
     #[test]
     fn zhejiang_polygons_match_the_banded_routine() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/zhejiang-admin-gcj02.geojson");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/zhejiang-admin-gcj02.geojson"
+        );
         let text = std::fs::read_to_string(path).unwrap();
         let fc: geojson::FeatureCollection = text.parse().unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(11);
@@ -410,13 +496,19 @@ mod tests {
                 check(&p, &pts, &what);
                 if p.grid_answer(0.0, 0.0).is_some() {
                     random_total += random;
-                } else {
-                    fast -= 0; // no grid: nothing answered fast
                 }
                 parts += 1;
             }
         }
         assert!(parts > 100, "{parts} parts");
-        assert!(fast * 10 > random_total * 9, "grid answered {fast} of {random_total}");
+        let through = VERTEX_PROBES.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            through > 1000,
+            "only {through} walks through a vertex were probed"
+        );
+        assert!(
+            fast * 10 > random_total * 9,
+            "grid answered {fast} of {random_total}"
+        );
     }
 }

@@ -149,11 +149,7 @@ impl PreparedPolygon {
     /// Locates a point under the border rule described in the module docs.
     #[inline]
     pub fn locate(&self, x: f64, y: f64) -> Location {
-        if let Some(loc) = self
-            .grid
-            .as_ref()
-            .and_then(|g| g.locate(&self.edges, x, y))
-        {
+        if let Some(loc) = self.grid.as_ref().and_then(|g| g.locate(&self.edges, x, y)) {
             return loc;
         }
         self.locate_banded(x, y)
@@ -231,6 +227,15 @@ impl PreparedPolygon {
     #[cfg(test)]
     pub(super) fn grid_answer(&self, x: f64, y: f64) -> Option<Option<Location>> {
         self.grid.as_ref().map(|g| g.locate(&self.edges, x, y))
+    }
+
+    /// Points whose walk to their cell's reference point passes exactly
+    /// through a vertex (a degeneracy the grid must hand to the banded routine).
+    #[cfg(test)]
+    pub(super) fn vertex_walk_probes(&self) -> Vec<(f64, f64)> {
+        self.grid
+            .as_ref()
+            .map_or_else(Vec::new, |g| g.vertex_walk_probes(&self.edges))
     }
 
     /// Approximate heap memory of the prepared polygon, in bytes.

@@ -106,7 +106,7 @@ fn remember(
 }
 
 /// The report for the current data: from the cache, or computed. Blocking.
-fn report(
+pub fn report(
     state: &AppState,
     requested: Option<&str>,
     opts: &CheckOptions,

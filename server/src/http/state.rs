@@ -141,7 +141,12 @@ impl AppState {
         std::thread::spawn(move || {
             let catalog = state.catalog();
             for s in catalog.systems() {
-                let _ = state.tileset(&catalog, &s.system().name);
+                let name = &s.system().name;
+                let _ = state.tileset(&catalog, name);
+                // The coverage report feeds the `coverage` tile layers.
+                if let Err(e) = super::coverage::report(&state, Some(name), &Default::default()) {
+                    tracing::warn!(error = ?e, system = %name, "coverage report failed");
+                }
             }
         });
     }

@@ -116,6 +116,13 @@ async fn tilejson(
         .collect();
     layers.push(json!({"id": "labels", "fields": {"code": "String", "name": "String", "level": "String", "rank": "Number (depth)"},
         "minzoom": 0, "maxzoom": MAX_ZOOM, "description": "one label point inside each grid"}));
+    layers.push(json!({"id": "coverage", "fields": {"kind": "String (gap, overlap, overhang, invalid_geometry, sliver_grid)",
+        "grids": "String (comma-separated codes)", "area_m2": "Number", "message": "String"},
+        "minzoom": crate::coverage_tiles::COVERAGE_MIN_ZOOM, "maxzoom": MAX_ZOOM,
+        "description": "coverage problems as polygons (see /api/v1/coverage)"}));
+    layers.push(json!({"id": "coverage_points", "fields": {"kind": "String", "grids": "String", "message": "String"},
+        "minzoom": crate::coverage_tiles::COVERAGE_POINTS_MIN_ZOOM, "maxzoom": MAX_ZOOM,
+        "description": "a point for every coverage problem (sites, unstaffed grids, …)"}));
     layers.push(json!({"id": "sites", "fields": {"id": "String", "kind": "String", "name": "String",
             "households": "Number (addresses)"},
         "minzoom": tiles_cfg.sites_min_zoom, "maxzoom": MAX_ZOOM,
@@ -223,6 +230,13 @@ async fn tile(
                 let mut raw = render_tile(tile, &layers, Some(&tileset.labels), &opts)?;
                 let sites_min_zoom = st.config().tiles.sites_min_zoom;
                 encode_sites_layer(&catalog, tile, &opts, sites_min_zoom, &mut raw);
+                if tile.z >= crate::coverage_tiles::COVERAGE_MIN_ZOOM {
+                    // The same cached report as /api/v1/coverage with default thresholds.
+                    match super::coverage::report(&st, Some(&system), &Default::default()) {
+                        Ok(report) => crate::coverage_tiles::for_report(&report)?.encode(tile, &opts, &mut raw)?,
+                        Err(e) => tracing::warn!(error = ?e, system, "coverage report failed; tile without coverage layers"),
+                    }
+                }
                 let gz = if raw.is_empty() {
                     Vec::new()
                 } else {
