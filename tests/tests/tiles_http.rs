@@ -77,7 +77,7 @@ async fn tilejson_tiles_caching_and_invalidation() {
     assert_eq!(headers["access-control-allow-origin"], "*");
     let etag = headers[header::ETAG].to_str().unwrap().to_string();
     let decoded = gridmap_tiles::decode::decode_tile(&raw).unwrap();
-    let names: Vec<&str> = decoded.iter().map(|l| l.name.as_str()).collect();
+    let names: Vec<&str> = decoded.iter().map(|l| l.name.as_str()).filter(|n| !n.starts_with("coverage")).collect();
     assert_eq!(names, ["street", "community", "block", "labels"]);
     assert!(decoded[2].features.iter().all(|f| f.id.is_some()));
 
@@ -98,7 +98,12 @@ async fn tilejson_tiles_caching_and_invalidation() {
     // Only the top level below z11.
     let (x8, y8) = tile_of(lon, lat, 8);
     let (_, _, raw8) = send(&state, get(&format!("/tiles/default/8/{x8}/{y8}.mvt"))).await;
-    let names8: Vec<String> = gridmap_tiles::decode::decode_tile(&raw8).unwrap().into_iter().map(|l| l.name).collect();
+    let names8: Vec<String> = gridmap_tiles::decode::decode_tile(&raw8)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.name)
+        .filter(|n| !n.starts_with("coverage"))
+        .collect();
     assert_eq!(names8, ["street", "labels"]);
 
     // Empty tile (the other side of the world) → 204; out of range → 400; unknown system → 404.
@@ -126,6 +131,10 @@ async fn tilejson_tiles_caching_and_invalidation() {
     assert_eq!(status, StatusCode::OK, "old ETag no longer matches");
     assert_ne!(headers[header::ETAG].to_str().unwrap(), etag);
     assert_eq!(headers[header::CACHE_CONTROL], "no-cache", "the URL names an old data version");
-    let names: Vec<String> = gridmap_tiles::decode::decode_tile(&raw).unwrap().into_iter().map(|l| l.name).collect();
+    let layers = gridmap_tiles::decode::decode_tile(&raw).unwrap();
+    let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).filter(|n| !n.starts_with("coverage")).collect();
     assert_eq!(names, ["street", "community", "labels"], "no stale blocks");
+    // Communities without blocks are now gaps, drawn in the coverage layer.
+    let coverage = layers.iter().find(|l| l.name == "coverage").expect("coverage layer after the change");
+    assert!(!coverage.features.is_empty());
 }
