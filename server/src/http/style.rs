@@ -211,6 +211,18 @@ pub fn build_style(
             }
         }));
     }
+    // Coverage problems (gaps, overlaps, overhangs …) in alarm red, above the
+    // grids: on a gap-free system these layers draw nothing.
+    layers.push(json!({
+        "id": "coverage-fill", "type": "fill", "source": "grids", "source-layer": "coverage",
+        "minzoom": crate::coverage_tiles::COVERAGE_MIN_ZOOM,
+        "paint": { "fill-color": "#e63946", "fill-opacity": 0.45 }
+    }));
+    layers.push(json!({
+        "id": "coverage-line", "type": "line", "source": "grids", "source-layer": "coverage",
+        "minzoom": crate::coverage_tiles::COVERAGE_MIN_ZOOM,
+        "paint": { "line-color": "#b00020", "line-width": 1.5, "line-dasharray": [2, 1] }
+    }));
     // Labels finest first: later symbol layers are placed first, so upper
     // levels win collisions.
     for (depth, level) in levels.iter().enumerate().rev() {
