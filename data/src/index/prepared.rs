@@ -238,11 +238,18 @@ impl PreparedPolygon {
             .map_or_else(Vec::new, |g| g.vertex_walk_probes(&self.edges))
     }
 
-    /// Approximate heap memory of the prepared polygon, in bytes.
+    /// Approximate heap memory of the prepared polygon, in bytes (the cell
+    /// grid included).
     pub fn heap_bytes(&self) -> usize {
         self.edges.capacity() * std::mem::size_of::<Edge>()
             + (self.band_start.capacity() + self.band_edges.capacity()) * 4
-            + self.grid.as_ref().map_or(0, CellGrid::heap_bytes)
+            + self.grid_heap_bytes()
+    }
+
+    /// Heap memory of the cell grid alone, in bytes (0 for polygons with too
+    /// few edges to get one).
+    pub fn grid_heap_bytes(&self) -> usize {
+        self.grid.as_ref().map_or(0, CellGrid::heap_bytes)
     }
 }
 
