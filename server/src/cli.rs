@@ -85,11 +85,16 @@ impl ServeArgs {
     pub fn server_config(&self) -> anyhow::Result<crate::http::state::ServerConfig> {
         let public_url = match &self.public_url {
             None => None,
-            Some(u) if u.starts_with("http://") || u.starts_with("https://") => Some(u.trim_end_matches('/').to_string()),
+            Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+                Some(u.trim_end_matches('/').to_string())
+            }
             Some(u) => anyhow::bail!("--public-url `{u}` must start with http:// or https://"),
         };
         if self.sites_min_zoom > crate::tileset::MAX_ZOOM {
-            anyhow::bail!("--sites-min-zoom must be at most {}", crate::tileset::MAX_ZOOM);
+            anyhow::bail!(
+                "--sites-min-zoom must be at most {}",
+                crate::tileset::MAX_ZOOM
+            );
         }
         let level_min_zoom = match &self.level_min_zoom {
             None => Default::default(),

@@ -16,7 +16,10 @@ use std::sync::{Arc, Mutex, Weak};
 
 use geo_types::{Geometry, MultiPolygon, Point};
 use gridmap_data::analysis::{CoverageReport, ProblemKind};
-use gridmap_tiles::{render_tile, FeatureInput, LabelInput, LabelLayer, PreparedLayer, PropValue, TileId, TileOptions};
+use gridmap_tiles::{
+    render_tile, FeatureInput, LabelInput, LabelLayer, PreparedLayer, PropValue, TileId,
+    TileOptions,
+};
 
 pub const COVERAGE_MIN_ZOOM: u8 = 8;
 pub const COVERAGE_POINTS_MIN_ZOOM: u8 = 13;
@@ -30,7 +33,11 @@ pub struct CoverageTiles {
 fn is_area_problem(kind: ProblemKind) -> bool {
     matches!(
         kind,
-        ProblemKind::Gap | ProblemKind::Overlap | ProblemKind::Overhang | ProblemKind::InvalidGeometry | ProblemKind::SliverGrid
+        ProblemKind::Gap
+            | ProblemKind::Overlap
+            | ProblemKind::Overhang
+            | ProblemKind::InvalidGeometry
+            | ProblemKind::SliverGrid
     )
 }
 
@@ -42,7 +49,10 @@ impl CoverageTiles {
             // Ids number the problems in the report's (deterministic) order.
             let id = i as u64 + 1;
             let mut props = vec![
-                ("kind".to_string(), PropValue::String(p.kind.as_str().to_string())),
+                (
+                    "kind".to_string(),
+                    PropValue::String(p.kind.as_str().to_string()),
+                ),
                 ("grids".to_string(), PropValue::String(p.grids.join(","))),
                 ("message".to_string(), PropValue::String(p.message.clone())),
             ];
@@ -56,11 +66,20 @@ impl CoverageTiles {
                     _ => None,
                 };
                 if let Some(geometry) = mp {
-                    polygons.push(FeatureInput { id, geometry, properties: props.clone() });
+                    polygons.push(FeatureInput {
+                        id,
+                        geometry,
+                        properties: props.clone(),
+                    });
                 }
             }
             if let Some([lon, lat]) = p.location {
-                points.push(LabelInput { id, point: Point::new(lon, lat), properties: props, min_zoom: COVERAGE_POINTS_MIN_ZOOM });
+                points.push(LabelInput {
+                    id,
+                    point: Point::new(lon, lat),
+                    properties: props,
+                    min_zoom: COVERAGE_POINTS_MIN_ZOOM,
+                });
             }
         }
         Ok(Self {
@@ -70,11 +89,21 @@ impl CoverageTiles {
     }
 
     /// Appends the problem layers of one tile (nothing below z8).
-    pub fn encode(&self, tile: TileId, opts: &TileOptions, out: &mut Vec<u8>) -> anyhow::Result<()> {
+    pub fn encode(
+        &self,
+        tile: TileId,
+        opts: &TileOptions,
+        out: &mut Vec<u8>,
+    ) -> anyhow::Result<()> {
         if tile.z < COVERAGE_MIN_ZOOM {
             return Ok(());
         }
-        out.extend(render_tile(tile, &[&self.polygons], Some(&self.points), opts)?);
+        out.extend(render_tile(
+            tile,
+            &[&self.polygons],
+            Some(&self.points),
+            opts,
+        )?);
         Ok(())
     }
 }
@@ -86,7 +115,10 @@ static PREPARED: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
 pub fn for_report(report: &Arc<CoverageReport>) -> anyhow::Result<Arc<CoverageTiles>> {
     let mut prepared = PREPARED.lock().expect("coverage tiles poisoned");
     prepared.retain(|(r, _)| r.strong_count() > 0);
-    if let Some((_, t)) = prepared.iter().find(|(r, _)| std::ptr::eq(r.as_ptr(), Arc::as_ptr(report))) {
+    if let Some((_, t)) = prepared
+        .iter()
+        .find(|(r, _)| std::ptr::eq(r.as_ptr(), Arc::as_ptr(report)))
+    {
         return Ok(t.clone());
     }
     let tiles = Arc::new(CoverageTiles::build(report)?);

@@ -36,7 +36,11 @@ fn rejected_import_names_file_feature_and_reason_and_writes_nothing() {
     let good = dir.path().join("good.geojson");
     write(&good, SQUARES);
     let out = gridmap(&["import", "grids", good.to_str().unwrap(), "--db", db_arg]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let version = GpkgStore::open(&db).unwrap().data_version().unwrap();
 
     // A duplicate code and a bow-tie: the whole file is rejected.
@@ -44,18 +48,34 @@ fn rejected_import_names_file_feature_and_reason_and_writes_nothing() {
     write(
         &bad,
         &SQUARES
-            .replace("\"330106001002\",\"name\":\"东社区\"", "\"330106001001\",\"name\":\"东社区\"")
+            .replace(
+                "\"330106001002\",\"name\":\"东社区\"",
+                "\"330106001001\",\"name\":\"东社区\"",
+            )
             .replace(
                 "[[[120.0,30.0],[120.2,30.0],[120.2,30.1],[120.0,30.1],[120.0,30.0]]]",
                 "[[[120.0,30.0],[120.2,30.1],[120.2,30.0],[120.0,30.1],[120.0,30.0]]]",
             ),
     );
-    let out = gridmap(&["import", "grids", bad.to_str().unwrap(), "--db", db_arg, "--replace"]);
+    let out = gridmap(&[
+        "import",
+        "grids",
+        bad.to_str().unwrap(),
+        "--db",
+        db_arg,
+        "--replace",
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.geojson"), "{err}");
-    assert!(err.contains("#2") && err.contains("330106001001") && err.contains("duplicate"), "{err}");
-    assert!(err.contains("#0") && err.contains("intersects itself"), "{err}");
+    assert!(
+        err.contains("#2") && err.contains("330106001001") && err.contains("duplicate"),
+        "{err}"
+    );
+    assert!(
+        err.contains("#0") && err.contains("intersects itself"),
+        "{err}"
+    );
     let store = GpkgStore::open(&db).unwrap();
     assert_eq!(store.data_version().unwrap(), version, "nothing written");
     assert_eq!(store.grids("default").unwrap().len(), 3);
@@ -69,10 +89,24 @@ fn rejected_import_names_file_feature_and_reason_and_writes_nothing() {
             "[[[120.0,30.0],[120.2,30.1],[120.2,30.0],[120.0,30.1],[120.0,30.0]]]",
         ),
     );
-    let out = gridmap(&["import", "grids", bowtie.to_str().unwrap(), "--db", db_arg, "--repair"]);
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = gridmap(&[
+        "import",
+        "grids",
+        bowtie.to_str().unwrap(),
+        "--db",
+        db_arg,
+        "--repair",
+    ]);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("feature #0 (code 330106001)") && text.contains("m² ->"), "{text}");
+    assert!(
+        text.contains("feature #0 (code 330106001)") && text.contains("m² ->"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -84,14 +118,30 @@ fn projected_coordinates_under_a_lonlat_crs_suggest_the_zone() {
         r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"1","name":"a","level":"street"},
         "geometry":{"type":"Polygon","coordinates":[[[40500000,3320000],[40501000,3320000],[40501000,3321000],[40500000,3320000]]]}}]}"#,
     );
-    let out = gridmap(&["import", "grids", file.to_str().unwrap(), "--db", dir.path().join("s.gpkg").to_str().unwrap()]);
+    let out = gridmap(&[
+        "import",
+        "grids",
+        file.to_str().unwrap(),
+        "--db",
+        dir.path().join("s.gpkg").to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("EPSG:4528"), "{err}");
     let out = gridmap(&[
-        "import", "grids", file.to_str().unwrap(), "--crs", "EPSG:4528", "--db", dir.path().join("t.gpkg").to_str().unwrap(),
+        "import",
+        "grids",
+        file.to_str().unwrap(),
+        "--crs",
+        "EPSG:4528",
+        "--db",
+        dir.path().join("t.gpkg").to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -100,26 +150,60 @@ fn workers_import_and_demo_refuses_to_overwrite() {
     let db = dir.path().join("s.gpkg");
     let good = dir.path().join("good.geojson");
     write(&good, SQUARES);
-    assert!(gridmap(&["import", "grids", good.to_str().unwrap(), "--db", db.to_str().unwrap()]).status.success());
+    assert!(gridmap(&[
+        "import",
+        "grids",
+        good.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap()
+    ])
+    .status
+    .success());
     let workers = dir.path().join("w.csv");
     write(&workers, "id,name,phone,role,photo,duties,grids\nw1,王芳,13900000001,专职网格员,,巡查,330106001001;330106001002:0.5\nw1,李四,13900000002,专职网格员,,巡查,330106001002\n");
-    let out = gridmap(&["import", "workers", workers.to_str().unwrap(), "--db", db.to_str().unwrap()]);
+    let out = gridmap(&[
+        "import",
+        "workers",
+        workers.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("w.csv") && err.contains("line 3") && err.contains("w1"), "{err}");
+    assert!(
+        err.contains("w.csv") && err.contains("line 3") && err.contains("w1"),
+        "{err}"
+    );
     write(&workers, "id,name,phone,role,photo,duties,grids\nw1,王芳,13900000001,专职网格员,,巡查,330106001001;330106001002:0.5\n");
-    let out = gridmap(&["import", "workers", workers.to_str().unwrap(), "--db", db.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = gridmap(&[
+        "import",
+        "workers",
+        workers.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let store = GpkgStore::open(&db).unwrap();
     assert_eq!(store.workers().unwrap()[0].grids.len(), 2);
 
     let demo = dir.path().join("demo.gpkg");
     let demo_arg = demo.to_str().unwrap();
-    assert!(gridmap(&["demo", "--out", demo_arg, "--blocks", "150"]).status.success());
+    assert!(gridmap(&["demo", "--out", demo_arg, "--blocks", "150"])
+        .status
+        .success());
     let out = gridmap(&["demo", "--out", demo_arg, "--blocks", "150"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
     let store = GpkgStore::open(&demo).unwrap();
-    let blocks = store.grids("default").unwrap().into_iter().filter(|g| g.level == "block").count();
+    let blocks = store
+        .grids("default")
+        .unwrap()
+        .into_iter()
+        .filter(|g| g.level == "block")
+        .count();
     assert!((140..=160).contains(&blocks), "{blocks} blocks");
 }

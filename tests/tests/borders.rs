@@ -12,7 +12,14 @@ use gridmap_data::progress::NoProgress;
 use gridmap_data::{GridSystem, SystemGrids};
 
 fn demo_blocks() -> SystemIndex {
-    let change = generate(&DemoOptions { blocks: 300, seed: 11 }, &NoProgress).unwrap();
+    let change = generate(
+        &DemoOptions {
+            blocks: 300,
+            seed: 11,
+        },
+        &NoProgress,
+    )
+    .unwrap();
     let SystemGrids { system, grids, .. } = change.grids.into_iter().next().unwrap();
     SystemIndex::build(system, grids)
 }
@@ -23,7 +30,12 @@ fn shared_vertices_belong_to_exactly_one_block() {
     let depth = idx.system().depth_of("block").unwrap();
     // How many blocks have each vertex on their boundary.
     let mut owners: HashMap<(u64, u64), Vec<usize>> = HashMap::new();
-    for (i, g) in idx.grids().iter().enumerate().filter(|(_, g)| g.level == "block") {
+    for (i, g) in idx
+        .grids()
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.level == "block")
+    {
         for poly in &g.geometry.0 {
             for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
                 for c in ring.coords() {
@@ -49,13 +61,19 @@ fn shared_vertices_belong_to_exactly_one_block() {
             // Where the lookup finds a block it must be one of the blocks this
             // vertex belongs to, reached through the border rule.
             if let Some(h) = hit {
-                assert!(blocks.contains(&h.grid), "({x}, {y}) went to a block that does not touch it");
+                assert!(
+                    blocks.contains(&h.grid),
+                    "({x}, {y}) went to a block that does not touch it"
+                );
                 assert!(h.on_border);
             }
             // Brute force over the owners: never two claims.
             let claims = blocks
                 .iter()
-                .filter(|&&b| idx.grids()[b].geometry.0.len() == 1 && prepared[b].as_ref().unwrap().locate(x, y).inside)
+                .filter(|&&b| {
+                    idx.grids()[b].geometry.0.len() == 1
+                        && prepared[b].as_ref().unwrap().locate(x, y).inside
+                })
                 .count();
             assert!(claims <= 1, "({x}, {y}) claimed by {claims} blocks");
         }
@@ -79,8 +97,18 @@ fn shared_vertices_belong_to_exactly_one_block() {
 fn hole_points_belong_to_no_grid_and_island_points_to_the_island() {
     use geo_types::{polygon, LineString, MultiPolygon, Polygon};
     let outer = Polygon::new(
-        LineString::from(vec![(120.0, 30.0), (120.1, 30.0), (120.1, 30.1), (120.0, 30.1)]),
-        vec![LineString::from(vec![(120.04, 30.04), (120.06, 30.04), (120.06, 30.06), (120.04, 30.06)])],
+        LineString::from(vec![
+            (120.0, 30.0),
+            (120.1, 30.0),
+            (120.1, 30.1),
+            (120.0, 30.1),
+        ]),
+        vec![LineString::from(vec![
+            (120.04, 30.04),
+            (120.06, 30.04),
+            (120.06, 30.06),
+            (120.04, 30.06),
+        ])],
     );
     let island = polygon![(x: 120.04, y: 30.04), (x: 120.06, y: 30.04), (x: 120.06, y: 30.06), (x: 120.04, y: 30.06)];
     let grid = |code: &str, p: Polygon<f64>| gridmap_data::Grid {
@@ -91,11 +119,21 @@ fn hole_points_belong_to_no_grid_and_island_points_to_the_island() {
         geometry: MultiPolygon(vec![p]),
         attributes: Default::default(),
     };
-    let only_ring = SystemIndex::build(GridSystem::new("a", vec!["block".into()]), vec![grid("ring", outer.clone())]);
+    let only_ring = SystemIndex::build(
+        GridSystem::new("a", vec!["block".into()]),
+        vec![grid("ring", outer.clone())],
+    );
     assert!(only_ring.locate(120.05, 30.05).is_empty(), "hole");
     assert_eq!(only_ring.locate(120.02, 30.05).len(), 1);
-    let both = SystemIndex::build(GridSystem::new("b", vec!["block".into()]), vec![grid("ring", outer), grid("island", island)]);
-    let code = |x: f64, y: f64| both.locate(x, y).first().map(|h| both.grids()[h.grid].code.clone());
+    let both = SystemIndex::build(
+        GridSystem::new("b", vec!["block".into()]),
+        vec![grid("ring", outer), grid("island", island)],
+    );
+    let code = |x: f64, y: f64| {
+        both.locate(x, y)
+            .first()
+            .map(|h| both.grids()[h.grid].code.clone())
+    };
     assert_eq!(code(120.05, 30.05).as_deref(), Some("island"));
     // On the hole's west edge: the ring lies west, the island east → island.
     assert_eq!(code(120.04, 30.05).as_deref(), Some("island"));
@@ -117,7 +155,9 @@ fn lookups_in_gcj02_and_bd09_find_the_same_block() {
         let (bx, by) = wgs84_to_bd09(p.x(), p.y());
         for (crs, x, y) in [(Crs::Gcj02, gx, gy), (Crs::Bd09, bx, by)] {
             let (lon, lat) = crs.to_wgs84(x, y).unwrap();
-            let hit = idx.locate_at_depth(depth, lon, lat).expect("inside a block");
+            let hit = idx
+                .locate_at_depth(depth, lon, lat)
+                .expect("inside a block");
             assert_eq!(idx.grids()[hit.grid].code, g.code, "{crs:?}");
         }
         checked += 1;

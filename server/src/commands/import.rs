@@ -47,15 +47,20 @@ fn workers(args: &ImportWorkersArgs) -> anyhow::Result<()> {
 }
 
 fn sites(args: &ImportSitesArgs) -> anyhow::Result<()> {
-    let crs = args.crs.as_deref().map(Crs::parse).transpose().context("--crs")?;
+    let crs = args
+        .crs
+        .as_deref()
+        .map(Crs::parse)
+        .transpose()
+        .context("--crs")?;
     let opts = SiteImportOptions {
         kind: args.kind.clone(),
         crs,
         replace: args.replace,
         system: args.system.clone(),
     };
-    let mut store =
-        GpkgStore::open(&args.db.db).with_context(|| format!("opening {}", args.db.db.display()))?;
+    let mut store = GpkgStore::open(&args.db.db)
+        .with_context(|| format!("opening {}", args.db.db.display()))?;
     let report = import_sites(&mut store, &args.file, &opts, &BarProgress::new())?;
     println!("{report}");
     Ok(())

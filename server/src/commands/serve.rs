@@ -29,7 +29,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     let store = GpkgStore::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let state = tokio::task::spawn_blocking(move || AppState::with_config(Box::new(store), config)).await??;
+    let state = tokio::task::spawn_blocking(move || AppState::with_config(Box::new(store), config))
+        .await??;
     state.prewarm_tiles();
     let catalog = state.catalog();
     tracing::info!(

@@ -1,7 +1,7 @@
 //! The HTTP interface. Each module owns its `router()`; [`app`] puts them together.
 
-pub mod base_url;
 pub mod assign;
+pub mod base_url;
 pub mod coverage;
 pub mod error;
 pub mod grids;
@@ -28,7 +28,10 @@ pub fn app(state: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
-        .allow_headers([axum::http::header::CONTENT_TYPE, axum::http::header::IF_NONE_MATCH]);
+        .allow_headers([
+            axum::http::header::CONTENT_TYPE,
+            axum::http::header::IF_NONE_MATCH,
+        ]);
     Router::new()
         .merge(health::router())
         .merge(lookup::router())

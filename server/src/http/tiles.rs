@@ -123,10 +123,12 @@ async fn tilejson(
     layers.push(json!({"id": "coverage_points", "fields": {"kind": "String", "grids": "String", "message": "String"},
         "minzoom": crate::coverage_tiles::COVERAGE_POINTS_MIN_ZOOM, "maxzoom": MAX_ZOOM,
         "description": "a point for every coverage problem (sites, unstaffed grids, …)"}));
-    layers.push(json!({"id": "sites", "fields": {"id": "String", "kind": "String", "name": "String",
+    layers.push(
+        json!({"id": "sites", "fields": {"id": "String", "kind": "String", "name": "String",
             "households": "Number (addresses)"},
         "minzoom": tiles_cfg.sites_min_zoom, "maxzoom": MAX_ZOOM,
-        "description": "registered sites (addresses, enterprises, schools …), one point each"}));
+        "description": "registered sites (addresses, enterprises, schools …), one point each"}),
+    );
     let bounds = bounds_of(s).unwrap_or([-180.0, -85.0511, 180.0, 85.0511]);
     let center = [
         (bounds[0] + bounds[2]) / 2.0,
