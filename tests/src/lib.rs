@@ -44,3 +44,22 @@ pub fn oracle_points() -> Vec<OraclePoint> {
         })
         .collect()
 }
+
+/// Imports the Zhejiang partition as system `admin` with levels
+/// `province,city,district`, keeping the GCJ-02 coordinates as written (the
+/// GEOS oracle was computed on them), into a new store at `path`.
+pub fn zhejiang_store(path: &Path) -> gridmap_data::store::gpkg::GpkgStore {
+    use gridmap_data::import::{import_grids, GridImportOptions};
+    let mut store = gridmap_data::store::gpkg::GpkgStore::open(path).expect("open store");
+    let mut opts = GridImportOptions::new("admin");
+    opts.levels = Some(vec!["province".into(), "city".into(), "district".into()]);
+    let report = import_grids(
+        &mut store,
+        &fixture("zhejiang-admin-gcj02.geojson"),
+        &opts,
+        &gridmap_data::progress::NoProgress,
+    )
+    .expect("the Zhejiang partition imports cleanly");
+    assert_eq!(report.imported, 102, "{report}");
+    store
+}

@@ -3,30 +3,13 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use gridmap::http::{app, AppState};
-use gridmap_data::import::{import_grids, import_workers, GridImportOptions};
-use gridmap_data::progress::NoProgress;
-use gridmap_data::store::gpkg::GpkgStore;
-use gridmap_tests::fixture;
+use gridmap_data::import::import_workers;
+use gridmap_tests::zhejiang_store;
 use serde_json::Value;
 use tower::ServiceExt;
 
 fn zhejiang_state(dir: &tempfile::TempDir) -> AppState {
-    let path = dir.path().join("zj.gpkg");
-    let mut store = GpkgStore::open(&path).unwrap();
-    let opts = GridImportOptions {
-        system: "admin".into(),
-        levels: Some(vec!["province".into(), "city".into(), "district".into()]),
-        crs: None,
-        repair: false,
-        replace: false,
-    };
-    import_grids(
-        &mut store,
-        &fixture("zhejiang-admin-gcj02.geojson"),
-        &opts,
-        &NoProgress,
-    )
-    .unwrap();
+    let mut store = zhejiang_store(&dir.path().join("zj.gpkg"));
     let workers = dir.path().join("workers.csv");
     std::fs::write(
         &workers,

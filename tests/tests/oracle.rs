@@ -1,32 +1,13 @@
 //! The GEOS oracle: every one of 20,000 points over Zhejiang must get exactly
 //! the code GEOS (shapely) computed, at every level.
 
-use gridmap_data::import::{import_grids, GridImportOptions};
 use gridmap_data::index::Catalog;
-use gridmap_data::progress::NoProgress;
-use gridmap_data::store::gpkg::GpkgStore;
-use gridmap_tests::{fixture, oracle_points};
+use gridmap_tests::{oracle_points, zhejiang_store};
 
 #[test]
 fn zhejiang_lookup_matches_geos_on_all_20000_points() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = GpkgStore::open(dir.path().join("zj.gpkg")).unwrap();
-    let opts = GridImportOptions {
-        system: "admin".into(),
-        levels: Some(vec!["province".into(), "city".into(), "district".into()]),
-        // The oracle was computed on the GCJ-02 coordinates as written: no conversion.
-        crs: None,
-        repair: false,
-        replace: false,
-    };
-    let report = import_grids(
-        &mut store,
-        &fixture("zhejiang-admin-gcj02.geojson"),
-        &opts,
-        &NoProgress,
-    )
-    .expect("the Zhejiang partition imports cleanly");
-    assert_eq!(report.imported, 102, "{report}");
+    let store = zhejiang_store(&dir.path().join("zj.gpkg"));
 
     let catalog = Catalog::load(&store).unwrap();
     let admin = catalog.system("admin").expect("system admin");
