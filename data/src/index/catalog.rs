@@ -46,6 +46,15 @@ pub struct Catalog {
 impl Catalog {
     /// Loads every system from the store and builds its index.
     pub fn load(store: &dyn GridStore) -> Result<Self, StoreError> {
+        let catalog = Self::load_grids(store)?;
+        let sites = store.sites(None)?;
+        Ok(catalog.with_sites(sites))
+    }
+
+    /// Loads grids and workers but no sites: for jobs that only locate points
+    /// (`gridmap assign`), where reading and assigning a million registered
+    /// sites would be most of the start-up time.
+    pub fn load_grids(store: &dyn GridStore) -> Result<Self, StoreError> {
         let version = store.data_version()?;
         let mut systems = BTreeMap::new();
         for system in store.systems()? {
@@ -54,8 +63,7 @@ impl Catalog {
             systems.insert(name, SystemIndex::build(system, grids));
         }
         let workers = store.workers()?;
-        let sites = store.sites(None)?;
-        Ok(Self::from_parts(version, systems, workers).with_sites(sites))
+        Ok(Self::from_parts(version, systems, workers))
     }
 
     /// Builds a catalog from indexes already made (tests, demo).

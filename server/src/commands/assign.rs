@@ -84,7 +84,7 @@ pub fn run(args: &AssignArgs) -> anyhow::Result<()> {
     let store = GpkgStore::open(&args.db.db)
         .with_context(|| format!("opening {}", args.db.db.display()))?;
     let catalog =
-        Catalog::load(&store).with_context(|| format!("loading {}", args.db.db.display()))?;
+        Catalog::load_grids(&store).with_context(|| format!("loading {}", args.db.db.display()))?;
     let system = pick_system(&catalog, args.system.as_deref())?;
     let index = catalog
         .system(&system)
