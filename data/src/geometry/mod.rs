@@ -14,3 +14,21 @@ mod validate;
 pub use area::area_m2;
 pub use repair::make_valid;
 pub use validate::{validate_polygonal, GeometryProblem};
+
+use geo_types::Geometry;
+
+/// The OGC name of a geometry's type, for messages ("geometry is a Polygon, not a Point").
+pub fn type_name(g: &Geometry<f64>) -> &'static str {
+    match g {
+        Geometry::Point(_) => "Point",
+        Geometry::Line(_) => "Line",
+        Geometry::LineString(_) => "LineString",
+        Geometry::Polygon(_) => "Polygon",
+        Geometry::MultiPoint(_) => "MultiPoint",
+        Geometry::MultiLineString(_) => "MultiLineString",
+        Geometry::MultiPolygon(_) => "MultiPolygon",
+        Geometry::GeometryCollection(_) => "GeometryCollection",
+        Geometry::Rect(_) => "Rect",
+        Geometry::Triangle(_) => "Triangle",
+    }
+}

@@ -462,21 +462,6 @@ enum GeometryError {
     Other(String),
 }
 
-fn kind(g: &Geometry<f64>) -> &'static str {
-    match g {
-        Geometry::Point(_) => "Point",
-        Geometry::Line(_) => "Line",
-        Geometry::LineString(_) => "LineString",
-        Geometry::Polygon(_) => "Polygon",
-        Geometry::MultiPoint(_) => "MultiPoint",
-        Geometry::MultiLineString(_) => "MultiLineString",
-        Geometry::MultiPolygon(_) => "MultiPolygon",
-        Geometry::GeometryCollection(_) => "GeometryCollection",
-        Geometry::Rect(_) => "Rect",
-        Geometry::Triangle(_) => "Triangle",
-    }
-}
-
 /// A repair: the problem it fixed and the area before and after, in m².
 type Repair = (String, f64, f64);
 
@@ -509,7 +494,7 @@ fn geometry(
         Some(g) => {
             return Err(other(format!(
                 "geometry is a {}, not a Polygon or MultiPolygon",
-                kind(&g)
+                crate::geometry::type_name(&g)
             )))
         }
     };

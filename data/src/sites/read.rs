@@ -84,7 +84,10 @@ pub(crate) fn read_points(path: &Path) -> Result<PointData, ImportError> {
                     "geometry is a MultiPoint of {} points, not a single Point",
                     m.0.len()
                 )),
-                (Some(g), None) => Err(format!("geometry is a {}, not a Point", geometry_kind(&g))),
+                (Some(g), None) => Err(format!(
+                    "geometry is a {}, not a Point",
+                    crate::geometry::type_name(&g)
+                )),
             };
             PointRow {
                 index: f.index,
@@ -98,21 +101,6 @@ pub(crate) fn read_points(path: &Path) -> Result<PointData, ImportError> {
         rows,
         crs: data.crs,
     })
-}
-
-fn geometry_kind(g: &Geometry<f64>) -> &'static str {
-    match g {
-        Geometry::Point(_) => "Point",
-        Geometry::Line(_) => "Line",
-        Geometry::LineString(_) => "LineString",
-        Geometry::Polygon(_) => "Polygon",
-        Geometry::MultiPoint(_) => "MultiPoint",
-        Geometry::MultiLineString(_) => "MultiLineString",
-        Geometry::MultiPolygon(_) => "MultiPolygon",
-        Geometry::GeometryCollection(_) => "GeometryCollection",
-        Geometry::Rect(_) => "Rect",
-        Geometry::Triangle(_) => "Triangle",
-    }
 }
 
 fn read_lonlat_csv(

@@ -186,7 +186,7 @@ pub(crate) fn decode_multipolygon(blob: &[u8]) -> Result<MultiPolygon<f64>, Stri
         Geometry::Polygon(p) => Ok(MultiPolygon(vec![p])),
         other => Err(format!(
             "expected a (multi)polygon, found {}",
-            geometry_name(&other)
+            crate::geometry::type_name(&other)
         )),
     }
 }
@@ -199,7 +199,10 @@ pub(crate) fn decode_point(blob: &[u8]) -> Result<Point<f64>, String> {
     }
     match to_geo(blob, &header)? {
         Geometry::Point(p) => Ok(p),
-        other => Err(format!("expected a point, found {}", geometry_name(&other))),
+        other => Err(format!(
+            "expected a point, found {}",
+            crate::geometry::type_name(&other)
+        )),
     }
 }
 
@@ -217,24 +220,14 @@ pub(crate) fn blob_envelope(blob: &[u8]) -> Result<Option<Envelope>, String> {
         Geometry::Point(p) => union(&mut env, [p.x(), p.x(), p.y(), p.y()]),
         Geometry::Polygon(p) => env = multipolygon_envelope(&MultiPolygon(vec![p])),
         Geometry::MultiPolygon(mp) => env = multipolygon_envelope(&mp),
-        other => return Err(format!("unexpected geometry {}", geometry_name(&other))),
+        other => {
+            return Err(format!(
+                "unexpected geometry {}",
+                crate::geometry::type_name(&other)
+            ))
+        }
     }
     Ok(env)
-}
-
-fn geometry_name(g: &Geometry<f64>) -> &'static str {
-    match g {
-        Geometry::Point(_) => "Point",
-        Geometry::Line(_) => "Line",
-        Geometry::LineString(_) => "LineString",
-        Geometry::Polygon(_) => "Polygon",
-        Geometry::MultiPoint(_) => "MultiPoint",
-        Geometry::MultiLineString(_) => "MultiLineString",
-        Geometry::MultiPolygon(_) => "MultiPolygon",
-        Geometry::GeometryCollection(_) => "GeometryCollection",
-        Geometry::Rect(_) => "Rect",
-        Geometry::Triangle(_) => "Triangle",
-    }
 }
 
 #[cfg(test)]
