@@ -197,7 +197,6 @@ impl Tileset {
         let mut levels = Vec::new();
         let mut group = Vec::new();
         let mut labels = Vec::new();
-        let mut bounds: Option<[f64; 4]> = None;
         for (depth, level) in system.system().levels.iter().enumerate() {
             let min_zoom = config.min_zoom(level, depth);
             let mut features = Vec::new();
@@ -232,13 +231,6 @@ impl Tileset {
                         min_zoom,
                     });
                 }
-                if let Some(r) = geo::BoundingRect::bounding_rect(&g.geometry) {
-                    let b = bounds.get_or_insert([r.min().x, r.min().y, r.max().x, r.max().y]);
-                    b[0] = b[0].min(r.min().x);
-                    b[1] = b[1].min(r.min().y);
-                    b[2] = b[2].max(r.max().x);
-                    b[3] = b[3].max(r.max().y);
-                }
                 features.push(FeatureInput {
                     id,
                     geometry: g.geometry.clone(),
@@ -262,7 +254,7 @@ impl Tileset {
             system: name.clone(),
             levels,
             labels: LabelLayer::new("labels", labels)?,
-            bounds,
+            bounds: system.bounds(),
         })
     }
 

@@ -118,6 +118,27 @@ impl SystemIndex {
         self.by_code.get(code).copied()
     }
 
+    /// `[minlon, minlat, maxlon, maxlat]` of every grid of the system, read off
+    /// the R-tree roots (no pass over the grids); `None` for an empty system.
+    pub fn bounds(&self) -> Option<[f64; 4]> {
+        self.levels
+            .iter()
+            .filter(|l| l.tree.size() > 0)
+            .map(|l| {
+                let e = l.tree.root().envelope();
+                let (lo, hi) = (e.lower(), e.upper());
+                [lo[0], lo[1], hi[0], hi[1]]
+            })
+            .reduce(|a, b| {
+                [
+                    a[0].min(b[0]),
+                    a[1].min(b[1]),
+                    a[2].max(b[2]),
+                    a[3].max(b[3]),
+                ]
+            })
+    }
+
     /// Indexes of the direct children of a grid.
     pub fn children(&self, grid: usize) -> &[usize] {
         &self.children[grid]
@@ -214,5 +235,12 @@ mod tests {
         let hit = idx.locate_at_depth(1, 1.0, 0.5).unwrap();
         assert!(hit.on_border);
         assert_eq!(idx.children(0), &[1, 2]);
+        assert_eq!(
+            idx.bounds(),
+            Some([0.0, 0.0, 6.0, 6.0]),
+            "the island widens the bounds"
+        );
+        let empty = SystemIndex::build(GridSystem::new("e", vec!["block".into()]), vec![]);
+        assert_eq!(empty.bounds(), None);
     }
 }

@@ -48,28 +48,12 @@ async fn catalog(
             "grids": s.grids().len(),
             "tilejson": format!("{base}/tiles/{enc}.json"),
             "style": format!("{base}/styles/{enc}.json"),
-            "bounds": bounds_of(s),
+            "bounds": s.bounds(),
         }));
     }
     Ok(Json(
         json!({ "data_version": catalog.version(), "tilesets": tilesets }),
     ))
-}
-
-fn bounds_of(s: &gridmap_data::index::SystemIndex) -> Option<[f64; 4]> {
-    use geo::BoundingRect;
-    s.grids()
-        .iter()
-        .filter_map(|g| g.geometry.bounding_rect())
-        .fold(None, |acc, r| {
-            let [a, b, c, d] = acc.unwrap_or([r.min().x, r.min().y, r.max().x, r.max().y]);
-            Some([
-                a.min(r.min().x),
-                b.min(r.min().y),
-                c.max(r.max().x),
-                d.max(r.max().y),
-            ])
-        })
 }
 
 /// Percent-encodes a path segment (system names may be Chinese: 综治).
@@ -129,7 +113,7 @@ async fn tilejson(
         "minzoom": tiles_cfg.sites_min_zoom, "maxzoom": MAX_ZOOM,
         "description": "registered sites (addresses, enterprises, schools …), one point each"}),
     );
-    let bounds = bounds_of(s).unwrap_or([-180.0, -85.0511, 180.0, 85.0511]);
+    let bounds = s.bounds().unwrap_or([-180.0, -85.0511, 180.0, 85.0511]);
     let center = [
         (bounds[0] + bounds[2]) / 2.0,
         (bounds[1] + bounds[3]) / 2.0,
