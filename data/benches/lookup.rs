@@ -12,8 +12,9 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use geo::BoundingRect;
+use gridmap_data::catalog::Catalog;
 use gridmap_data::import::{import_grids, GridImportOptions};
-use gridmap_data::index::{Catalog, PreparedPolygon};
+use gridmap_data::index::PreparedPolygon;
 use gridmap_data::progress::NoProgress;
 use gridmap_data::store::gpkg::GpkgStore;
 

@@ -3,6 +3,7 @@
 
 pub mod analysis;
 pub mod assign;
+pub mod catalog;
 pub mod crs;
 pub mod demo;
 pub mod geometry;

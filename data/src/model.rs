@@ -103,6 +103,9 @@ pub enum GridWriteMode {
 /// Everything one write changes; a store applies a change set in one transaction.
 #[derive(Debug, Clone, Default)]
 pub struct ChangeSet {
+    /// The data version the change was made against; a store refuses the
+    /// change when it has moved on since. `None`: apply to whatever is there.
+    pub base_version: Option<u64>,
     /// Grid systems to create or update, with their grids.
     pub grids: Vec<SystemGrids>,
     /// Workers to insert or replace (matched by id). Their assignments in the

@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use gridmap_data::store::{GridStore, StoreLocation};
 
 /// The store used when no `--db` is given.
 pub const DEFAULT_DB: &str = "gridmap.gpkg";
@@ -37,9 +39,35 @@ pub enum Command {
 
 #[derive(Args, Debug, Clone)]
 pub struct DbArg {
-    /// GeoPackage store file.
+    /// The store: a GeoPackage file path, or a `postgres://user@host:port/db` URL.
     #[arg(long, env = "GRIDMAP_DB", default_value = DEFAULT_DB)]
-    pub db: PathBuf,
+    pub db: String,
+}
+
+impl DbArg {
+    pub fn location(&self) -> StoreLocation {
+        StoreLocation::parse(&self.db)
+    }
+
+    /// Opens the store, creating a GeoPackage file if there is none.
+    pub fn open(&self) -> anyhow::Result<Box<dyn GridStore>> {
+        gridmap_data::store::open(&self.db)
+            .with_context(|| format!("opening store {}", self.location()))
+    }
+
+    /// Opens a store that must already hold data: a missing GeoPackage file
+    /// is an error with a hint instead of a new empty file.
+    pub fn open_existing(&self) -> anyhow::Result<Box<dyn GridStore>> {
+        if let StoreLocation::Gpkg(path) = self.location() {
+            if !path.exists() {
+                anyhow::bail!(
+                    "no store at {} (create one with `gridmap import grids` or `gridmap demo`)",
+                    path.display()
+                );
+            }
+        }
+        self.open()
+    }
 }
 
 #[derive(Args, Debug, Clone)]

@@ -8,7 +8,8 @@
 
 use std::collections::HashMap;
 
-use gridmap_data::index::{Catalog, SystemIndex};
+use gridmap_data::catalog::Catalog;
+use gridmap_data::index::SystemIndex;
 use gridmap_tiles::mvt::{point_commands, GeomType, LayerBuilder};
 use gridmap_tiles::tile::{lonlat_to_mercator, mercator_to_lonlat, tile_width};
 use gridmap_tiles::{

@@ -9,7 +9,7 @@ use gridmap_data::store::gpkg::GpkgStore;
 
 fn defects_store(dir: &Path) -> PathBuf {
     let path = dir.join("defects.gpkg");
-    let mut store = GpkgStore::open(&path).unwrap();
+    let store = GpkgStore::open(&path).unwrap();
     let file = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../data/fixtures/defects/zhejiang-defects.geojson");
     let opts = GridImportOptions {
@@ -19,7 +19,7 @@ fn defects_store(dir: &Path) -> PathBuf {
         repair: false,
         replace: false,
     };
-    import_grids(&mut store, &file, &opts, &NoProgress).unwrap();
+    import_grids(&store, &file, &opts, &NoProgress).unwrap();
     path
 }
 

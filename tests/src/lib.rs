@@ -50,11 +50,11 @@ pub fn oracle_points() -> Vec<OraclePoint> {
 /// GEOS oracle was computed on them), into a new store at `path`.
 pub fn zhejiang_store(path: &Path) -> gridmap_data::store::gpkg::GpkgStore {
     use gridmap_data::import::{import_grids, GridImportOptions};
-    let mut store = gridmap_data::store::gpkg::GpkgStore::open(path).expect("open store");
+    let store = gridmap_data::store::gpkg::GpkgStore::open(path).expect("open store");
     let mut opts = GridImportOptions::new("admin");
     opts.levels = Some(vec!["province".into(), "city".into(), "district".into()]);
     let report = import_grids(
-        &mut store,
+        &store,
         &fixture("zhejiang-admin-gcj02.geojson"),
         &opts,
         &gridmap_data::progress::NoProgress,

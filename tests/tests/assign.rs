@@ -10,8 +10,8 @@ use axum::http::{header, Request, StatusCode};
 use gridmap::http::assign::ASSIGN_BODY_LIMIT;
 use gridmap::http::{app, AppState};
 use gridmap_data::assign::{assign_stream, AssignOptions, InputFormat, OutputFormat};
+use gridmap_data::catalog::Catalog;
 use gridmap_data::import::{import_grids, GridImportOptions};
-use gridmap_data::index::Catalog;
 use gridmap_data::progress::NoProgress;
 use gridmap_data::store::gpkg::GpkgStore;
 use gridmap_tests::{fixture, oracle_points, OraclePoint};
@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 
 fn import(path: &Path, file: &Path, system: &str, levels: &[&str]) -> GpkgStore {
-    let mut store = GpkgStore::open(path).unwrap();
+    let store = GpkgStore::open(path).unwrap();
     let opts = GridImportOptions {
         system: system.into(),
         levels: Some(levels.iter().map(|s| s.to_string()).collect()),
@@ -28,7 +28,7 @@ fn import(path: &Path, file: &Path, system: &str, levels: &[&str]) -> GpkgStore 
         repair: false,
         replace: false,
     };
-    import_grids(&mut store, file, &opts, &NoProgress).expect("import");
+    import_grids(&store, file, &opts, &NoProgress).expect("import");
     store
 }
 
@@ -296,7 +296,7 @@ fn json_body(bytes: &[u8]) -> Value {
 #[tokio::test]
 async fn http_assign_json_csv_limits_and_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let state = AppState::new(Box::new(zhejiang(&dir))).unwrap();
+    let state = AppState::new(zhejiang(&dir)).unwrap();
     let uri = "/api/v1/assign?system=admin";
 
     // JSON points, with a bad one listed, not failing the request.

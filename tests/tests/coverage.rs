@@ -9,9 +9,9 @@ use geo::{InteriorPoint, Intersects};
 use geo_types::{polygon, Geometry, MultiPolygon, Point};
 use gridmap::http::{app, AppState};
 use gridmap_data::analysis::{check, CheckOptions, CoverageReport, ProblemKind};
+use gridmap_data::catalog::Catalog;
 use gridmap_data::geometry::area_m2;
 use gridmap_data::import::{import_grids, read_features, GridImportOptions};
-use gridmap_data::index::Catalog;
 use gridmap_data::progress::NoProgress;
 use gridmap_data::store::gpkg::GpkgStore;
 use gridmap_data::store::GridStore;
@@ -27,7 +27,7 @@ const AREA_KINDS: [ProblemKind; 3] = [
 ];
 
 fn import(dir: &tempfile::TempDir, file: &str, system: &str, levels: &[&str]) -> GpkgStore {
-    let mut store = GpkgStore::open(dir.path().join(format!("{system}.gpkg"))).unwrap();
+    let store = GpkgStore::open(dir.path().join(format!("{system}.gpkg"))).unwrap();
     let opts = GridImportOptions {
         system: system.into(),
         levels: Some(levels.iter().map(|s| s.to_string()).collect()),
@@ -35,21 +35,13 @@ fn import(dir: &tempfile::TempDir, file: &str, system: &str, levels: &[&str]) ->
         repair: false,
         replace: false,
     };
-    import_grids(&mut store, &fixture(file), &opts, &NoProgress).unwrap();
+    import_grids(&store, &fixture(file), &opts, &NoProgress).unwrap();
     store
 }
 
 fn run(store: &GpkgStore, system: &str) -> CoverageReport {
     let catalog = Catalog::load(store).unwrap();
-    let sites = store.sites(None).unwrap();
-    check(
-        &catalog,
-        system,
-        &sites,
-        &CheckOptions::default(),
-        &NoProgress,
-    )
-    .unwrap()
+    check(&catalog, system, &CheckOptions::default(), &NoProgress).unwrap()
 }
 
 #[test]
@@ -266,7 +258,7 @@ async fn get(state: &AppState, uri: &str) -> (StatusCode, Option<String>, Value)
 #[tokio::test]
 async fn coverage_endpoint_json_geojson_and_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = import(
+    let store = import(
         &dir,
         "defects/zhejiang-defects.geojson",
         "defects",
@@ -283,7 +275,7 @@ async fn coverage_endpoint_json_geojson_and_errors() {
             ..Default::default()
         })
         .unwrap();
-    let state = AppState::new(Box::new(store)).unwrap();
+    let state = AppState::new(store).unwrap();
 
     let (status, ctype, body) = get(&state, "/api/v1/coverage").await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -350,4 +342,37 @@ async fn coverage_endpoint_json_geojson_and_errors() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
         assert_eq!(body["error"]["code"], code, "{uri}: {body}");
     }
+}
+
+/// A report asked for with an older catalog snapshot describes that snapshot,
+/// even after the store and the server moved on (before, the report re-read
+/// the store and mixed the newer sites into the older grids).
+#[tokio::test]
+async fn a_report_belongs_to_the_catalog_it_was_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = import(
+        &dir,
+        "defects/zhejiang-defects.geojson",
+        "defects",
+        &["city", "district"],
+    );
+    let state = AppState::new(store).unwrap();
+    let old = state.catalog();
+    state
+        .store()
+        .apply(&ChangeSet {
+            sites: vec![site("food", "far", 100.0, 10.0, None)],
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(state.reload_if_changed().unwrap().is_some());
+    let new = state.catalog();
+    assert!(new.version() > old.version());
+    let opts = CheckOptions::default();
+    let old_report = state.coverage_report(&old, "defects", &opts).unwrap();
+    let new_report = state.coverage_report(&new, "defects", &opts).unwrap();
+    assert_eq!(old_report.catalog_version, old.version());
+    assert_eq!(old_report.summary.counts.get("orphan_site"), None);
+    assert_eq!(new_report.catalog_version, new.version());
+    assert_eq!(new_report.summary.counts["orphan_site"], 1);
 }

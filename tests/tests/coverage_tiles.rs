@@ -16,17 +16,17 @@ use tower::ServiceExt;
 #[tokio::test]
 async fn gap_of_removed_district_is_drawn_in_the_coverage_layer() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = GpkgStore::open(dir.path().join("d.gpkg")).unwrap();
+    let store = GpkgStore::open(dir.path().join("d.gpkg")).unwrap();
     let mut opts = GridImportOptions::new("admin");
     opts.levels = Some(vec!["city".into(), "district".into()]);
     import_grids(
-        &mut store,
+        &store,
         &gridmap_tests::fixture("defects/zhejiang-defects.geojson"),
         &opts,
         &NoProgress,
     )
     .unwrap();
-    let state = AppState::new(Box::new(store)).unwrap();
+    let state = AppState::new(store).unwrap();
 
     // 滨江区 (removed from the fixture) lies around 120.21, 30.19.
     let tile = tile_for_lonlat(120.21, 30.19, 11).unwrap();

@@ -9,7 +9,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 fn zhejiang_state(dir: &tempfile::TempDir) -> AppState {
-    let mut store = zhejiang_store(&dir.path().join("zj.gpkg"));
+    let store = zhejiang_store(&dir.path().join("zj.gpkg"));
     let workers = dir.path().join("workers.csv");
     std::fs::write(
         &workers,
@@ -18,8 +18,8 @@ fn zhejiang_state(dir: &tempfile::TempDir) -> AppState {
          w2,李四,13900000002,专职网格员,,巡查,330106:0.5;330105\n",
     )
     .unwrap();
-    import_workers(&mut store, &workers, "admin").unwrap();
-    AppState::new(Box::new(store)).unwrap()
+    import_workers(&store, &workers, "admin").unwrap();
+    AppState::new(store).unwrap()
 }
 
 async fn get(state: &AppState, uri: &str) -> (StatusCode, Value) {

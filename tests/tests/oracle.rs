@@ -1,7 +1,7 @@
 //! The GEOS oracle: every one of 20,000 points over Zhejiang must get exactly
 //! the code GEOS (shapely) computed, at every level.
 
-use gridmap_data::index::Catalog;
+use gridmap_data::catalog::Catalog;
 use gridmap_tests::{oracle_points, zhejiang_store};
 
 #[test]

@@ -8,9 +8,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use geo::Intersects;
 use gridmap::http::{app, AppState};
+use gridmap_data::catalog::Catalog;
 use gridmap_data::demo::{generate, DemoOptions};
 use gridmap_data::import::{import_grids, GridImportOptions};
-use gridmap_data::index::Catalog;
 use gridmap_data::progress::NoProgress;
 use gridmap_data::store::gpkg::GpkgStore;
 use gridmap_data::store::GridStore;
@@ -30,7 +30,7 @@ fn demo_store(dir: &tempfile::TempDir) -> (GpkgStore, ChangeSet) {
         &NoProgress,
     )
     .unwrap();
-    let mut store = GpkgStore::open(dir.path().join("demo.gpkg")).unwrap();
+    let store = GpkgStore::open(dir.path().join("demo.gpkg")).unwrap();
     store.apply(&change).unwrap();
     (store, change)
 }
@@ -156,7 +156,7 @@ async fn stats_endpoint_matches_a_brute_force_count() {
     let dir = tempfile::tempdir().unwrap();
     let (store, change) = demo_store(&dir);
     let sites = store.sites(None).unwrap();
-    let state = AppState::new(Box::new(store)).unwrap();
+    let state = AppState::new(store).unwrap();
     let all = grids(&change);
     // Every street and community, and every fifth block.
     let checked: Vec<&Grid> = all
@@ -227,7 +227,7 @@ async fn sites_endpoint_pages_filters_and_rejects_bad_parameters() {
     let dir = tempfile::tempdir().unwrap();
     let (store, change) = demo_store(&dir);
     let sites = store.sites(None).unwrap();
-    let state = AppState::new(Box::new(store)).unwrap();
+    let state = AppState::new(store).unwrap();
     let community = grids(&change)
         .iter()
         .find(|g| g.level == "community")
@@ -320,7 +320,7 @@ async fn sites_are_reassigned_when_grids_change() {
     let dir = tempfile::tempdir().unwrap();
     let (store, change) = demo_store(&dir);
     let sites = store.sites(None).unwrap();
-    let state = AppState::new(Box::new(store)).unwrap();
+    let state = AppState::new(store).unwrap();
     // Two sibling blocks with different household totals swap their geometry.
     let blocks: Vec<&Grid> = grids(&change)
         .iter()
@@ -343,9 +343,13 @@ async fn sites_are_reassigned_when_grids_change() {
     let file = dir.path().join("swap.geojson");
     let fc = json!({"type": "FeatureCollection", "features": [feature(x, &y.geometry), feature(y, &x.geometry)]});
     std::fs::write(&file, fc.to_string()).unwrap();
-    state
-        .with_store(|s| import_grids(s, &file, &GridImportOptions::new(SYSTEM), &NoProgress))
-        .unwrap();
+    import_grids(
+        state.store(),
+        &file,
+        &GridImportOptions::new(SYSTEM),
+        &NoProgress,
+    )
+    .unwrap();
     assert!(state.reload_if_changed().unwrap().is_some());
     let (_, after_x) = get(&state, &format!("/api/v1/grids/{}/stats", x.code)).await;
     let (_, after_y) = get(&state, &format!("/api/v1/grids/{}/stats", y.code)).await;
@@ -375,7 +379,7 @@ async fn sites_layer_appears_from_z15() {
     use gridmap_tiles::PropValue;
     let dir = tempfile::tempdir().unwrap();
     let (store, change) = demo_store(&dir);
-    let state = AppState::new(Box::new(store)).unwrap();
+    let state = AppState::new(store).unwrap();
     let address = change.sites.iter().find(|s| s.kind == "address").unwrap();
     let (lon, lat) = (address.location.x(), address.location.y());
     let layers = |bytes: &[u8]| decode_tile(bytes).unwrap();
@@ -469,7 +473,9 @@ fn cli_import_sites_writes_and_rejects() {
         crs: None,
         system: None,
         replace: false,
-        db: DbArg { db: db.clone() },
+        db: DbArg {
+            db: db.display().to_string(),
+        },
     };
     gridmap::commands::import::run(&ImportCommand::Sites(args(&file, "pharmacy"))).unwrap();
     let store = GpkgStore::open(&db).unwrap();

@@ -14,7 +14,7 @@ use tower::ServiceExt;
 
 fn demo_state(dir: &tempfile::TempDir) -> (AppState, std::path::PathBuf) {
     let path = dir.path().join("demo.gpkg");
-    let mut store = GpkgStore::open(&path).unwrap();
+    let store = GpkgStore::open(&path).unwrap();
     store
         .apply(
             &generate(
@@ -27,7 +27,7 @@ fn demo_state(dir: &tempfile::TempDir) -> (AppState, std::path::PathBuf) {
             .unwrap(),
         )
         .unwrap();
-    (AppState::new(Box::new(store)).unwrap(), path)
+    (AppState::new(store).unwrap(), path)
 }
 
 async fn send(
@@ -165,7 +165,7 @@ async fn tilejson_tiles_caching_and_invalidation() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Change the grids: drop every block (replace the system without them).
-    let mut store = GpkgStore::open(&path).unwrap();
+    let store = GpkgStore::open(&path).unwrap();
     let system = store.systems().unwrap().remove(0);
     let kept: Vec<_> = store
         .grids("default")

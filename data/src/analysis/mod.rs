@@ -24,7 +24,8 @@
 //!
 //! ```
 //! use gridmap_data::analysis::{check, CheckOptions, ProblemKind};
-//! use gridmap_data::index::{Catalog, SystemIndex};
+//! use gridmap_data::catalog::Catalog;
+//! use gridmap_data::index::SystemIndex;
 //! use gridmap_data::progress::NoProgress;
 //! use gridmap_data::{Grid, GridSystem};
 //! use geo_types::{polygon, MultiPolygon};
@@ -42,7 +43,7 @@
 //! ];
 //! let system = GridSystem::new("demo", vec!["street".into(), "block".into()]);
 //! let catalog = Catalog::from_parts(1, [("demo".to_string(), SystemIndex::build(system, grids))].into(), vec![]);
-//! let report = check(&catalog, "demo", &[], &CheckOptions::default(), &NoProgress).unwrap();
+//! let report = check(&catalog, "demo", &CheckOptions::default(), &NoProgress).unwrap();
 //! let gaps: Vec<_> = report.problems.iter().filter(|p| p.kind == ProblemKind::Gap).collect();
 //! assert_eq!(gaps.len(), 1);
 //! assert_eq!(gaps[0].grids, ["S"]);
@@ -70,8 +71,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::index::Catalog;
-use crate::model::Site;
+use crate::catalog::{Catalog, CatalogError};
 use crate::progress::Progress;
 
 pub use problem::{Problem, ProblemKind};
@@ -79,11 +79,10 @@ pub use report::{CoverageReport, Summary};
 
 /// Errors of [`check`].
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AnalysisError {
-    #[error("unknown grid system `{name}`; known systems: {known}")]
-    UnknownSystem { name: String, known: String },
-    #[error("the store has several grid systems ({known}); choose one")]
-    SystemRequired { known: String },
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
     #[error("invalid option {option}: {reason}")]
     BadOption {
         option: &'static str,
@@ -176,58 +175,19 @@ impl CheckOptions {
     }
 }
 
-fn system_names(catalog: &Catalog) -> String {
-    let names: Vec<_> = catalog.systems().map(|s| s.system().name.clone()).collect();
-    if names.is_empty() {
-        "(none)".to_string()
-    } else {
-        names.join(", ")
-    }
-}
-
-/// The system to check: the one requested (which must exist), or else the
-/// only system of the catalog.
-pub fn pick_system(catalog: &Catalog, requested: Option<&str>) -> Result<String, AnalysisError> {
-    match requested {
-        Some(name) if catalog.system(name).is_some() => Ok(name.to_string()),
-        Some(name) => Err(AnalysisError::UnknownSystem {
-            name: name.to_string(),
-            known: system_names(catalog),
-        }),
-        None => {
-            let mut systems = catalog.systems();
-            match (systems.next(), systems.next()) {
-                (Some(only), None) => Ok(only.system().name.clone()),
-                (None, _) => Err(AnalysisError::UnknownSystem {
-                    name: String::new(),
-                    known: "(none)".into(),
-                }),
-                _ => Err(AnalysisError::SystemRequired {
-                    known: system_names(catalog),
-                }),
-            }
-        }
-    }
-}
-
-/// Runs every check on one system of `catalog` with the given sites.
+/// Runs every check on one system of `catalog`, with the catalog's sites as
+/// it placed them: the report describes exactly the catalog's data version.
 ///
 /// Deterministic: the same input gives the same report, problems ordered by
 /// kind, then grids, then sites, then location.
 pub fn check(
     catalog: &Catalog,
     system: &str,
-    sites: &[Site],
     opts: &CheckOptions,
     progress: &dyn Progress,
 ) -> Result<CoverageReport, AnalysisError> {
     opts.validate()?;
-    let index = catalog
-        .system(system)
-        .ok_or_else(|| AnalysisError::UnknownSystem {
-            name: system.to_string(),
-            known: system_names(catalog),
-        })?;
+    let index = catalog.named_system(system)?;
     let mut problems = Vec::new();
     let mut ignored = shapes::Ignored::default();
 
@@ -237,11 +197,9 @@ pub fn check(
     ignored.add(family_ignored);
 
     problems.extend(staffing::check(catalog, index, opts));
-    let located = orphans::locate_sites(index, sites, progress);
+    let located = orphans::located_sites(catalog, index);
     problems.extend(orphans::check(index, &located));
-    let workload_checked = located
-        .iter()
-        .any(|l| l.site.kind == workload::ADDRESS_KIND);
+    let workload_checked = located.iter().any(|l| l.kind == workload::ADDRESS_KIND);
     if workload_checked {
         problems.extend(workload::check(index, &located, opts));
     }
@@ -254,7 +212,7 @@ pub fn check(
         opts.clone(),
         problems,
         ignored,
-        sites.len(),
+        located.len(),
         workload_checked,
     ))
 }
@@ -292,7 +250,7 @@ mod tests {
             sliver_m2: f64::NAN,
             ..CheckOptions::default()
         };
-        let e = check(&catalog, &name, &[], &bad, &NoProgress).unwrap_err();
+        let e = check(&catalog, &name, &bad, &NoProgress).unwrap_err();
         assert!(
             matches!(
                 e,
@@ -303,13 +261,13 @@ mod tests {
             ),
             "{e}"
         );
-        let e = check(&catalog, "nope", &[], &CheckOptions::default(), &NoProgress).unwrap_err();
+        let e = check(&catalog, "nope", &CheckOptions::default(), &NoProgress).unwrap_err();
         assert_eq!(
             e.to_string(),
             "unknown grid system `nope`; known systems: t"
         );
-        assert_eq!(pick_system(&catalog, None).unwrap(), SYSTEM);
-        assert!(pick_system(&catalog, Some("x")).is_err());
+        assert_eq!(catalog.pick_system(None).unwrap().system().name, SYSTEM);
+        assert!(catalog.pick_system(Some("x")).is_err());
 
         let two: BTreeMap<String, SystemIndex> = ["a", "b"]
             .iter()
@@ -321,7 +279,7 @@ mod tests {
             })
             .collect();
         let catalog = Catalog::from_parts(1, two, vec![]);
-        let e = pick_system(&catalog, None).unwrap_err().to_string();
+        let e = catalog.pick_system(None).err().unwrap().to_string();
         assert_eq!(e, "the store has several grid systems (a, b); choose one");
     }
 
@@ -332,7 +290,7 @@ mod tests {
             .map(|b| worker(&format!("w{b}"), &[(b, 1.0)]))
             .collect();
         let (catalog, name) = block_tree(workers);
-        let report = check(&catalog, &name, &[], &CheckOptions::default(), &NoProgress).unwrap();
+        let report = check(&catalog, &name, &CheckOptions::default(), &NoProgress).unwrap();
         assert!(report.problems.is_empty(), "{:#?}", report.problems);
         assert_eq!(report.summary.total, 0);
         assert_eq!(report.summary.ignored_below_sliver.parts, 0);
@@ -358,7 +316,7 @@ mod tests {
             [(SYSTEM.to_string(), index)].into(),
             vec![worker("w", &[("B", 1.0)])],
         );
-        let report = check(&catalog, SYSTEM, &[], &CheckOptions::default(), &NoProgress).unwrap();
+        let report = check(&catalog, SYSTEM, &CheckOptions::default(), &NoProgress).unwrap();
         let got: Vec<_> = report
             .problems
             .iter()

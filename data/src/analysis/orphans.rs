@@ -5,46 +5,48 @@ use geo::{BoundingRect, Intersects};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::RTree;
 
-use super::parallel::par_map;
+use geo_types::Point;
+
 use super::problem::{Problem, ProblemKind};
+use crate::catalog::Catalog;
 use crate::index::{Hit, SystemIndex};
-use crate::model::Site;
-use crate::progress::Progress;
+use crate::sites::SiteEntry;
 
 /// A site with the finest-level grid it lies in, if any.
 #[derive(Debug, Clone, Copy)]
 pub struct LocatedSite<'a> {
-    pub site: &'a Site,
+    pub site: &'a SiteEntry,
+    pub kind: &'a str,
     pub hit: Option<Hit>,
 }
 
 impl LocatedSite<'_> {
     /// `kind:id`, how reports name a site.
     pub fn label(&self) -> String {
-        format!("{}:{}", self.site.kind, self.site.id)
+        format!("{}:{}", self.kind, self.site.id)
+    }
+
+    pub fn location(&self) -> Point<f64> {
+        Point::new(self.site.lon, self.site.lat)
     }
 }
 
-/// Finds the finest-level grid of every site.
-pub fn locate_sites<'a>(
-    index: &SystemIndex,
-    sites: &'a [Site],
-    progress: &dyn Progress,
-) -> Vec<LocatedSite<'a>> {
-    let Some(finest) = index.system().levels.len().checked_sub(1) else {
-        return sites
-            .iter()
-            .map(|site| LocatedSite { site, hit: None })
-            .collect();
-    };
-    progress.start("sites", sites.len() as u64);
-    let located = par_map(sites, |site| {
-        let hit = index.locate_at_depth(finest, site.location.x(), site.location.y());
-        LocatedSite { site, hit }
-    });
-    progress.advance(sites.len() as u64);
-    progress.finish();
-    located
+/// Every site of the catalog with its finest-level grid in `index`, as the
+/// catalog placed it when it was built (no point is located again).
+pub fn located_sites<'a>(catalog: &'a Catalog, index: &SystemIndex) -> Vec<LocatedSite<'a>> {
+    let register = catalog.site_register();
+    let finest = index.system().levels.len().checked_sub(1);
+    let assignment = register.assignment(&index.system().name);
+    register
+        .sites()
+        .iter()
+        .enumerate()
+        .map(|(i, site)| LocatedSite {
+            site,
+            kind: register.kind_name(site),
+            hit: finest.zip(assignment).and_then(|(d, a)| a.hit(i, d)),
+        })
+        .collect()
 }
 
 /// Orphan and border sites.
@@ -57,20 +59,21 @@ pub fn check(index: &SystemIndex, located: &[LocatedSite]) -> Vec<Problem> {
     let mut finest_tree: Option<RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>> = None;
     for l in located {
         let s = l.site;
+        let at = l.location();
         match l.hit {
             None => {
                 let message = format!(
                     "{} {} ({}) at {:.6},{:.6} lies in no {}",
-                    s.kind,
+                    l.kind,
                     s.name,
                     s.id,
-                    s.location.x(),
-                    s.location.y(),
+                    at.x(),
+                    at.y(),
                     finest
                 );
                 let mut p = Problem::new(ProblemKind::OrphanSite, Vec::new(), message)
                     .level(finest)
-                    .at_point(s.location);
+                    .at_point(at);
                 p.sites = vec![l.label()];
                 found.push(p);
             }
@@ -95,8 +98,8 @@ pub fn check(index: &SystemIndex, located: &[LocatedSite]) -> Vec<Problem> {
                     )
                 });
                 let mut touching: Vec<&str> = tree
-                    .locate_all_at_point(&[s.location.x(), s.location.y()])
-                    .filter(|e| grids[e.data].geometry.intersects(&s.location))
+                    .locate_all_at_point(&[at.x(), at.y()])
+                    .filter(|e| grids[e.data].geometry.intersects(&at))
                     .map(|e| grids[e.data].code.as_str())
                     .collect();
                 touching.sort_unstable();
@@ -104,7 +107,7 @@ pub fn check(index: &SystemIndex, located: &[LocatedSite]) -> Vec<Problem> {
                 let assigned = &grids[hit.grid];
                 let message = format!(
                     "{} {} ({}) lies exactly on the border of {}; counted in {} ({})",
-                    s.kind,
+                    l.kind,
                     s.name,
                     s.id,
                     touching.join(", "),
@@ -117,7 +120,7 @@ pub fn check(index: &SystemIndex, located: &[LocatedSite]) -> Vec<Problem> {
                     message,
                 )
                 .level(finest)
-                .at_point(s.location);
+                .at_point(at);
                 p.sites = vec![l.label()];
                 found.push(p);
             }
@@ -131,18 +134,17 @@ pub fn check(index: &SystemIndex, located: &[LocatedSite]) -> Vec<Problem> {
 mod tests {
     use super::*;
     use crate::analysis::testutil::{block_tree, site};
-    use crate::progress::NoProgress;
 
     #[test]
     fn outside_and_on_border() {
         let (catalog, name) = block_tree(vec![]);
-        let index = catalog.system(&name).unwrap();
-        let sites = vec![
+        let catalog = catalog.with_sites(vec![
             site("address", "in", 120.005, 30.005, Some(10)),
             site("school", "out", 121.0, 30.005, None),
             site("address", "edge", 120.02, 30.005, Some(10)),
-        ];
-        let located = locate_sites(index, &sites, &NoProgress);
+        ]);
+        let index = catalog.system(&name).unwrap();
+        let located = located_sites(&catalog, index);
         assert_eq!(located.len(), 3);
         let found = check(index, &located);
         assert_eq!(found.len(), 2, "{found:?}");

@@ -30,10 +30,7 @@ fn search_box(lon: f64, lat: f64, d: f64) -> AABB<[f64; 2]> {
 
 /// Every (cafe, school) pair closer than `opts.proximity_m`.
 pub fn check(index: &SystemIndex, located: &[LocatedSite], opts: &CheckOptions) -> Vec<Problem> {
-    let schools: Vec<&LocatedSite> = located
-        .iter()
-        .filter(|l| l.site.kind == SCHOOL_KIND)
-        .collect();
+    let schools: Vec<&LocatedSite> = located.iter().filter(|l| l.kind == SCHOOL_KIND).collect();
     if schools.is_empty() {
         return Vec::new();
     }
@@ -41,17 +38,17 @@ pub fn check(index: &SystemIndex, located: &[LocatedSite], opts: &CheckOptions) 
         schools
             .iter()
             .enumerate()
-            .map(|(i, s)| GeomWithData::new([s.site.location.x(), s.site.location.y()], i))
+            .map(|(i, s)| GeomWithData::new([s.site.lon, s.site.lat], i))
             .collect(),
     );
     let grids = index.grids();
     let mut found = Vec::new();
-    for cafe in located.iter().filter(|l| l.site.kind == CAFE_KIND) {
-        let at = cafe.site.location;
+    for cafe in located.iter().filter(|l| l.kind == CAFE_KIND) {
+        let at = cafe.location();
         let mut near: Vec<(f64, &LocatedSite)> = tree
             .locate_in_envelope(&search_box(at.x(), at.y(), opts.proximity_m))
             .map(|e| schools[e.data])
-            .map(|school| (Geodesic.distance(at, school.site.location), school))
+            .map(|school| (Geodesic.distance(at, school.location()), school))
             .filter(|(d, _)| *d <= opts.proximity_m)
             .collect();
         near.sort_by(|a, b| a.1.site.id.cmp(&b.1.site.id));
@@ -84,16 +81,14 @@ pub fn check(index: &SystemIndex, located: &[LocatedSite], opts: &CheckOptions) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::orphans::locate_sites;
+    use crate::analysis::orphans::located_sites;
     use crate::analysis::testutil::{block_tree, site};
-    use crate::progress::NoProgress;
 
     #[test]
     fn known_distances() {
         // Along a meridian at 30°N one degree of latitude is 110,852.4 m (WGS84), so
         // 0.0015° is 166.28 m and 0.0019° is 210.62 m. 0.002° of longitude at 30°N is 192.97 m.
         let (catalog, name) = block_tree(vec![]);
-        let index = catalog.system(&name).unwrap();
         let sites = vec![
             site("school", "S1", 120.005, 30.002, None),
             site("internet_cafe", "near", 120.005, 30.0035, None),
@@ -101,7 +96,9 @@ mod tests {
             site("internet_cafe", "east", 120.007, 30.002, None),
             site("food", "ignored", 120.005, 30.0021, None),
         ];
-        let located = locate_sites(index, &sites, &NoProgress);
+        let catalog = catalog.with_sites(sites);
+        let index = catalog.system(&name).unwrap();
+        let located = located_sites(&catalog, index);
         let found = check(index, &located, &CheckOptions::default());
         let got: Vec<_> = found
             .iter()

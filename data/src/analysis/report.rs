@@ -194,14 +194,8 @@ mod tests {
             site("school", "far", 121.0, 30.0, None),
             site("address", "a", 120.005, 30.005, Some(400)),
         ];
-        check(
-            &catalog,
-            &name,
-            &sites,
-            &CheckOptions::default(),
-            &NoProgress,
-        )
-        .unwrap()
+        let catalog = catalog.with_sites(sites);
+        check(&catalog, &name, &CheckOptions::default(), &NoProgress).unwrap()
     }
 
     #[test]

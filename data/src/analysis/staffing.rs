@@ -12,7 +12,8 @@ use geo_types::MultiPolygon;
 
 use super::problem::{num, round2, Problem, ProblemKind};
 use super::CheckOptions;
-use crate::index::{Catalog, SystemIndex};
+use crate::catalog::Catalog;
+use crate::index::SystemIndex;
 
 #[derive(Default)]
 struct Tally<'a> {

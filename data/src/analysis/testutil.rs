@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use geo_types::{polygon, MultiPolygon, Point, Polygon};
 
-use crate::index::{Catalog, SystemIndex};
+use crate::catalog::Catalog;
+use crate::index::SystemIndex;
 use crate::model::{Grid, GridSystem, Site, Worker, WorkerGrid};
 
 pub(crate) const SYSTEM: &str = "t";

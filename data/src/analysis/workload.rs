@@ -14,7 +14,7 @@ pub const ADDRESS_KIND: &str = "address";
 /// (0 for grids of other levels).
 pub fn households_per_grid(index: &SystemIndex, located: &[LocatedSite]) -> Vec<u64> {
     let mut totals = vec![0u64; index.grids().len()];
-    for l in located.iter().filter(|l| l.site.kind == ADDRESS_KIND) {
+    for l in located.iter().filter(|l| l.kind == ADDRESS_KIND) {
         if let Some(hit) = l.hit {
             totals[hit.grid] += u64::from(l.site.households.unwrap_or(0));
         }
@@ -59,15 +59,13 @@ pub fn check(index: &SystemIndex, located: &[LocatedSite], opts: &CheckOptions) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::orphans::locate_sites;
+    use crate::analysis::orphans::located_sites;
     use crate::analysis::testutil::{block_tree, site};
     use crate::analysis::HouseholdRange;
-    use crate::progress::NoProgress;
 
     #[test]
     fn over_and_under_target() {
         let (catalog, name) = block_tree(vec![]);
-        let index = catalog.system(&name).unwrap();
         let mut sites = vec![
             // B1: 250 + 260 = 510 → over. B2: 400 → fine. B3: 299 → under. B4: none → under (0).
             site("address", "a1", 120.001, 30.005, Some(250)),
@@ -80,7 +78,9 @@ mod tests {
             site("address", "far", 125.0, 30.005, Some(1000)),
         ];
         sites.push(site("address", "a6", 120.045, 30.006, None));
-        let located = locate_sites(index, &sites, &NoProgress);
+        let catalog = catalog.with_sites(sites);
+        let index = catalog.system(&name).unwrap();
+        let located = located_sites(&catalog, index);
         let found = check(index, &located, &CheckOptions::default());
         let got: Vec<_> = found
             .iter()

@@ -232,6 +232,7 @@ pub fn generate(opts: &DemoOptions, progress: &dyn Progress) -> Result<ChangeSet
         worker_systems: vec![DEFAULT_SYSTEM.to_string()],
         sites,
         replace_site_kinds: registers::KINDS.iter().map(|k| k.to_string()).collect(),
+        base_version: None,
     })
 }
 

@@ -317,12 +317,12 @@ pub fn prepare_grid_import(
 /// # Ok(()) }
 /// ```
 pub fn import_grids(
-    store: &mut dyn GridStore,
+    store: &dyn GridStore,
     path: &Path,
     opts: &GridImportOptions,
     progress: &dyn Progress,
 ) -> Result<GridImportReport, ImportError> {
-    let (change, report) = prepare_grid_import(path, opts, &*store, progress)?;
+    let (change, report) = prepare_grid_import(path, opts, store, progress)?;
     progress.start("writing", 0);
     let written = store.apply(&change);
     progress.finish();

@@ -84,7 +84,10 @@ fn imports_a_tree_with_defaults() {
         report.to_string().contains("4 grids into system `综治`"),
         "{report}"
     );
-    assert_eq!(store.systems, vec![GridSystem::with_default_levels("综治")]);
+    assert_eq!(
+        store.data().systems,
+        vec![GridSystem::with_default_levels("综治")]
+    );
     let grids = store.grids("综治").unwrap();
     let street = grids.iter().find(|g| g.code == "330106001").unwrap();
     assert_eq!(street.name, "文新街道");
@@ -105,7 +108,7 @@ fn imports_a_tree_with_defaults() {
         "numeric parent becomes text"
     );
     assert!((area_m2(&block.geometry) / area_m2(&street.geometry) - 1.0 / 16.0).abs() < 1e-3);
-    assert_eq!(store.version, 1);
+    assert_eq!(store.data().version, 1);
 }
 
 #[test]
@@ -195,8 +198,8 @@ fn every_rejection_names_file_index_code_and_reason() {
             "feature #16 (code nolevel): missing property `level`",
         ]
     );
-    assert_eq!(store.version, 0, "nothing written");
-    assert!(store.systems.is_empty());
+    assert_eq!(store.data().version, 0, "nothing written");
+    assert!(store.data().systems.is_empty());
 }
 
 #[test]
@@ -400,7 +403,7 @@ fn levels_must_match_the_stored_system_unless_replacing() {
     );
     opts.replace = true;
     import(&mut store, &two, &opts).unwrap();
-    assert_eq!(store.systems[0].levels, vec!["区", "片", "格"]);
+    assert_eq!(store.data().systems[0].levels, vec!["区", "片", "格"]);
     opts.levels = Some(vec!["a".into(), "a".into()]);
     assert!(import(&mut store, &two, &opts)
         .unwrap_err()

@@ -1,30 +1,61 @@
 //! Test doubles: an in-memory [`GridStore`] and file helpers.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use crate::model::{ChangeSet, Grid, GridSystem, GridWriteMode, Site, Worker};
-use crate::store::{GridStore, StoreError};
+use crate::store::{GridStore, Snapshot, SnapshotParts, StoreError};
 
 /// Keeps everything in vectors; `apply` follows the documented ChangeSet semantics.
-#[derive(Default)]
-pub(crate) struct MemStore {
+#[derive(Default, Debug)]
+pub(crate) struct MemData {
     pub systems: Vec<GridSystem>,
     pub grids: Vec<(String, Grid)>,
     pub workers: Vec<Worker>,
     pub version: u64,
 }
 
+/// An in-memory store for import tests.
+#[derive(Default, Debug)]
+pub(crate) struct MemStore(Mutex<MemData>);
+
+impl MemStore {
+    pub fn data(&self) -> MutexGuard<'_, MemData> {
+        self.0.lock().unwrap()
+    }
+}
+
 impl GridStore for MemStore {
+    fn location(&self) -> String {
+        "memory".into()
+    }
+    fn snapshot(&self, _parts: SnapshotParts) -> Result<Snapshot, StoreError> {
+        let systems = self
+            .systems()?
+            .into_iter()
+            .map(|s| {
+                let g = self.grids(&s.name).unwrap();
+                (s, g)
+            })
+            .collect();
+        Ok(Snapshot {
+            version: self.data_version()?,
+            systems,
+            workers: self.workers()?,
+            sites: vec![],
+        })
+    }
     fn systems(&self) -> Result<Vec<GridSystem>, StoreError> {
-        let mut s = self.systems.clone();
+        let mut s = self.data().systems.clone();
         s.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(s)
     }
     fn grids(&self, system: &str) -> Result<Vec<Grid>, StoreError> {
-        if !self.systems.iter().any(|s| s.name == system) {
+        let data = self.data();
+        if !data.systems.iter().any(|s| s.name == system) {
             return Err(StoreError::UnknownSystem(system.into()));
         }
-        Ok(self
+        Ok(data
             .grids
             .iter()
             .filter(|(s, _)| s == system)
@@ -32,28 +63,38 @@ impl GridStore for MemStore {
             .collect())
     }
     fn workers(&self) -> Result<Vec<Worker>, StoreError> {
-        Ok(self.workers.clone())
+        Ok(self.data().workers.clone())
     }
     fn sites(&self, _kind: Option<&str>) -> Result<Vec<Site>, StoreError> {
         Ok(vec![])
     }
-    fn apply(&mut self, change: &ChangeSet) -> Result<u64, StoreError> {
+    fn apply(&self, change: &ChangeSet) -> Result<u64, StoreError> {
+        let mut data = self.data();
+        let data = &mut *data;
+        if let Some(base) = change.base_version {
+            if base != data.version {
+                return Err(StoreError::StaleBase {
+                    base,
+                    current: data.version,
+                });
+            }
+        }
         for sg in &change.grids {
             let name = &sg.system.name;
-            self.systems.retain(|s| &s.name != name);
-            self.systems.push(sg.system.clone());
+            data.systems.retain(|s| &s.name != name);
+            data.systems.push(sg.system.clone());
             if sg.mode == GridWriteMode::Replace {
-                self.grids.retain(|(s, _)| s != name);
+                data.grids.retain(|(s, _)| s != name);
             }
             for g in &sg.grids {
-                self.grids
+                data.grids
                     .retain(|(s, old)| !(s == name && old.code == g.code));
-                self.grids.push((name.clone(), g.clone()));
+                data.grids.push((name.clone(), g.clone()));
             }
         }
         for w in &change.workers {
             let mut w = w.clone();
-            if let Some(old) = self.workers.iter().find(|o| o.id == w.id) {
+            if let Some(old) = data.workers.iter().find(|o| o.id == w.id) {
                 let kept = old
                     .grids
                     .iter()
@@ -61,14 +102,14 @@ impl GridStore for MemStore {
                     .cloned();
                 w.grids = kept.chain(w.grids).collect();
             }
-            self.workers.retain(|o| o.id != w.id);
-            self.workers.push(w);
+            data.workers.retain(|o| o.id != w.id);
+            data.workers.push(w);
         }
-        self.version += 1;
-        Ok(self.version)
+        data.version += 1;
+        Ok(data.version)
     }
     fn data_version(&self) -> Result<u64, StoreError> {
-        Ok(self.version)
+        Ok(self.data().version)
     }
 }
 

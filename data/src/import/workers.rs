@@ -211,7 +211,7 @@ pub fn prepare_worker_import(
 /// system does not exist or any row is bad (duplicate or missing id, missing
 /// name, unknown grid code, bad share), listing the rows by line number.
 pub fn import_workers(
-    store: &mut dyn GridStore,
+    store: &dyn GridStore,
     path: &Path,
     system: &str,
 ) -> Result<WorkerImportReport, ImportError> {

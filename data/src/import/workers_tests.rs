@@ -63,7 +63,7 @@ fn imports_workers_with_shares() {
 fn bad_rows_are_rejected_with_line_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = store_with_grids(dir.path());
-    let version = store.version;
+    let version = store.data().version;
     let csv = write(
         dir.path(),
         "bad.csv",
@@ -92,7 +92,7 @@ fn bad_rows_are_rejected_with_line_numbers() {
             "line 9 (id W7): grid 111 is listed twice",
         ]
     );
-    assert_eq!(store.version, version, "nothing written");
+    assert_eq!(store.data().version, version, "nothing written");
 }
 
 #[test]

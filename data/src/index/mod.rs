@@ -9,11 +9,9 @@
 //! shared border belongs to the grid east of it (north of it on an east–west
 //! border), so every point of a gap-free partition is in exactly one grid.
 
-pub mod catalog;
 mod cell_grid;
 pub mod prepared;
 
-pub use catalog::{Catalog, GridRef};
 pub use prepared::{Location, PreparedPolygon};
 
 use std::collections::HashMap;

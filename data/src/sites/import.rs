@@ -497,7 +497,7 @@ pub fn placement_summary(
 /// # Ok(()) }
 /// ```
 pub fn import_sites(
-    store: &mut dyn GridStore,
+    store: &dyn GridStore,
     path: &Path,
     opts: &SiteImportOptions,
     progress: &dyn Progress,

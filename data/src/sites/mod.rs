@@ -1,14 +1,15 @@
 //! Site registers (门牌 addresses, enterprises, fire-risk sites, schools …):
 //! import from point files ([`import`]) and assignment to grids ([`assign`]).
 //!
-//! Sites are kept independent of grid systems in the store. Each [`crate::index::Catalog`]
+//! Sites are kept independent of grid systems in the store. Each [`crate::catalog::Catalog`]
 //! snapshot holds a [`SiteRegister`]: all sites plus, for every grid system,
 //! the grid holding each site at every level. Since a catalog is rebuilt
 //! whenever the store's data version moves, sites are reassigned after every
 //! grid or site import.
 //!
 //! ```
-//! use gridmap_data::index::{Catalog, SystemIndex};
+//! use gridmap_data::catalog::Catalog;
+//! use gridmap_data::index::SystemIndex;
 //! use gridmap_data::model::{Grid, GridSystem, Site};
 //! use geo_types::{polygon, MultiPolygon, Point};
 //!

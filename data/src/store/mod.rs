@@ -1,26 +1,43 @@
 //! Storage backends behind one trait.
 //!
 //! Every backend lives in its own folder (`gpkg/` now, `postgis/` later) and
-//! implements [`GridStore`]. The rules every backend keeps:
+//! implements [`GridStore`]; [`open`] picks the backend from a location (a file
+//! path or a `postgres://` URL). The rules every backend keeps:
 //!
 //! - **Atomic writes.** [`GridStore::apply`] writes a whole [`ChangeSet`] in one
 //!   transaction: after a crash the store holds either all of it or none of it.
+//!   A change set made against a base version is refused when the store has
+//!   moved on ([`StoreError::StaleBase`]), checked inside that transaction.
 //! - **A data version.** Every successful `apply` raises [`GridStore::data_version`],
 //!   so caches (tiles, indexes) built from an older version can tell they are stale,
 //!   also when another process wrote (several servers on one database).
+//! - **Consistent reads.** [`GridStore::snapshot`] reads the version and
+//!   everything a catalog needs in one read transaction, so it never mixes two
+//!   versions.
+//! - **Shared by readers.** A store is `Send + Sync` and reads take `&self`, so
+//!   one handle serves many requests at once (a pooled backend fits behind it).
 //! - **Geometry in EPSG:4326**, longitude first.
-//! - The store does not judge the data: tree and geometry validation happen in
-//!   [`crate::import`] before a change set reaches the store.
+//! - The store does not judge the data: validation happens in
+//!   [`crate::change::validate`] before a change set reaches the store.
 
 pub mod gpkg;
 
+use std::path::PathBuf;
+
 use crate::model::{ChangeSet, Grid, GridSystem, Site, Worker};
 
-/// Errors of a storage backend.
+/// Errors of a storage backend. A backend's own error (SQLite, PostgreSQL …)
+/// travels inside [`StoreError::Backend`], so callers never depend on it.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    #[error("{backend} store: {source}")]
+    Backend {
+        /// `gpkg`, `postgis` …
+        backend: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("cannot open store {path}: {reason}")]
     Open { path: String, reason: String },
     #[error("store schema version {found} is newer than this gridmap supports ({supported}); upgrade gridmap")]
@@ -33,10 +50,41 @@ pub enum StoreError {
     },
     #[error("unknown grid system `{0}`")]
     UnknownSystem(String),
+    #[error("the change was made against data version {base}, but the store is now at version {current}; reload and make the change again")]
+    StaleBase { base: u64, current: u64 },
+    #[error("cannot open store {location}: {reason}")]
+    Unsupported { location: String, reason: String },
+}
+
+/// What a [`GridStore::snapshot`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotParts {
+    /// Systems, grids, workers and sites.
+    All,
+    /// Everything but the sites: for jobs that only locate points (`gridmap
+    /// assign`), where reading a million registered sites would be most of the
+    /// start-up time.
+    GridsAndWorkers,
+}
+
+/// Everything a catalog is built from, read at one data version.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub version: u64,
+    /// Every system (ordered by name) with its grids (ordered by depth, then code).
+    pub systems: Vec<(GridSystem, Vec<Grid>)>,
+    /// Ordered by id.
+    pub workers: Vec<Worker>,
+    /// Ordered by kind, then id; empty for [`SnapshotParts::GridsAndWorkers`].
+    pub sites: Vec<Site>,
 }
 
 /// A place where grids, workers and sites are kept.
-pub trait GridStore: Send {
+pub trait GridStore: Send + Sync + std::fmt::Debug {
+    /// Where the store is, for messages (a path, or a URL without password).
+    fn location(&self) -> String;
+    /// The version and all data, read in one transaction.
+    fn snapshot(&self, parts: SnapshotParts) -> Result<Snapshot, StoreError>;
     /// All grid systems, ordered by name.
     fn systems(&self) -> Result<Vec<GridSystem>, StoreError>;
     /// All grids of a system, ordered by depth then code.
@@ -46,7 +94,99 @@ pub trait GridStore: Send {
     /// Sites, of one kind or of all kinds, ordered by kind then id.
     fn sites(&self, kind: Option<&str>) -> Result<Vec<Site>, StoreError>;
     /// Applies a change set in one transaction; returns the new data version.
-    fn apply(&mut self, change: &ChangeSet) -> Result<u64, StoreError>;
+    /// Refuses with [`StoreError::StaleBase`] when the change names a base
+    /// version other than the store's.
+    fn apply(&self, change: &ChangeSet) -> Result<u64, StoreError>;
     /// A number that grows with every committed write.
     fn data_version(&self) -> Result<u64, StoreError>;
+}
+
+/// Where a store lives, parsed from `--db` / `GRIDMAP_DB`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// An embedded GeoPackage file.
+    Gpkg(PathBuf),
+    /// A PostgreSQL database with PostGIS (`postgres://` or `postgresql://`).
+    Postgres(String),
+}
+
+impl StoreLocation {
+    /// A `postgres://` or `postgresql://` URL, else a file path.
+    pub fn parse(location: &str) -> StoreLocation {
+        let lower = location.to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            StoreLocation::Postgres(location.to_string())
+        } else {
+            StoreLocation::Gpkg(PathBuf::from(location))
+        }
+    }
+
+    /// The location as shown in messages: a URL loses its password.
+    pub fn display(&self) -> String {
+        match self {
+            StoreLocation::Gpkg(p) => p.display().to_string(),
+            StoreLocation::Postgres(url) => redact_password(url),
+        }
+    }
+}
+
+impl std::fmt::Display for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.display())
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (auth, host) = match rest.rsplit_once('@') {
+        Some(parts) => parts,
+        None => return url.to_string(),
+    };
+    match auth.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+/// Opens (creating a GeoPackage file if missing) the store at `location`.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("city.gpkg");
+/// let store = gridmap_data::store::open(path.to_str().unwrap()).unwrap();
+/// assert_eq!(store.data_version().unwrap(), 0);
+/// let e = gridmap_data::store::open("postgres://gm:secret@db.example/city").unwrap_err();
+/// assert!(e.to_string().contains("gm:***@db.example"), "{e}");
+/// ```
+pub fn open(location: &str) -> Result<Box<dyn GridStore>, StoreError> {
+    match StoreLocation::parse(location) {
+        StoreLocation::Gpkg(path) => Ok(Box::new(gpkg::GpkgStore::open(path)?)),
+        loc @ StoreLocation::Postgres(_) => Err(StoreError::Unsupported {
+            location: loc.display(),
+            reason: "the PostGIS backend is not built yet; use a GeoPackage file path".into(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_parse_and_hide_passwords() {
+        assert_eq!(
+            StoreLocation::parse("city.gpkg"),
+            StoreLocation::Gpkg("city.gpkg".into())
+        );
+        let pg = StoreLocation::parse("PostgreSQL://gm:pw@localhost:5432/grid");
+        assert!(matches!(pg, StoreLocation::Postgres(_)));
+        assert_eq!(pg.display(), "PostgreSQL://gm:***@localhost:5432/grid");
+        assert_eq!(
+            StoreLocation::parse("postgres://gm@h/db").display(),
+            "postgres://gm@h/db"
+        );
+    }
 }

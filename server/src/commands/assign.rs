@@ -9,13 +9,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args;
-use gridmap_data::analysis::pick_system;
 use gridmap_data::assign::{
     assign_stream, AssignOptions, AssignSummary, InputFormat, OutputFormat,
 };
+use gridmap_data::catalog::Catalog;
 use gridmap_data::crs::Crs;
-use gridmap_data::index::Catalog;
-use gridmap_data::store::gpkg::GpkgStore;
 
 use crate::cli::DbArg;
 use crate::progress::BarProgress;
@@ -70,25 +68,15 @@ pub fn run(args: &AssignArgs) -> anyhow::Result<()> {
         .transpose()
         .context("--crs")?
         .unwrap_or(Crs::Wgs84);
-    if !args.db.db.exists() {
-        bail!(
-            "no store at {} (create one with `gridmap import grids` or `gridmap demo`)",
-            args.db.db.display()
-        );
-    }
+    let store = args.db.open_existing()?;
     if same_file(&args.file, &args.out) {
         bail!("--out {} is the input file", args.out.display());
     }
     let reader =
         File::open(&args.file).with_context(|| format!("opening {}", args.file.display()))?;
-    let store = GpkgStore::open(&args.db.db)
-        .with_context(|| format!("opening {}", args.db.db.display()))?;
-    let catalog =
-        Catalog::load_grids(&store).with_context(|| format!("loading {}", args.db.db.display()))?;
-    let system = pick_system(&catalog, args.system.as_deref())?;
-    let index = catalog
-        .system(&system)
-        .expect("pick_system returns a known system");
+    let catalog = Catalog::load_grids(store.as_ref())
+        .with_context(|| format!("loading {}", args.db.location()))?;
+    let index = catalog.pick_system(args.system.as_deref())?;
 
     let opts = AssignOptions {
         crs,
@@ -121,8 +109,9 @@ pub fn run(args: &AssignArgs) -> anyhow::Result<()> {
         .with_context(|| format!("renaming {} to {}", partial.display(), args.out.display()))?;
     report(&args.file, &summary);
     println!(
-        "{}: {summary} (system {system}) -> {}",
+        "{}: {summary} (system {}) -> {}",
         args.file.display(),
+        index.system().name,
         args.out.display()
     );
     Ok(())

@@ -6,14 +6,11 @@
 //! problem (for scripts). Errors (no store, unknown system) exit 1.
 
 use std::io::Write;
-use std::path::Path;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Args, ValueEnum};
-use gridmap_data::analysis::{check, pick_system, CheckOptions, CoverageReport, HouseholdRange};
-use gridmap_data::index::Catalog;
-use gridmap_data::store::gpkg::GpkgStore;
-use gridmap_data::store::GridStore;
+use gridmap_data::analysis::{check, CheckOptions, CoverageReport, HouseholdRange};
+use gridmap_data::catalog::Catalog;
 
 use crate::cli::DbArg;
 use crate::progress::BarProgress;
@@ -57,23 +54,20 @@ pub struct CheckArgs {
 
 /// Loads the store, runs the check and renders the report in `format`.
 pub fn report(
-    db: &Path,
+    db: &DbArg,
     system: Option<&str>,
     opts: &CheckOptions,
 ) -> anyhow::Result<CoverageReport> {
-    if !db.exists() {
-        bail!(
-            "no store at {}; create one with `gridmap demo` or `gridmap import grids`",
-            db.display()
-        );
-    }
-    let store = GpkgStore::open(db).with_context(|| format!("opening {}", db.display()))?;
-    let catalog = Catalog::load(&store).with_context(|| format!("loading {}", db.display()))?;
-    let sites = store
-        .sites(None)
-        .with_context(|| format!("reading sites from {}", db.display()))?;
-    let system = pick_system(&catalog, system).context("--system")?;
-    Ok(check(&catalog, &system, &sites, opts, &BarProgress::new())?)
+    let store = db.open_existing()?;
+    let catalog =
+        Catalog::load(store.as_ref()).with_context(|| format!("loading {}", db.location()))?;
+    let system = catalog.pick_system(system).context("--system")?;
+    Ok(check(
+        &catalog,
+        &system.system().name,
+        opts,
+        &BarProgress::new(),
+    )?)
 }
 
 /// The report rendered as text, pretty JSON or compact GeoJSON.
@@ -93,7 +87,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<()> {
         max_shares: args.max_shares,
     };
     opts.validate()?;
-    let report = report(&args.db.db, args.system.as_deref(), &opts)?;
+    let report = report(&args.db, args.system.as_deref(), &opts)?;
     let mut out = std::io::stdout().lock();
     out.write_all(render(&report, args.format).as_bytes())?;
     out.flush()?;

@@ -5,8 +5,6 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use gridmap_data::demo::{generate, DemoOptions};
-use gridmap_data::store::gpkg::GpkgStore;
-use gridmap_data::store::GridStore;
 
 use crate::cli::DemoArgs;
 use crate::progress::BarProgress;
@@ -35,7 +33,8 @@ pub fn write_demo(path: &Path, opts: &DemoOptions) -> anyhow::Result<()> {
     let started = Instant::now();
     let progress = BarProgress::new();
     let change = generate(opts, &progress).context("generating the demo city")?;
-    let mut store = GpkgStore::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let store = gridmap_data::store::open(&path.to_string_lossy())
+        .with_context(|| format!("opening {}", path.display()))?;
     tracing::info!(path = %path.display(), "writing the demo store");
     store
         .apply(&change)

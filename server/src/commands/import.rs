@@ -4,7 +4,6 @@ use anyhow::Context;
 use gridmap_data::crs::Crs;
 use gridmap_data::import::{import_grids, import_workers, GridImportOptions};
 use gridmap_data::sites::{import_sites, SiteImportOptions};
-use gridmap_data::store::gpkg::GpkgStore;
 
 use crate::cli::{ImportCommand, ImportGridsArgs, ImportSitesArgs, ImportWorkersArgs};
 use crate::progress::BarProgress;
@@ -31,17 +30,15 @@ fn grids(args: &ImportGridsArgs) -> anyhow::Result<()> {
         repair: args.repair,
         replace: args.replace,
     };
-    let mut store = GpkgStore::open(&args.db.db)
-        .with_context(|| format!("opening {}", args.db.db.display()))?;
-    let report = import_grids(&mut store, &args.file, &opts, &BarProgress::new())?;
+    let store = args.db.open()?;
+    let report = import_grids(store.as_ref(), &args.file, &opts, &BarProgress::new())?;
     println!("{report}");
     Ok(())
 }
 
 fn workers(args: &ImportWorkersArgs) -> anyhow::Result<()> {
-    let mut store = GpkgStore::open(&args.db.db)
-        .with_context(|| format!("opening {}", args.db.db.display()))?;
-    let report = import_workers(&mut store, &args.file, &args.system)?;
+    let store = args.db.open()?;
+    let report = import_workers(store.as_ref(), &args.file, &args.system)?;
     println!("{report}");
     Ok(())
 }
@@ -59,9 +56,8 @@ fn sites(args: &ImportSitesArgs) -> anyhow::Result<()> {
         replace: args.replace,
         system: args.system.clone(),
     };
-    let mut store = GpkgStore::open(&args.db.db)
-        .with_context(|| format!("opening {}", args.db.db.display()))?;
-    let report = import_sites(&mut store, &args.file, &opts, &BarProgress::new())?;
+    let store = args.db.open()?;
+    let report = import_sites(store.as_ref(), &args.file, &opts, &BarProgress::new())?;
     println!("{report}");
     Ok(())
 }

@@ -1,40 +1,28 @@
 //! `gridmap serve`: the HTTP server, reloading when the store changes.
 
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
 use gridmap_data::demo::DemoOptions;
-use gridmap_data::store::gpkg::GpkgStore;
+use gridmap_data::store::StoreLocation;
 
 use crate::cli::{ServeArgs, DEFAULT_DB};
 use crate::http::{app, AppState};
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.server_config()?;
-    let path = &args.db.db;
-    if !path.exists() {
-        if path.as_os_str() == DEFAULT_DB {
-            let absolute = std::env::current_dir()?.join(path);
-            tracing::info!(path = %absolute.display(), "no store yet: creating the demo city (西湖区) there");
-            let p = path.clone();
-            tokio::task::spawn_blocking(move || {
-                super::demo::write_demo(&p, &DemoOptions::default())
-            })
-            .await??;
-        } else {
-            anyhow::bail!(
-                "{} does not exist; create it with `gridmap import grids FILE --db {0}` or `gridmap demo --out {0}`",
-                path.display()
-            );
-        }
+    if let StoreLocation::Gpkg(path) = args.db.location() {
+        create_default_demo(&path).await?;
     }
-    let store = GpkgStore::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let state = tokio::task::spawn_blocking(move || AppState::with_config(Box::new(store), config))
-        .await??;
+    let store = args.db.open()?;
+    let location = store.location();
+    let state =
+        tokio::task::spawn_blocking(move || AppState::with_config(store.into(), config)).await??;
     state.prewarm_tiles();
     let catalog = state.catalog();
     tracing::info!(
-        path = %std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()).display(),
+        store = %location,
         data_version = catalog.version(),
         systems = catalog.systems().count(),
         "store loaded"
@@ -53,6 +41,28 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             tracing::info!("shutting down");
         })
         .await?;
+    Ok(())
+}
+
+/// A missing store at the default path becomes the demo city (the README's
+/// first command); a missing store anywhere else is an error.
+async fn create_default_demo(path: &Path) -> anyhow::Result<()> {
+    if !path.exists() {
+        if path.as_os_str() == DEFAULT_DB {
+            let absolute = std::env::current_dir()?.join(path);
+            tracing::info!(path = %absolute.display(), "no store yet: creating the demo city (西湖区) there");
+            let p = path.to_path_buf();
+            tokio::task::spawn_blocking(move || {
+                super::demo::write_demo(&p, &DemoOptions::default())
+            })
+            .await??;
+        } else {
+            anyhow::bail!(
+                "{} does not exist; create it with `gridmap import grids FILE --db {0}` or `gridmap demo --out {0}`",
+                path.display()
+            );
+        }
+    }
     Ok(())
 }
 

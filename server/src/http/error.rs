@@ -4,6 +4,9 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use gridmap_data::analysis::AnalysisError;
+use gridmap_data::catalog::CatalogError;
+use gridmap_data::store::StoreError;
 use serde_json::json;
 
 #[derive(Debug)]
@@ -34,9 +37,52 @@ impl AppError {
     }
 }
 
-impl<E: Into<anyhow::Error>> From<E> for AppError {
-    fn from(e: E) -> Self {
+// One `From` per domain error, so handlers use `?` and each error keeps its
+// own status; anything unforeseen is internal and logged, never shown.
+
+impl From<CatalogError> for AppError {
+    fn from(e: CatalogError) -> Self {
+        match &e {
+            CatalogError::UnknownSystem { .. } => {
+                Self::bad_request("unknown_system", e.to_string())
+            }
+            CatalogError::SystemRequired { .. } => {
+                Self::bad_request("missing_parameter", format!("{e} with `system=`"))
+            }
+            CatalogError::UnknownGrid { .. } => Self::not_found("unknown_grid", e.to_string()),
+            CatalogError::AmbiguousCode { .. } => {
+                Self::bad_request("ambiguous_code", format!("{e} with `system=`"))
+            }
+            _ => Self::Internal(e.into()),
+        }
+    }
+}
+
+impl From<AnalysisError> for AppError {
+    fn from(e: AnalysisError) -> Self {
+        match e {
+            AnalysisError::Catalog(c) => c.into(),
+            AnalysisError::BadOption { .. } => Self::bad_request("bad_parameter", e.to_string()),
+            _ => Self::Internal(e.into()),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
         Self::Internal(e.into())
+    }
+}
+
+impl From<tokio::task::JoinError> for AppError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        Self::Internal(e)
     }
 }
 

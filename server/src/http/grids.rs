@@ -5,13 +5,13 @@ use axum::routing::get;
 use axum::{Json, Router};
 use geo::{BoundingRect, Intersects};
 use geo_types::{coord, Rect};
+use gridmap_data::catalog::GridRef;
 use gridmap_data::geometry::area_m2;
-use gridmap_data::index::GridRef;
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::error::AppError;
-use super::lookup::{selected_systems, worker_cards};
+use super::lookup::worker_cards;
 use super::params::Params;
 use super::state::AppState;
 
@@ -60,7 +60,7 @@ fn usize_param(params: &Params, name: &str, default: usize) -> Result<usize, App
 
 async fn list(State(state): State<AppState>, params: Params) -> Result<Json<GridList>, AppError> {
     let catalog = state.catalog();
-    let systems = selected_systems(&catalog, &params)?;
+    let systems = catalog.select_systems(params.get("system"))?;
     let level = params.get("level");
     if let Some(level) = level {
         if !systems.iter().any(|s| s.system().depth_of(level).is_some()) {
@@ -112,40 +112,14 @@ async fn one(
     params: Params,
 ) -> Result<Json<Value>, AppError> {
     let catalog = state.catalog();
-    let found: Vec<_> = selected_systems(&catalog, &params)?
-        .into_iter()
-        .filter_map(|s| s.grid(&code).map(|g| (s, g)))
-        .collect();
-    let (system, grid) = match found.as_slice() {
-        [] => {
-            return Err(AppError::not_found(
-                "unknown_grid",
-                format!("no grid with code `{code}`"),
-            ))
-        }
-        [one] => *one,
-        many => {
-            let names: Vec<_> = many.iter().map(|(s, _)| s.system().name.as_str()).collect();
-            return Err(AppError::bad_request(
-                "ambiguous_code",
-                format!(
-                    "code `{code}` exists in systems {}; add `system=`",
-                    names.join(", ")
-                ),
-            ));
-        }
-    };
+    let found = catalog.find_grid(params.get("system"), &code)?;
+    let (system, grid) = (found.system, found.grid);
     let name = &system.system().name;
     let children: Vec<&str> = system
-        .grid_index(&grid.code)
-        .map(|i| {
-            system
-                .children(i)
-                .iter()
-                .map(|&c| system.grids()[c].code.as_str())
-                .collect()
-        })
-        .unwrap_or_default();
+        .children(found.index)
+        .iter()
+        .map(|&c| system.grids()[c].code.as_str())
+        .collect();
     let geometry = geojson::Geometry::from(&grid.geometry);
     Ok(Json(json!({
         "type": "Feature",

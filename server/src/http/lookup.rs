@@ -3,8 +3,8 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
+use gridmap_data::catalog::{Catalog, GridRef};
 use gridmap_data::crs::Crs;
-use gridmap_data::index::{Catalog, GridRef, SystemIndex};
 use serde::Serialize;
 
 use super::error::AppError;
@@ -43,19 +43,6 @@ struct LookupAnswer {
     point: [f64; 2],
     grids: Vec<LookupGrid>,
     workers: Vec<WorkerCard>,
-}
-
-/// Resolves the `system` parameter: one named system, or all of them.
-pub fn selected_systems<'a>(
-    catalog: &'a Catalog,
-    params: &Params,
-) -> Result<Vec<&'a SystemIndex>, AppError> {
-    match params.get("system") {
-        Some(name) => catalog.system(name).map(|s| vec![s]).ok_or_else(|| {
-            AppError::bad_request("unknown_system", format!("no grid system named `{name}`"))
-        }),
-        None => Ok(catalog.systems().collect()),
-    }
 }
 
 pub fn worker_cards(catalog: &Catalog, system: &str, code: &str) -> Vec<WorkerCard> {
@@ -105,7 +92,7 @@ async fn lookup(
     let catalog = state.catalog();
     let mut grids = Vec::new();
     let mut workers = Vec::new();
-    for system in selected_systems(&catalog, &params)? {
+    for system in catalog.select_systems(params.get("system"))? {
         let name = &system.system().name;
         for hit in system.locate(lon, lat) {
             let g = &system.grids()[hit.grid];

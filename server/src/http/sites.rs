@@ -9,13 +9,11 @@
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use gridmap_data::index::{Catalog, SystemIndex};
+use gridmap_data::catalog::Catalog;
 use gridmap_data::sites::validate_kind;
-use gridmap_data::Grid;
 use serde_json::{json, Value};
 
 use super::error::AppError;
-use super::lookup::selected_systems;
 use super::params::Params;
 use super::state::AppState;
 
@@ -27,38 +25,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/grids/{code}/stats", get(stats))
         .route("/api/v1/grids/{code}/sites", get(sites))
-}
-
-/// The one grid with `code` in the selected systems (`system=`, else all).
-fn find_grid<'a>(
-    catalog: &'a Catalog,
-    params: &Params,
-    code: &str,
-) -> Result<(&'a SystemIndex, usize, &'a Grid), AppError> {
-    let found: Vec<_> = selected_systems(catalog, params)?
-        .into_iter()
-        .filter_map(|s| s.grid_index(code).map(|i| (s, i, &s.grids()[i])))
-        .collect();
-    match found.as_slice() {
-        [] => Err(AppError::not_found(
-            "unknown_grid",
-            format!("no grid with code `{code}`"),
-        )),
-        [one] => Ok(*one),
-        many => {
-            let names: Vec<_> = many
-                .iter()
-                .map(|(s, _, _)| s.system().name.as_str())
-                .collect();
-            Err(AppError::bad_request(
-                "ambiguous_code",
-                format!(
-                    "code `{code}` exists in systems {}; add `system=`",
-                    names.join(", ")
-                ),
-            ))
-        }
-    }
 }
 
 fn counts(catalog: &Catalog, system: &str, grid: usize) -> (Value, u64) {
@@ -74,7 +40,8 @@ async fn stats(
     params: Params,
 ) -> Result<Json<Value>, AppError> {
     let catalog = state.catalog();
-    let (system, index, grid) = find_grid(&catalog, &params, &code)?;
+    let found = catalog.find_grid(params.get("system"), &code)?;
+    let (system, index, grid) = (found.system, found.index, found.grid);
     let name = &system.system().name;
     let (sites, households) = counts(&catalog, name, index);
     let children: Vec<Value> = system
@@ -128,7 +95,8 @@ async fn sites(
     }
     let offset = usize_param(&params, "offset", 0)?;
     let catalog = state.catalog();
-    let (system, index, grid) = find_grid(&catalog, &params, &code)?;
+    let found = catalog.find_grid(params.get("system"), &code)?;
+    let (system, index, grid) = (found.system, found.index, found.grid);
     let name = &system.system().name;
     let depth = system.system().depth_of(&grid.level);
     let register = catalog.site_register();

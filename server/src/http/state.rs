@@ -1,13 +1,16 @@
-//! Shared server state: the current catalog, the store it came from, and the
-//! vector tiles prepared from it.
+//! Shared server state: the store, the current catalog snapshot, and what is
+//! derived from a snapshot (tilesets, coverage reports), cached per data
+//! version so that nothing built from version N is ever served as N+1.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use axum::http::HeaderMap;
-use gridmap_data::index::Catalog;
+use gridmap_data::analysis::{check, CheckOptions, CoverageReport};
+use gridmap_data::catalog::Catalog;
+use gridmap_data::progress::NoProgress;
 use gridmap_data::store::GridStore;
 
+use super::error::AppError;
 use crate::tile_cache::TileCache;
 use crate::tileset::{TileConfig, Tileset};
 
@@ -20,39 +23,44 @@ pub struct ServerConfig {
     pub tiles: TileConfig,
 }
 
+/// Coverage reports kept per data version (one per system and option set).
+const COVERAGE_ENTRIES: usize = 8;
+
 /// Cheap to clone; handlers read the current [`Catalog`] snapshot.
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
 }
 
-type TilesetCell = Arc<OnceLock<Result<Arc<Tileset>, String>>>;
-
 struct Inner {
     config: ServerConfig,
     catalog: RwLock<Arc<Catalog>>,
-    store: Mutex<Box<dyn GridStore>>,
-    /// Tilesets of the current catalog version, built on first use.
-    tilesets: Mutex<(u64, HashMap<String, TilesetCell>)>,
+    /// Shared by every request: reads take `&self`, writes are transactions.
+    store: Arc<dyn GridStore>,
+    /// Serialises reloads, so two pollers never load the same version twice.
+    reloading: Mutex<()>,
+    tilesets: PerVersion<String, Result<Arc<Tileset>, String>>,
+    coverage: PerVersion<(String, CheckOptions), Result<Arc<CoverageReport>, String>>,
     tile_cache: TileCache,
 }
 
 impl AppState {
     /// Loads the catalog from the store, with default settings.
-    pub fn new(store: Box<dyn GridStore>) -> anyhow::Result<Self> {
-        Self::with_config(store, ServerConfig::default())
+    pub fn new(store: impl GridStore + 'static) -> anyhow::Result<Self> {
+        Self::with_config(Arc::new(store), ServerConfig::default())
     }
 
-    pub fn with_config(store: Box<dyn GridStore>, config: ServerConfig) -> anyhow::Result<Self> {
+    pub fn with_config(store: Arc<dyn GridStore>, config: ServerConfig) -> anyhow::Result<Self> {
         let catalog = Catalog::load(store.as_ref())?;
-        let version = catalog.version();
         let tile_cache = TileCache::new(config.tiles.cache_bytes);
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
                 catalog: RwLock::new(Arc::new(catalog)),
-                store: Mutex::new(store),
-                tilesets: Mutex::new((version, HashMap::new())),
+                store,
+                reloading: Mutex::new(()),
+                tilesets: PerVersion::new(usize::MAX),
+                coverage: PerVersion::new(COVERAGE_ENTRIES),
                 tile_cache,
             }),
         })
@@ -71,17 +79,9 @@ impl AppState {
             .clone()
     }
 
-    /// Runs `f` with the store (blocking: call from a blocking thread).
-    pub fn with_store<T>(&self, f: impl FnOnce(&mut dyn GridStore) -> T) -> T {
-        let mut store = self.inner.store.lock().expect("store lock poisoned");
-        f(store.as_mut())
-    }
-
-    /// Sites of one kind (or all) read from the store, with the data version
-    /// they belong to, read under one lock so the two agree. Blocking.
-    pub fn sites(&self, kind: Option<&str>) -> anyhow::Result<(u64, Vec<gridmap_data::Site>)> {
-        let store = self.inner.store.lock().expect("store lock poisoned");
-        Ok((store.data_version()?, store.sites(kind)?))
+    /// The store, for writes and for reads the catalog does not hold.
+    pub fn store(&self) -> &dyn GridStore {
+        self.inner.store.as_ref()
     }
 
     /// The base URL for absolute links: `--public-url` when set, else derived
@@ -97,45 +97,60 @@ impl AppState {
         &self.inner.tile_cache
     }
 
-    /// The tileset of a system in `catalog`, building it on first use
+    /// The tileset of a system in `catalog`, built once per data version
     /// (blocking: call from a blocking thread). `None` for an unknown system.
     pub fn tileset(&self, catalog: &Catalog, system: &str) -> Option<Result<Arc<Tileset>, String>> {
         let index = catalog.system(system)?;
-        let cell = {
-            let mut sets = self.inner.tilesets.lock().expect("tilesets poisoned");
-            if sets.0 != catalog.version() {
-                // Only the current version is kept; a request still holding an
-                // older catalog builds its own, uncached.
-                if catalog.version() < sets.0 {
-                    return Some(
-                        Tileset::build(catalog, index, &self.inner.config.tiles)
-                            .map(Arc::new)
-                            .map_err(|e| format!("{e:#}")),
-                    );
-                }
-                *sets = (catalog.version(), HashMap::new());
-            }
-            sets.1.entry(system.to_string()).or_default().clone()
-        };
         Some(
-            cell.get_or_init(|| {
+            self.inner
+                .tilesets
+                .get_or_build(catalog.version(), system.to_string(), || {
+                    let started = std::time::Instant::now();
+                    let built = Tileset::build(catalog, index, &self.inner.config.tiles);
+                    tracing::info!(
+                        system,
+                        version = catalog.version(),
+                        ms = started.elapsed().as_millis() as u64,
+                        ok = built.is_ok(),
+                        "tileset prepared"
+                    );
+                    built.map(Arc::new).map_err(|e| format!("{e:#}"))
+                }),
+        )
+    }
+
+    /// The coverage report of one system of exactly this `catalog` (also for
+    /// a request still holding an older snapshot), computed once per data
+    /// version and options. Blocking: call from a blocking thread.
+    pub fn coverage_report(
+        &self,
+        catalog: &Catalog,
+        system: &str,
+        opts: &CheckOptions,
+    ) -> Result<Arc<CoverageReport>, AppError> {
+        // Unknown systems and bad options are the caller's mistake: report them
+        // as such instead of caching them.
+        catalog.named_system(system)?;
+        opts.validate()?;
+        let key = (system.to_string(), opts.clone());
+        self.inner
+            .coverage
+            .get_or_build(catalog.version(), key, || {
                 let started = std::time::Instant::now();
-                let built = Tileset::build(catalog, index, &self.inner.config.tiles);
+                let report = check(catalog, system, opts, &NoProgress);
                 tracing::info!(
                     system,
                     version = catalog.version(),
                     ms = started.elapsed().as_millis() as u64,
-                    ok = built.is_ok(),
-                    "tileset prepared"
+                    "coverage report computed"
                 );
-                built.map(Arc::new).map_err(|e| format!("{e:#}"))
+                report.map(Arc::new).map_err(|e| e.to_string())
             })
-            .clone(),
-        )
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("coverage report of {system}: {e}")))
     }
 
-    /// Prepares the tilesets of every system in the background, so the first
-    /// map request does not wait for them.
+    /// Prepares the tilesets and coverage reports of every system in the
+    /// background, so the first map request does not wait for them.
     pub fn prewarm_tiles(&self) {
         let state = self.clone();
         std::thread::spawn(move || {
@@ -143,8 +158,7 @@ impl AppState {
             for s in catalog.systems() {
                 let name = &s.system().name;
                 let _ = state.tileset(&catalog, name);
-                // The coverage report feeds the `coverage` tile layers.
-                if let Err(e) = super::coverage::report(&state, Some(name), &Default::default()) {
+                if let Err(e) = state.coverage_report(&catalog, name, &CheckOptions::default()) {
                     tracing::warn!(error = ?e, system = %name, "coverage report failed");
                 }
             }
@@ -155,16 +169,92 @@ impl AppState {
     /// this or another process). Blocking: call from a blocking thread.
     /// Returns the new version when a reload happened.
     pub fn reload_if_changed(&self) -> anyhow::Result<Option<u64>> {
-        let store = self.inner.store.lock().expect("store lock poisoned");
-        let version = store.data_version()?;
+        let _one_at_a_time = self.inner.reloading.lock().expect("reload lock poisoned");
+        let version = self.inner.store.data_version()?;
         if version == self.catalog().version() {
             return Ok(None);
         }
-        let catalog = Catalog::load(store.as_ref())?;
-        drop(store);
+        // The snapshot carries its own version: a write landing after the
+        // check above is either wholly in it or picked up by the next poll.
+        let catalog = Catalog::load(self.inner.store.as_ref())?;
         let new_version = catalog.version();
         *self.inner.catalog.write().expect("catalog lock poisoned") = Arc::new(catalog);
         self.inner.tile_cache.retain_version(new_version);
         Ok(Some(new_version))
+    }
+}
+
+/// Values built at most once per (data version, key). Asking for a newer
+/// version drops every older entry; asking for an older one (a request still
+/// holding the previous snapshot) builds a value without caching it.
+struct PerVersion<K, V> {
+    capacity: usize,
+    entries: Mutex<(u64, Vec<(K, Arc<OnceLock<V>>)>)>,
+}
+
+impl<K: PartialEq, V: Clone> PerVersion<K, V> {
+    fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            entries: Mutex::new((0, Vec::new())),
+        }
+    }
+
+    fn get_or_build(&self, version: u64, key: K, build: impl FnOnce() -> V) -> V {
+        let cell = {
+            let mut entries = self.entries.lock().expect("cache lock poisoned");
+            if version < entries.0 {
+                drop(entries);
+                return build();
+            }
+            if version > entries.0 {
+                *entries = (version, Vec::new());
+            }
+            match entries.1.iter().find(|(k, _)| *k == key) {
+                Some((_, cell)) => cell.clone(),
+                None => {
+                    if entries.1.len() >= self.capacity {
+                        entries.1.remove(0);
+                    }
+                    let cell = Arc::new(OnceLock::new());
+                    entries.1.push((key, cell.clone()));
+                    cell
+                }
+            }
+        };
+        // Built outside the lock: other keys are not held up meanwhile.
+        cell.get_or_init(build).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_version_cache_builds_once_and_never_mixes_versions() {
+        let cache: PerVersion<&str, u64> = PerVersion::new(2);
+        let built = std::cell::Cell::new(0);
+        let get = |v: u64, k: &'static str| {
+            cache.get_or_build(v, k, || {
+                built.set(built.get() + 1);
+                v * 10
+            })
+        };
+        assert_eq!(get(1, "a"), 10);
+        assert_eq!(get(1, "a"), 10);
+        assert_eq!(built.get(), 1, "cached");
+        assert_eq!(get(2, "a"), 20, "a new version rebuilds");
+        assert_eq!(
+            get(1, "a"),
+            10,
+            "an older version is built, not taken from the cache"
+        );
+        assert_eq!(get(2, "a"), 20);
+        assert_eq!(built.get(), 3);
+        get(2, "b");
+        get(2, "c");
+        assert_eq!(get(2, "a"), 20);
+        assert_eq!(built.get(), 6, "capacity 2 dropped the oldest key");
     }
 }

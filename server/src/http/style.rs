@@ -455,7 +455,7 @@ mod tests {
     }
 
     fn state(dir: &tempfile::TempDir) -> AppState {
-        let mut store = GpkgStore::open(dir.path().join("s.gpkg")).unwrap();
+        let store = GpkgStore::open(dir.path().join("s.gpkg")).unwrap();
         let change = ChangeSet {
             grids: vec![SystemGrids {
                 system: GridSystem::with_default_levels("default"),
@@ -465,7 +465,7 @@ mod tests {
             ..Default::default()
         };
         store.apply(&change).unwrap();
-        AppState::new(Box::new(store)).unwrap()
+        AppState::new(store).unwrap()
     }
 
     async fn get(state: &AppState, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, Value) {

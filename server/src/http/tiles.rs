@@ -218,7 +218,7 @@ async fn tile(
                 encode_sites_layer(&catalog, tile, &opts, sites_min_zoom, &mut raw);
                 if tile.z >= crate::coverage_tiles::COVERAGE_MIN_ZOOM {
                     // The same cached report as /api/v1/coverage with default thresholds.
-                    match super::coverage::report(&st, Some(&system), &Default::default()) {
+                    match st.coverage_report(&catalog, &system, &Default::default()) {
                         Ok(report) => crate::coverage_tiles::for_report(&report)?.encode(tile, &opts, &mut raw)?,
                         Err(e) => tracing::warn!(error = ?e, system, "coverage report failed; tile without coverage layers"),
                     }

@@ -17,12 +17,28 @@ mod tests;
 mod tests_store;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::{GridStore, StoreError};
+use super::{GridStore, Snapshot, SnapshotParts, StoreError};
 use crate::model::{ChangeSet, Grid, GridSystem, Site, Worker};
+
+/// The backend's name in [`StoreError::Backend`].
+const BACKEND: &str = "gpkg";
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Backend {
+            backend: BACKEND,
+            source: Box::new(e),
+        }
+    }
+}
+
+/// Idle read connections kept open; more are opened on demand.
+const IDLE_READERS: usize = 8;
 
 /// A gridmap store in a GeoPackage file.
 ///
@@ -32,7 +48,7 @@ use crate::model::{ChangeSet, Grid, GridSystem, Site, Worker};
 /// use geo_types::{polygon, MultiPolygon};
 ///
 /// let dir = tempfile::tempdir().unwrap();
-/// let mut store = GpkgStore::open(dir.path().join("grids.gpkg")).unwrap();
+/// let store = GpkgStore::open(dir.path().join("grids.gpkg")).unwrap();
 /// let street = Grid {
 ///     code: "110105001".into(),
 ///     name: "建外街道".into(),
@@ -54,7 +70,11 @@ use crate::model::{ChangeSet, Grid, GridSystem, Site, Worker};
 /// assert_eq!(store.grids("综治").unwrap(), vec![street]);
 /// ```
 pub struct GpkgStore {
-    conn: Connection,
+    /// The one connection that writes (SQLite has a single writer anyway).
+    writer: Mutex<Connection>,
+    /// Idle read connections: in WAL mode readers never block each other nor
+    /// the writer, so concurrent requests read in parallel.
+    readers: Mutex<Vec<Connection>>,
     path: PathBuf,
 }
 
@@ -76,68 +96,134 @@ impl GpkgStore {
     pub fn open(path: impl AsRef<Path>) -> Result<GpkgStore, StoreError> {
         let path = path.as_ref().to_path_buf();
         let shown = path.display().to_string();
-        let open_err = |e: rusqlite::Error| StoreError::Open {
-            path: shown.clone(),
-            reason: e.to_string(),
-        };
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(&path, flags).map_err(open_err)?;
-        // Other processes (a second server, QGIS) may hold the write lock for a while.
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(open_err)?;
-        // The first real read: this is where "file is not a database" shows up.
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(open_err)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::Open {
-                path: shown,
-                reason: format!("cannot enable WAL mode (got `{mode}`)"),
-            });
-        }
-        conn.pragma_update(None, "foreign_keys", true)
-            .map_err(open_err)?;
-        // Bigger page cache: the unique indexes of a million-row import stay in memory.
-        conn.pragma_update(None, "cache_size", -65536)
-            .map_err(open_err)?;
-        conn.set_prepared_statement_cache_capacity(32);
+        let mut conn = connect(&path)?;
         schema::migrate(&mut conn, &shown)?;
-        Ok(GpkgStore { conn, path })
+        Ok(GpkgStore {
+            writer: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+            path,
+        })
     }
 
     /// The file this store reads and writes.
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// A read connection from the pool (opened when none is idle), handed back on drop.
+    fn reader(&self) -> Result<Reader<'_>, StoreError> {
+        let idle = self.readers.lock().expect("reader pool poisoned").pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => connect(&self.path)?,
+        };
+        Ok(Reader {
+            conn: Some(conn),
+            pool: &self.readers,
+        })
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        self.writer.lock().expect("writer connection poisoned")
+    }
+}
+
+/// A pooled read connection.
+struct Reader<'a> {
+    conn: Option<Connection>,
+    pool: &'a Mutex<Vec<Connection>>,
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn.as_ref().expect("taken only on drop")
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let (Some(conn), Ok(mut pool)) = (self.conn.take(), self.pool.lock()) {
+            if pool.len() < IDLE_READERS {
+                pool.push(conn);
+            }
+        }
+    }
+}
+
+/// Opens one connection in WAL mode with the settings every connection uses.
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let shown = path.display().to_string();
+    let open_err = |e: rusqlite::Error| StoreError::Open {
+        path: shown.clone(),
+        reason: e.to_string(),
+    };
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+    // Other processes (a second server, QGIS) may hold the write lock for a while.
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(open_err)?;
+    // The first real read: this is where "file is not a database" shows up.
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(open_err)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Open {
+            path: shown,
+            reason: format!("cannot enable WAL mode (got `{mode}`)"),
+        });
+    }
+    conn.pragma_update(None, "foreign_keys", true)
+        .map_err(open_err)?;
+    // Bigger page cache: the unique indexes of a million-row import stay in memory.
+    conn.pragma_update(None, "cache_size", -65536)
+        .map_err(open_err)?;
+    conn.set_prepared_statement_cache_capacity(32);
+    Ok(conn)
 }
 
 impl GridStore for GpkgStore {
+    fn location(&self) -> String {
+        std::fs::canonicalize(&self.path)
+            .unwrap_or_else(|_| self.path.clone())
+            .display()
+            .to_string()
+    }
+
+    fn snapshot(&self, parts: SnapshotParts) -> Result<Snapshot, StoreError> {
+        let conn = self.reader()?;
+        // One read transaction: every query sees the same committed state.
+        let tx = conn.unchecked_transaction()?;
+        read::snapshot(&tx, parts)
+    }
+
     fn systems(&self) -> Result<Vec<GridSystem>, StoreError> {
-        read::systems(&self.conn)
+        read::systems(&*self.reader()?)
     }
 
     fn grids(&self, system: &str) -> Result<Vec<Grid>, StoreError> {
-        // One read transaction: both queries see the same snapshot even if another process writes.
-        let tx = self.conn.unchecked_transaction()?;
+        let conn = self.reader()?;
+        let tx = conn.unchecked_transaction()?;
         read::grids(&tx, system)
     }
 
     fn workers(&self) -> Result<Vec<Worker>, StoreError> {
-        let tx = self.conn.unchecked_transaction()?;
+        let conn = self.reader()?;
+        let tx = conn.unchecked_transaction()?;
         read::workers(&tx)
     }
 
     fn sites(&self, kind: Option<&str>) -> Result<Vec<Site>, StoreError> {
-        read::sites(&self.conn, kind)
+        read::sites(&*self.reader()?, kind)
     }
 
-    fn apply(&mut self, change: &ChangeSet) -> Result<u64, StoreError> {
-        write::apply(&mut self.conn, change)
+    fn apply(&self, change: &ChangeSet) -> Result<u64, StoreError> {
+        write::apply(&mut self.writer(), change)
     }
 
     fn data_version(&self) -> Result<u64, StoreError> {
-        read::data_version(&self.conn)
+        read::data_version(&*self.reader()?)
     }
 }

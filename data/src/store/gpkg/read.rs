@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::wkb;
 use crate::model::{Grid, GridSystem, Site, Worker, WorkerGrid};
-use crate::store::StoreError;
+use crate::store::{Snapshot, SnapshotParts, StoreError};
 
 fn corrupt(table: &str, key: impl Into<String>, reason: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
@@ -191,4 +191,24 @@ pub(crate) fn sites(conn: &Connection, kind: Option<&str>) -> Result<Vec<Site>, 
         });
     }
     Ok(out)
+}
+
+/// Everything a catalog needs, inside the caller's read transaction.
+pub(crate) fn snapshot(conn: &Connection, parts: SnapshotParts) -> Result<Snapshot, StoreError> {
+    let version = data_version(conn)?;
+    let mut systems_and_grids = Vec::new();
+    for system in systems(conn)? {
+        let g = grids(conn, &system.name)?;
+        systems_and_grids.push((system, g));
+    }
+    let sites = match parts {
+        SnapshotParts::All => sites(conn, None)?,
+        SnapshotParts::GridsAndWorkers => Vec::new(),
+    };
+    Ok(Snapshot {
+        version,
+        systems: systems_and_grids,
+        workers: workers(conn)?,
+        sites,
+    })
 }

@@ -102,8 +102,8 @@ fn open_tmp() -> (tempfile::TempDir, GpkgStore) {
 
 #[test]
 fn file_is_a_geopackage_1_3() {
-    let (_dir, mut store) = open_tmp();
-    let c = &store.conn;
+    let (_dir, store) = open_tmp();
+    let c = store.writer();
     let q = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
     assert_eq!(q("PRAGMA application_id"), 0x47504B47);
     assert_eq!(q("PRAGMA user_version"), 10300);
@@ -210,7 +210,7 @@ fn file_is_a_geopackage_1_3() {
         .unwrap();
     let extent = |store: &GpkgStore| -> (f64, f64, f64, f64) {
         store
-            .conn
+            .writer()
             .query_row(
                 "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = 'grids'",
                 [],
@@ -240,7 +240,7 @@ fn ogrinfo_reads_the_file() {
         println!("note: ogrinfo not installed (Debian: gdal-bin); skipping the GDAL check");
         return;
     }
-    let (dir, mut store) = open_tmp();
+    let (dir, store) = open_tmp();
     let grids = tree(3);
     let n = grids.len();
     let change = ChangeSet {
@@ -295,7 +295,7 @@ fn ogrinfo_reads_the_file() {
 /// A change set whose second system is bad: nothing of the first may stay.
 #[test]
 fn failing_apply_writes_nothing() {
-    let (_dir, mut store) = open_tmp();
+    let (_dir, store) = open_tmp();
     let base = ChangeSet {
         grids: vec![system_change("base", GridWriteMode::Replace, tree(2))],
         sites: vec![site("school", "s1", 116.0, 39.0)],
@@ -381,9 +381,12 @@ fn failing_apply_writes_nothing() {
 fn crash_child() {
     let path =
         std::env::var(CRASH_PATH_ENV).expect("run by abort_inside_transaction_leaves_nothing");
-    let mut store = GpkgStore::open(&path).unwrap();
+    let store = GpkgStore::open(&path).unwrap();
     // A tiny page cache makes SQLite spill uncommitted pages into the WAL before the abort.
-    store.conn.pragma_update(None, "cache_size", 50).unwrap();
+    store
+        .writer()
+        .pragma_update(None, "cache_size", 50)
+        .unwrap();
     let sites = (0..50_000)
         .map(|i| site("address", &i.to_string(), 116.0, 39.0))
         .collect();
@@ -402,7 +405,7 @@ fn crash_child() {
 fn abort_inside_transaction_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.gpkg");
-    let mut store = GpkgStore::open(&path).unwrap();
+    let store = GpkgStore::open(&path).unwrap();
     let base = ChangeSet {
         grids: vec![system_change("base", GridWriteMode::Replace, tree(2))],
         sites: vec![site("school", "s1", 116.0, 39.0)],
@@ -453,12 +456,12 @@ fn abort_inside_transaction_leaves_nothing() {
         before
     );
     let count: i64 = store
-        .conn
+        .writer()
         .query_row("SELECT count(*) FROM sites", [], |r| r.get(0))
         .unwrap();
     assert_eq!(count, 1);
     let check: String = store
-        .conn
+        .writer()
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(check, "ok");
@@ -474,7 +477,7 @@ fn file_size(p: &Path) -> u64 {
 fn write_benchmark() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.gpkg");
-    let mut store = GpkgStore::open(&path).unwrap();
+    let store = GpkgStore::open(&path).unwrap();
     // 10,000 communities x 10 blocks = 100,011 grids, each a 5-point square; 1,000,000 address points.
     let grids = tree(10_000);
     let sites: Vec<Site> = (0..1_000_000)

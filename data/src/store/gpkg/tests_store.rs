@@ -34,7 +34,7 @@ fn worker(id: &str, grids: &[(&str, &str, f64)]) -> Worker {
 
 #[test]
 fn grids_round_trip_with_holes_multipolygons_and_attributes() {
-    let (_dir, mut store) = open_tmp();
+    let (_dir, store) = open_tmp();
     let with_hole = polygon!(
         exterior: [(x: 116.0, y: 39.0), (x: 116.4, y: 39.0), (x: 116.4, y: 39.4), (x: 116.0, y: 39.4), (x: 116.0, y: 39.0)],
         interiors: [
@@ -87,7 +87,7 @@ fn grids_round_trip_with_holes_multipolygons_and_attributes() {
 
 #[test]
 fn merge_keeps_other_grids_and_replace_drops_them() {
-    let (_dir, mut store) = open_tmp();
+    let (_dir, store) = open_tmp();
     let grids = tree(2); // street, 2 communities, 20 blocks
     store
         .apply(&ChangeSet {
@@ -145,7 +145,7 @@ fn merge_keeps_other_grids_and_replace_drops_them() {
 
 #[test]
 fn workers_round_trip_and_assignments_are_replaced_per_system() {
-    let (_dir, mut store) = open_tmp();
+    let (_dir, store) = open_tmp();
     let w1 = worker(
         "w1",
         &[
@@ -202,7 +202,7 @@ fn workers_round_trip_and_assignments_are_replaced_per_system() {
 
 #[test]
 fn sites_round_trip_filter_and_replace_kinds() {
-    let (_dir, mut store) = open_tmp();
+    let (_dir, store) = open_tmp();
     let mut a1 = site("address", "a1", 116.397_128, 39.916_527);
     a1.households = None;
     a1.address = None;
@@ -239,7 +239,7 @@ fn sites_round_trip_filter_and_replace_kinds() {
     assert!(got[2].location.x().is_nan() && got[2].id == "s0");
     // Empty points do not count towards the extent.
     let max_x: f64 = store
-        .conn
+        .writer()
         .query_row(
             "SELECT max_x FROM gpkg_contents WHERE table_name = 'sites'",
             [],
@@ -253,7 +253,7 @@ fn sites_round_trip_filter_and_replace_kinds() {
 fn data_version_grows_and_other_handles_see_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shared.gpkg");
-    let mut writer = GpkgStore::open(&path).unwrap();
+    let writer = GpkgStore::open(&path).unwrap();
     let reader = GpkgStore::open(&path).unwrap();
     assert_eq!(reader.path(), path.as_path());
     assert_eq!(writer.data_version().unwrap(), 0);
@@ -305,7 +305,7 @@ fn open_errors_name_the_file() {
 
 #[test]
 fn corrupt_rows_are_reported_with_their_key() {
-    let (_dir, mut store) = open_tmp();
+    let (_dir, store) = open_tmp();
     let change = ChangeSet {
         grids: vec![system_change(
             "a",
@@ -317,11 +317,11 @@ fn corrupt_rows_are_reported_with_their_key() {
     };
     store.apply(&change).unwrap();
     store
-        .conn
+        .writer()
         .execute("UPDATE grids SET geom = x'00010203'", [])
         .unwrap();
     store
-        .conn
+        .writer()
         .execute("UPDATE sites SET attributes = '[1]'", [])
         .unwrap();
     let err = store.grids("a").unwrap_err().to_string();
@@ -334,4 +334,55 @@ fn corrupt_rows_are_reported_with_their_key() {
         err.contains("sites (school/s1)") && err.contains("JSON object"),
         "{err}"
     );
+}
+
+#[test]
+fn a_change_made_against_a_stale_version_is_refused_and_writes_nothing() {
+    let (_dir, store) = open_tmp();
+    let first = ChangeSet {
+        grids: vec![system_change("a", GridWriteMode::Replace, tree(1))],
+        ..Default::default()
+    };
+    assert_eq!(store.apply(&first).unwrap(), 1);
+    // Made against version 1: applies, and moves the store to 2.
+    let current = ChangeSet {
+        base_version: Some(1),
+        ..first.clone()
+    };
+    assert_eq!(store.apply(&current).unwrap(), 2);
+    // Made against version 1 again: the store has moved on.
+    let stale = ChangeSet {
+        base_version: Some(1),
+        grids: vec![system_change("b", GridWriteMode::Replace, tree(1))],
+        ..Default::default()
+    };
+    let e = store.apply(&stale).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            StoreError::StaleBase {
+                base: 1,
+                current: 2
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("reload"), "{e}");
+    assert_eq!(store.data_version().unwrap(), 2, "nothing written");
+    assert!(store.grids("b").is_err());
+}
+
+#[test]
+fn a_snapshot_is_one_version() {
+    let (_dir, store) = open_tmp();
+    store
+        .apply(&ChangeSet {
+            grids: vec![system_change("a", GridWriteMode::Replace, tree(2))],
+            ..Default::default()
+        })
+        .unwrap();
+    let snap = store.snapshot(crate::store::SnapshotParts::All).unwrap();
+    assert_eq!(snap.version, 1);
+    assert_eq!(snap.systems.len(), 1);
+    assert_eq!(snap.systems[0].1, store.grids("a").unwrap());
 }

@@ -28,6 +28,13 @@ fn json(map: &Map<String, Value>) -> String {
 /// which rolls back everything.
 pub(crate) fn apply(conn: &mut Connection, change: &ChangeSet) -> Result<u64, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Checked under the write lock, so no other writer can slip in between.
+    if let Some(base) = change.base_version {
+        let current = super::read::data_version(&tx)?;
+        if base != current {
+            return Err(StoreError::StaleBase { base, current });
+        }
+    }
     let mut touched: BTreeSet<&str> = BTreeSet::new();
     if !change.grids.is_empty() {
         write_grids(&tx, change)?;
