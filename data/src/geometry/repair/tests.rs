@@ -204,3 +204,96 @@ fn ten_thousand_vertices_repair_in_milliseconds() {
     assert!(validate_polygonal(&fixed).is_ok());
     assert!(took.as_millis() < 500, "{took:?}");
 }
+
+/// One case of `data/fixtures/repair/cases.json` (see scripts/oracles/make_repair_oracle.py).
+struct OracleCase {
+    name: String,
+    input: MultiPolygon<f64>,
+    geos: MultiPolygon<f64>,
+}
+
+fn multipolygon(v: &serde_json::Value) -> MultiPolygon<f64> {
+    let g = geojson::Geometry::from_json_value(v.clone()).expect("GeoJSON geometry");
+    MultiPolygon::try_from(geo_types::Geometry::<f64>::try_from(g).expect("geometry"))
+        .expect("a MultiPolygon")
+}
+
+fn oracle_cases() -> Vec<OracleCase> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/repair/cases.json");
+    let text = std::fs::read_to_string(path).expect("repair oracle fixture");
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    doc["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|c| OracleCase {
+            name: c["name"].as_str().unwrap().to_string(),
+            input: multipolygon(&c["input"]),
+            geos: multipolygon(&c["geos"]),
+        })
+        .collect()
+}
+
+/// Whether `p` lies on at least two input segments (a computed crossing point,
+/// up to its rounding).
+fn is_crossing_point(input: &MultiPolygon<f64>, p: Coord<f64>) -> bool {
+    use geo::{Distance, Euclidean};
+    let on = input
+        .0
+        .iter()
+        .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
+        .flat_map(|r| r.lines())
+        .filter(|l| Euclidean.distance(l, &geo_types::Point::from(p)) < 1e-9)
+        .count();
+    on >= 2
+}
+
+#[test]
+fn matches_geos_make_valid_on_the_oracle_cases() {
+    use geo::BooleanOps;
+    let cases = oracle_cases();
+    assert!(cases.len() >= 50, "{} cases", cases.len());
+    let (mut worst_area, mut worst_xor) = (0.0f64, 0.0f64);
+    for case in &cases {
+        assert!(
+            validate_polygonal(&case.input).is_err(),
+            "{}: the input should be invalid",
+            case.name
+        );
+        let ours = make_valid(&case.input);
+        let expected = case.geos.unsigned_area();
+        if expected == 0.0 {
+            assert!(ours.0.is_empty(), "{}: {ours:?}", case.name);
+            continue;
+        }
+        assert!(
+            validate_polygonal(&ours).is_ok(),
+            "{}: {:?}",
+            case.name,
+            validate_polygonal(&ours)
+        );
+        assert!(ours.is_valid(), "{}: {ours:?}", case.name);
+        let area_error = (ours.unsigned_area() - expected).abs() / expected;
+        let xor = ours.xor(&case.geos).unsigned_area() / expected;
+        assert!(
+            area_error <= 1e-4,
+            "{}: area off by {area_error}",
+            case.name
+        );
+        assert!(xor < 1e-6, "{}: symmetric difference {xor}", case.name);
+        worst_area = worst_area.max(area_error);
+        worst_xor = worst_xor.max(xor);
+        let before = vertices(&case.input);
+        for v in vertices(&ours) {
+            assert!(
+                before.contains(&v) || is_crossing_point(&case.input, v),
+                "{}: {v:?} is neither an input vertex nor a crossing",
+                case.name
+            );
+        }
+    }
+    println!(
+        "{} cases: max relative area error {worst_area:e}, max symmetric difference / area {worst_xor:e}",
+        cases.len()
+    );
+}
