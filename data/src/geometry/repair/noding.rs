@@ -43,9 +43,12 @@ pub(super) fn coord_key(c: Coord<f64>) -> (u64, u64) {
 /// union does), zero-length segments dropped.
 pub(super) fn node(segments: Vec<Line<f64>>) -> Vec<Line<f64>> {
     let mut lines: Vec<Line<f64>> = segments.into_iter().filter(|l| l.start != l.end).collect();
+    let mut fresh = vec![true; lines.len()];
     for _ in 0..MAX_PASSES {
-        let (split, changed) = split_pass(&lines);
+        let (split, split_fresh) = split_pass(&lines, &fresh);
+        let changed = split.len() != lines.len();
         lines = split;
+        fresh = split_fresh;
         if !changed {
             break;
         }
@@ -60,8 +63,10 @@ pub(super) fn node(segments: Vec<Line<f64>>) -> Vec<Line<f64>> {
     lines
 }
 
-/// One noding pass: the lines split at every contact found, and whether any was.
-fn split_pass(lines: &[Line<f64>]) -> (Vec<Line<f64>>, bool) {
+/// One noding pass over the pairs with at least one `fresh` line (the rest
+/// were checked by the pass before): the lines split at every contact found,
+/// and which of them are new pieces.
+fn split_pass(lines: &[Line<f64>], fresh: &[bool]) -> (Vec<Line<f64>>, Vec<bool>) {
     let tree = RTree::bulk_load(
         lines
             .iter()
@@ -73,18 +78,20 @@ fn split_pass(lines: &[Line<f64>]) -> (Vec<Line<f64>>, bool) {
             .collect(),
     );
     let mut cuts: Vec<Vec<Coord<f64>>> = vec![Vec::new(); lines.len()];
-    let mut changed = false;
-    let mut cut = |cuts: &mut Vec<Vec<Coord<f64>>>, i: usize, p: Coord<f64>| {
+    let cut = |cuts: &mut Vec<Vec<Coord<f64>>>, i: usize, p: Coord<f64>| {
         let l = lines[i];
         if p != l.start && p != l.end {
             cuts[i].push(p);
-            changed = true;
         }
     };
     for (i, li) in lines.iter().enumerate() {
+        if !fresh[i] {
+            continue;
+        }
         for other in tree.locate_in_envelope_intersecting(&envelope(li)) {
             let j = other.data;
-            if j <= i {
+            // Each pair once: from its lower fresh line.
+            if j == i || (j < i && fresh[j]) {
                 continue;
             }
             match line_intersection(*li, lines[j]) {
@@ -103,9 +110,11 @@ fn split_pass(lines: &[Line<f64>]) -> (Vec<Line<f64>>, bool) {
         }
     }
     let mut out = Vec::with_capacity(lines.len());
+    let mut out_fresh = Vec::with_capacity(lines.len());
     for (l, mut points) in lines.iter().zip(cuts) {
         if points.is_empty() {
             out.push(*l);
+            out_fresh.push(false);
             continue;
         }
         let d = l.delta();
@@ -121,11 +130,12 @@ fn split_pass(lines: &[Line<f64>]) -> (Vec<Line<f64>>, bool) {
         for p in points.into_iter().chain(std::iter::once(l.end)) {
             if p != from {
                 out.push(Line::new(from, p));
+                out_fresh.push(true);
                 from = p;
             }
         }
     }
-    (out, changed)
+    (out, out_fresh)
 }
 
 #[cfg(test)]
