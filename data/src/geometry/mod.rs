@@ -2,8 +2,8 @@
 //!
 //! - [`validate_polygonal`] says whether a multipolygon is a valid OGC simple-features
 //!   area in longitude/latitude, and if not, why (in words a user can act on).
-//! - [`make_valid`] rebuilds an invalid multipolygon (bow-ties, self-overlaps,
-//!   overlapping parts) into a valid one with geo's boolean operations.
+//! - [`make_valid`] repairs an invalid multipolygon (bow-ties, self-overlaps,
+//!   overlapping parts) as GEOS `MakeValid` does, keeping the input vertices.
 //! - [`area_m2`] is the geodesic area in square metres on WGS84.
 
 mod area;
