@@ -4,7 +4,7 @@
 use crate::clip::ClipRect;
 use crate::group::GroupLayer;
 use crate::mvt::PropValue;
-use crate::quantize::{finish_polygon, round_ring, TilePolygon};
+use crate::quantize::{finish_feature, finish_polygon, round_ring, TilePolygon};
 use crate::shared::SharedTopology;
 use crate::tile::{tile_width, TileId};
 use crate::TilesError;
@@ -244,6 +244,12 @@ impl PreparedLayer {
                 last.polygons.extend(parts);
             }
         }
+        // Islands of one feature are simplified and rounded one by one, so
+        // two of them may now cross or nest: settle each feature as a whole.
+        for f in &mut out {
+            f.polygons = finish_feature(std::mem::take(&mut f.polygons));
+        }
+        out.retain(|f| !f.polygons.is_empty());
         Ok(out)
     }
 }

@@ -15,14 +15,14 @@
 //! **Repair.** A rounded polygon that is not valid (see [`crate::valid`]) —
 //! e.g. a ring whose edges cross after rounding, a pinch, or the zero-width
 //! bridges left by clipping a concave ring — is rebuilt with geo's
-//! `unary_union` (positive fill rule, so the consistently wound area is
-//! kept), re-rounded and re-cleaned; any resulting part still invalid is
+//! boolean union (positive fill rule, so the consistently wound area is
+//! kept; the rule is given explicitly, never guessed from a ring's winding), re-rounded and re-cleaned; any resulting part still invalid is
 //! dropped. The repair is deterministic and only touches polygons that need
 //! it.
 
-use crate::valid::is_valid_polygon;
-use geo::algorithm::bool_ops::unary_union;
-use geo_types::{LineString, Polygon};
+use crate::valid::{conflicting_parts, is_valid_polygon};
+use geo::algorithm::bool_ops::{BooleanOps, FillRule, OpType};
+use geo_types::{LineString, MultiPolygon, Polygon};
 
 /// A point in tile coordinates (x right, y down).
 pub type TilePoint = [i32; 2];
@@ -136,10 +136,67 @@ pub fn finish_polygon(exterior: &[TilePoint], holes: &[Vec<TilePoint>]) -> Vec<T
     if is_valid_polygon(&rings) {
         return vec![poly];
     }
-    let ls =
-        |r: &Vec<[f64; 2]>| LineString::from(r.iter().map(|p| (p[0], p[1])).collect::<Vec<_>>());
-    let gp = Polygon::new(ls(&rings[0]), rings[1..].iter().map(ls).collect());
-    let repaired = unary_union(std::iter::once(&gp));
+    repair(&[poly])
+}
+
+/// Makes the polygons of one feature in one tile a valid multipolygon: each
+/// is already valid (from [`finish_polygon`]), but two islands simplified
+/// and rounded separately may cross, share an edge or nest. Only then are
+/// the conflicting parts merged by [`repair`]; the others are kept as they
+/// are.
+pub fn finish_feature(parts: Vec<TilePolygon>) -> Vec<TilePolygon> {
+    if parts.len() < 2 {
+        return parts;
+    }
+    let as_f64: Vec<Vec<Vec<[f64; 2]>>> = parts
+        .iter()
+        .map(|p| p.iter().map(|r| to_f64(r)).collect())
+        .collect();
+    let bad = conflicting_parts(&as_f64);
+    if bad.is_empty() {
+        return parts;
+    }
+    let mut keep = Vec::with_capacity(parts.len());
+    let mut merge = Vec::with_capacity(bad.len());
+    for (i, p) in parts.into_iter().enumerate() {
+        if bad.binary_search(&i).is_ok() {
+            merge.push(p);
+        } else {
+            keep.push(p);
+        }
+    }
+    keep.extend(repair(&merge));
+    keep
+}
+
+/// Rebuilds oriented polygons with the boolean union under the *positive*
+/// fill rule (a point is inside where the rings wind positively around it),
+/// then re-rounds and re-tidies; parts still invalid are dropped.
+///
+/// The fill rule is given explicitly: geo's `unary_union` guesses it from the
+/// winding of the first ring, which is wrong for the rings Sutherland–Hodgman
+/// clipping leaves when a polygon wraps a tile corner (a vertex visited twice
+/// and edges retraced along the clip border), and then returns nothing, so
+/// a district covering most of a tile vanished from it.
+fn repair(polys: &[TilePolygon]) -> Vec<TilePolygon> {
+    let ls = |r: &Vec<TilePoint>| {
+        LineString::from(
+            r.iter()
+                .map(|p| (f64::from(p[0]), f64::from(p[1])))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let subject = MultiPolygon(
+        polys
+            .iter()
+            .map(|p| Polygon::new(ls(&p[0]), p[1..].iter().map(ls).collect()))
+            .collect(),
+    );
+    let repaired = subject.boolean_op_with_fill_rule(
+        &MultiPolygon::<f64>(Vec::new()),
+        OpType::Union,
+        FillRule::Positive,
+    );
     let mut out = Vec::new();
     for p in &repaired {
         let open = |l: &LineString<f64>| -> Vec<TilePoint> {
@@ -238,6 +295,48 @@ mod tests {
         for p in &out {
             assert!(is_valid_polygon(&[to_f64(&p[0])]));
         }
+    }
+
+    /// Regression: clipping a polygon that wraps a tile corner visits the
+    /// corner twice and retraces the clip border. geo's `unary_union` took the
+    /// winding of such a ring for clockwise and returned nothing, so the
+    /// whole polygon was dropped from the tile (a district covering 2.5M of
+    /// the 16.7M units² of Zhejiang tile 12/3429/1706).
+    #[test]
+    fn repairs_ring_wrapping_a_corner() {
+        let ring = vec![
+            [100, 0],
+            [100, 60],
+            [50, 50],
+            [30, 0],
+            [0, 0],
+            [0, 20],
+            [10, 30],
+            [0, 40],
+            [0, 0],
+        ];
+        assert_eq!(area2(&ring), 6700);
+        let out = finish_polygon(&ring, &[]);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(total_area2(&out), 6700);
+    }
+
+    /// Regression: two islands of one feature, each valid, crossing after
+    /// rounding made the MVT feature invalid; the conflicting ones are merged.
+    #[test]
+    fn merges_colliding_parts_of_a_feature() {
+        let a = vec![vec![[0, 0], [10, 0], [10, 10], [0, 10]]];
+        let b = vec![vec![[5, 5], [15, 5], [15, 15], [5, 15]]];
+        let far = vec![vec![[40, 40], [50, 40], [50, 50], [40, 50]]];
+        let out = finish_feature(vec![far.clone(), a, b]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0], far);
+        assert_eq!(area2(&out[1][0]), 2 * 175);
+        let rings: Vec<Vec<Vec<[f64; 2]>>> = out
+            .iter()
+            .map(|p| p.iter().map(|r| to_f64(r)).collect())
+            .collect();
+        assert!(conflicting_parts(&rings).is_empty());
     }
 
     #[test]
