@@ -20,9 +20,10 @@
 //! dropped. The repair is deterministic and only touches polygons that need
 //! it.
 
-use crate::valid::{conflicting_parts, is_valid_polygon};
+use crate::valid::{conflicting_parts, is_valid_polygon, point_in_ring, Side};
 use geo::algorithm::bool_ops::{BooleanOps, FillRule, OpType};
 use geo_types::{LineString, MultiPolygon, Polygon};
+use std::collections::HashMap;
 
 /// A point in tile coordinates (x right, y down).
 pub type TilePoint = [i32; 2];
@@ -197,21 +198,75 @@ fn repair(polys: &[TilePolygon]) -> Vec<TilePolygon> {
         OpType::Union,
         FillRule::Positive,
     );
+    let open = |l: &LineString<f64>| -> Vec<TilePoint> {
+        let c: Vec<[f64; 2]> = l.coords().map(|c| [c.x, c.y]).collect();
+        round_ring(&c[..c.len().saturating_sub(1)])
+    };
     let mut out = Vec::new();
     for p in &repaired {
-        let open = |l: &LineString<f64>| -> Vec<TilePoint> {
-            let c: Vec<[f64; 2]> = l.coords().map(|c| [c.x, c.y]).collect();
-            round_ring(&c[..c.len().saturating_sub(1)])
-        };
-        let holes: Vec<Vec<TilePoint>> = p.interiors().iter().map(open).collect();
-        if let Some(t) = tidy(&open(p.exterior()), &holes) {
-            let rings: Vec<Vec<[f64; 2]>> = t.iter().map(|r| to_f64(r)).collect();
-            if is_valid_polygon(&rings) {
-                out.push(t);
+        // The union may return a ring touching itself at a vertex (two
+        // islands meeting at a point, or a bay closing into a lake), which
+        // OGC forbids: cut such rings into simple loops, a loop wound like
+        // the exterior being a shell and one wound the other way a hole.
+        let ext = open(p.exterior());
+        let sign = area2(&ext).signum();
+        let (mut shells, mut holes) = (Vec::new(), Vec::new());
+        for ring in std::iter::once(ext).chain(p.interiors().iter().map(open)) {
+            for r in split_at_pinches(&ring) {
+                if area2(&r).signum() == sign {
+                    shells.push(r);
+                } else {
+                    holes.push(r);
+                }
+            }
+        }
+        let mut holes_of: Vec<Vec<Vec<TilePoint>>> = vec![Vec::new(); shells.len()];
+        for h in holes {
+            let probe = to_f64(&h);
+            let owner = shells.iter().position(|s| {
+                let s = to_f64(s);
+                probe
+                    .iter()
+                    .map(|q| point_in_ring(*q, &s))
+                    .find(|side| *side != Side::Boundary)
+                    == Some(Side::Inside)
+            });
+            if let Some(i) = owner {
+                holes_of[i].push(h);
+            }
+        }
+        for (shell, holes) in shells.iter().zip(&holes_of) {
+            if let Some(t) = tidy(shell, holes) {
+                let rings: Vec<Vec<[f64; 2]>> = t.iter().map(|r| to_f64(r)).collect();
+                if is_valid_polygon(&rings) {
+                    out.push(t);
+                }
             }
         }
     }
     out
+}
+
+/// Cuts a ring that passes through some vertex more than once into loops
+/// that each pass through every vertex once.
+fn split_at_pinches(ring: &[TilePoint]) -> Vec<Vec<TilePoint>> {
+    let mut loops = Vec::new();
+    let mut path: Vec<TilePoint> = Vec::with_capacity(ring.len());
+    let mut at: HashMap<TilePoint, usize> = HashMap::new();
+    for &p in ring {
+        if let Some(&i) = at.get(&p) {
+            let cut: Vec<TilePoint> = path.drain(i..).collect();
+            for q in &cut {
+                at.remove(q);
+            }
+            loops.push(cut);
+        }
+        at.insert(p, path.len());
+        path.push(p);
+    }
+    loops.push(path);
+    loops.retain(|r| r.len() >= 3);
+    loops
 }
 
 #[cfg(test)]
@@ -337,6 +392,43 @@ mod tests {
             .map(|p| p.iter().map(|r| to_f64(r)).collect())
             .collect();
         assert!(conflicting_parts(&rings).is_empty());
+    }
+
+    /// Regression: the union of two islands meeting at a point came back as
+    /// one ring through that point twice, failed validation and both
+    /// islands were dropped (most of Zhejiang's coast at z2–z7).
+    #[test]
+    fn merged_parts_meeting_at_a_point_stay() {
+        let a = vec![vec![[0, 0], [10, 0], [10, 10], [0, 10]]];
+        let b = vec![vec![[10, 10], [20, 10], [20, 20], [10, 20]]];
+        // Nested in `a` and in `b`: both conflict, and their union is two
+        // squares meeting at (10, 10).
+        let in_a = vec![vec![[2, 2], [8, 2], [8, 8], [2, 8]]];
+        let in_b = vec![vec![[12, 12], [18, 12], [18, 18], [12, 18]]];
+        let out = finish_feature(vec![a, b, in_a, in_b]);
+        assert_eq!(total_area2(&out), 2 * 200, "{out:?}");
+        let rings: Vec<Vec<Vec<[f64; 2]>>> = out
+            .iter()
+            .map(|p| p.iter().map(|r| to_f64(r)).collect())
+            .collect();
+        for p in &rings {
+            assert!(is_valid_polygon(p), "{p:?}");
+        }
+        assert!(conflicting_parts(&rings).is_empty());
+        assert_eq!(
+            split_at_pinches(&[
+                [0, 0],
+                [2, 0],
+                [2, 2],
+                [4, 2],
+                [4, 4],
+                [2, 4],
+                [2, 2],
+                [0, 2]
+            ])
+            .len(),
+            2
+        );
     }
 
     #[test]
