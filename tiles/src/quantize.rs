@@ -179,7 +179,18 @@ pub fn finish_feature(parts: Vec<TilePolygon>) -> Vec<TilePolygon> {
 /// clipping leaves when a polygon wraps a tile corner (a vertex visited twice
 /// and edges retraced along the clip border), and then returns nothing, so
 /// a district covering most of a tile vanished from it.
+///
+/// Rounding the crossing points the union creates can make a part cross
+/// itself again; such parts go through the union once more, up to
+/// [`REPAIR_PASSES`] times, before being given up.
 fn repair(polys: &[TilePolygon]) -> Vec<TilePolygon> {
+    repair_pass(polys, 1)
+}
+
+/// Union passes tried before a part that is still invalid is dropped.
+const REPAIR_PASSES: u32 = 4;
+
+fn repair_pass(polys: &[TilePolygon], pass: u32) -> Vec<TilePolygon> {
     let ls = |r: &Vec<TilePoint>| {
         LineString::from(
             r.iter()
@@ -203,6 +214,7 @@ fn repair(polys: &[TilePolygon]) -> Vec<TilePolygon> {
         round_ring(&c[..c.len().saturating_sub(1)])
     };
     let mut out = Vec::new();
+    let mut again = Vec::new();
     for p in &repaired {
         // The union may return a ring touching itself at a vertex (two
         // islands meeting at a point, or a bay closing into a lake), which
@@ -240,9 +252,14 @@ fn repair(polys: &[TilePolygon]) -> Vec<TilePolygon> {
                 let rings: Vec<Vec<[f64; 2]>> = t.iter().map(|r| to_f64(r)).collect();
                 if is_valid_polygon(&rings) {
                     out.push(t);
+                } else {
+                    again.push(t);
                 }
             }
         }
+    }
+    if !again.is_empty() && pass < REPAIR_PASSES {
+        out.extend(repair_pass(&again, pass + 1));
     }
     out
 }
