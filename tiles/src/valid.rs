@@ -201,6 +201,16 @@ pub fn is_valid_polygon(rings: &[Vec<[f64; 2]>]) -> bool {
     true
 }
 
+/// The vertices and edge midpoints of a polygon's exterior.
+fn probes(part: &[Vec<[f64; 2]>]) -> impl Iterator<Item = [f64; 2]> + '_ {
+    let r = &part[0];
+    let n = r.len();
+    (0..n).flat_map(move |i| {
+        let (a, b) = (r[i], r[(i + 1) % n]);
+        [a, [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0]]
+    })
+}
+
 /// Parts of a multipolygon (each a valid polygon on its own, see
 /// [`is_valid_polygon`]) that break the OGC rules *between* parts: two parts
 /// whose boundaries cross or share a stretch of line, or a part lying inside
@@ -272,18 +282,26 @@ pub fn conflicting_parts(parts: &[Vec<Vec<[f64; 2]>>]) -> Vec<usize> {
         let (a, b) = (boxes[i], boxes[j]);
         a.0[0] <= b.1[0] && b.0[0] <= a.1[0] && a.0[1] <= b.1[1] && b.0[1] <= a.1[1]
     };
+    // Parts whose boundaries do not cross overlap exactly when a vertex or
+    // an edge midpoint of one lies in the interior of the other (the pieces
+    // of a boundary between touching points are wholly inside or outside).
+    let in_interior = |q: [f64; 2], part: &Vec<Vec<[f64; 2]>>| {
+        point_in_ring(q, &part[0]) == Side::Inside
+            && part[1..]
+                .iter()
+                .all(|h| point_in_ring(q, h) == Side::Outside)
+    };
+    let in_box = |q: [f64; 2], b: ([f64; 2], [f64; 2])| {
+        q[0] >= b.0[0] && q[0] <= b.1[0] && q[1] >= b.0[1] && q[1] <= b.1[1]
+    };
     for i in 0..parts.len() {
-        for j in 0..parts.len() {
-            if i == j || (bad[i] && bad[j]) || !overlap(i, j) {
+        for j in i + 1..parts.len() {
+            if (bad[i] && bad[j]) || !overlap(i, j) {
                 continue;
             }
-            // Parts that do not cross are nested or apart; nested is allowed
-            // only inside a hole.
-            if ring_side(&parts[i][0], &parts[j][0]) == Side::Inside
-                && !parts[j][1..]
-                    .iter()
-                    .any(|h| ring_side(&parts[i][0], h) != Side::Outside)
-            {
+            let hit = probes(&parts[i]).any(|q| in_box(q, boxes[j]) && in_interior(q, &parts[j]))
+                || probes(&parts[j]).any(|q| in_box(q, boxes[i]) && in_interior(q, &parts[i]));
+            if hit {
                 bad[i] = true;
                 bad[j] = true;
             }
@@ -428,6 +446,11 @@ mod tests {
             conflicting_parts(&[vec![a.clone()], vec![sq(1.0, 1.0, 1.0)]]),
             vec![0, 1]
         );
+        // Overlapping while only touching boundaries (as seen in a z8 tile of
+        // Zhejiang): a triangle poking into another between two touch points.
+        let big = vec![[0.0, 0.0], [16.0, 0.0], [16.0, 4.0]];
+        let poke = vec![[6.0, 4.0], [4.0, 1.0], [6.0, 1.0], [8.0, 2.0]];
+        assert_eq!(conflicting_parts(&[vec![big], vec![poke]]), vec![0, 1]);
         // An island in a hole of another part is fine.
         let lake = vec![sq(0.0, 0.0, 10.0), sq(2.0, 2.0, 6.0)];
         assert!(conflicting_parts(&[lake, vec![sq(3.0, 3.0, 2.0)]]).is_empty());
