@@ -134,16 +134,24 @@ fn problems(tile: TileId, layers: &[&PreparedLayer]) -> Vec<String> {
         let mut kids_area: BTreeMap<&str, f64> = BTreeMap::new();
         for (code, d) in tiles.get(*lower).into_iter().flatten() {
             match parents.and_then(|p| p.get(&d.parent)) {
-                None => out.push(format!("{tile} {lower} {code} without its parent {}", d.parent)),
+                None => out.push(format!(
+                    "{tile} {lower} {code} without its parent {}",
+                    d.parent
+                )),
                 Some(_) => *kids_area.entry(d.parent.as_str()).or_default() += area(d),
             }
         }
         // Siblings never overlap (checked by the tiles crate's own tests), so
         // the children's areas add up to their parent's when they cover it.
         for (code, d) in parents.into_iter().flatten() {
-            let (a, k) = (area(d), kids_area.get(code.as_str()).copied().unwrap_or(0.0));
+            let (a, k) = (
+                area(d),
+                kids_area.get(code.as_str()).copied().unwrap_or(0.0),
+            );
             if (a - k).abs() > 8.0 + 0.002 * a {
-                out.push(format!("{tile} {upper} {code}: {a} units², its children {k}"));
+                out.push(format!(
+                    "{tile} {upper} {code}: {a} units², its children {k}"
+                ));
             }
         }
     }
@@ -179,10 +187,18 @@ fn every_level_drawn_nests_and_is_valid() {
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
     });
     assert!(tiles.len() > 300, "{}", tiles.len());
-    assert!(found.is_empty(), "{} problems: {:#?}", found.len(), &found[..found.len().min(20)]);
+    assert!(
+        found.is_empty(),
+        "{} problems: {:#?}",
+        found.len(),
+        &found[..found.len().min(20)]
+    );
     let mvt = render_tile(tiles[tiles.len() - 3], &refs, None, &TileOptions::default()).unwrap();
     assert!(decoded(&mvt)["district"].contains_key("331082"));
 }
