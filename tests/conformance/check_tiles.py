@@ -474,7 +474,8 @@ def main():
         tiles.extend((z, x, y) for x in xs for y in ys)
     zooms = [int(z) for z in args.border_zooms.split(",") if z.strip()]
     sample = border_sample(ref, zooms, args.border_tiles) if zooms else []
-    tiles.extend(t for t in sample if t not in set(tiles))
+    full = set(tiles)
+    tiles.extend(t for t in sample if t not in full)
     tile_url = tj["tiles"][0]
     last_z = None
     for z, x, y in tiles:
