@@ -373,7 +373,15 @@ mod tests {
                 / 2.0
         };
         let shared = &layer.stages[0].shared;
-        let full = area(&shared.simplified_rings(0, &ZoomArcs { tol: crate::simplify::KEEP_ALL, overrides: HashMap::new() })[0]);
+        let full = area(
+            &shared.simplified_rings(
+                0,
+                &ZoomArcs {
+                    tol: crate::simplify::KEEP_ALL,
+                    overrides: HashMap::new(),
+                },
+            )[0],
+        );
         for z in 3..=8u8 {
             let unit2 = (crate::tile::tile_width(z) / 4096.0).powi(2);
             let cell = shared.zoom_arcs(z, 0.5);
