@@ -39,7 +39,12 @@ echo "== end-to-end: release server on a demo city"
 cargo build --release --locked -p gridmap
 tmp=$(mktemp -d)
 server_pid=""
-cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$tmp"; }
+zj_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+  [ -n "$zj_pid" ] && kill "$zj_pid" 2>/dev/null
+  rm -rf "$tmp"
+}
 trap cleanup EXIT
 target/release/gridmap demo --out "$tmp/demo.gpkg"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -52,6 +57,25 @@ done
 
 echo "== vector-tile conformance (z8–z16, reference decoder + GEOS)"
 "$venv/bin/python" tests/conformance/check_tiles.py --base "http://127.0.0.1:$port" --zmin 8 --zmax 16
+
+echo "== conformance checker's own tests (broken tiles must fail)"
+"$venv/bin/python" -m unittest tests/conformance/test_check_tiles.py
+
+echo "== vector-tile conformance on Zhejiang, every level drawn (z0–z12 + z13–z14 border sample)"
+target/release/gridmap import grids data/fixtures/zhejiang-admin-gcj02.geojson \
+  --system admin --levels province,city,district --db "$tmp/zj.gpkg"
+zj_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+target/release/gridmap serve --db "$tmp/zj.gpkg" --listen "127.0.0.1:$zj_port" \
+  --level-min-zoom province=0,city=0,district=0 >"$tmp/zj-server.log" 2>&1 &
+zj_pid=$!
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$zj_port/health" >/dev/null && break
+  sleep 0.2
+done
+"$venv/bin/python" tests/conformance/check_tiles.py --base "http://127.0.0.1:$zj_port" --system admin \
+  --zmin 0 --zmax 12 --border-zooms 13,14 --border-tiles 1000
+kill "$zj_pid" 2>/dev/null || true
+zj_pid=""
 
 if [ -d tests/browser ]; then
   echo "== browser test (headless chromium)"

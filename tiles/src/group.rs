@@ -31,6 +31,13 @@
 //! were). A parent ring that small has children that small too, so all of
 //! them go together.
 //!
+//! **Repair.** The other exception: where two islands of one feature cross
+//! or nest after simplification and rounding, they are merged by a boolean
+//! union and re-rounded (see [`crate::quantize::finish_feature`]), separately
+//! for the district and for the city holding the same islands, so their
+//! borders may differ there by rounding (under 5 units² per parent and tile
+//! on Zhejiang with every level drawn).
+//!
 //! Bit-identical coordinates are required for borders to be shared, as for
 //! one layer (see [`crate::topology`]); grid data whose parent polygons are
 //! built from their children's vertices satisfies it.

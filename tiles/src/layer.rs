@@ -4,7 +4,7 @@
 use crate::clip::ClipRect;
 use crate::group::GroupLayer;
 use crate::mvt::PropValue;
-use crate::quantize::{finish_polygon, round_ring, TilePolygon};
+use crate::quantize::{finish_feature, finish_polygon, round_ring, TilePolygon};
 use crate::shared::SharedTopology;
 use crate::tile::{tile_width, TileId};
 use crate::TilesError;
@@ -244,6 +244,12 @@ impl PreparedLayer {
                 last.polygons.extend(parts);
             }
         }
+        // Islands of one feature are simplified and rounded one by one, so
+        // two of them may now cross or nest: settle each feature as a whole.
+        for f in &mut out {
+            f.polygons = finish_feature(std::mem::take(&mut f.polygons));
+        }
+        out.retain(|f| !f.polygons.is_empty());
         Ok(out)
     }
 }
@@ -342,6 +348,49 @@ mod tests {
         // at z18 where nothing is removed.
         let z18 = layer.stages[0].shared.zoom_arcs(18, 0.5);
         assert!(z18.get().unwrap().overrides.is_empty());
+    }
+
+    /// Regression: at low zooms Douglas–Peucker keeps only three vertices of
+    /// an island (a closed arc), and a long thin one became a sliver of a
+    /// third of its area that rounding then dropped (islands of 4–19 units²
+    /// missing from z5–z6 tiles of Zhejiang). Rings big enough to show keep
+    /// at least half their area.
+    #[test]
+    fn small_islands_keep_their_area_at_low_zoom() {
+        let ellipse: Vec<(f64, f64)> = (0..64)
+            .map(|i| {
+                let a = f64::from(i) / 64.0 * std::f64::consts::TAU;
+                (3000.0 * a.cos(), 300.0 * a.sin())
+            })
+            .collect();
+        let layer = PreparedLayer::new("l", vec![feature(5, merc_poly(&ellipse, &[]))]).unwrap();
+        let area = |r: &[[f64; 2]]| {
+            let n = r.len();
+            (0..n)
+                .map(|i| r[i][0] * r[(i + 1) % n][1] - r[(i + 1) % n][0] * r[i][1])
+                .sum::<f64>()
+                .abs()
+                / 2.0
+        };
+        let shared = &layer.stages[0].shared;
+        let full = area(
+            &shared.simplified_rings(
+                0,
+                &ZoomArcs {
+                    tol: crate::simplify::KEEP_ALL,
+                    overrides: HashMap::new(),
+                },
+            )[0],
+        );
+        for z in 3..=8u8 {
+            let unit2 = (crate::tile::tile_width(z) / 4096.0).powi(2);
+            let cell = shared.zoom_arcs(z, 0.5);
+            let kept = area(&shared.simplified_rings(0, cell.get().unwrap())[0]);
+            if full >= 4.0 * unit2 {
+                assert!(kept >= 0.5 * full, "z{z}: {kept} of {full} m²");
+            }
+        }
+        assert!(full >= 4.0 * (crate::tile::tile_width(5) / 4096.0).powi(2));
     }
 
     #[test]

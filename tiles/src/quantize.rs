@@ -15,14 +15,15 @@
 //! **Repair.** A rounded polygon that is not valid (see [`crate::valid`]) —
 //! e.g. a ring whose edges cross after rounding, a pinch, or the zero-width
 //! bridges left by clipping a concave ring — is rebuilt with geo's
-//! `unary_union` (positive fill rule, so the consistently wound area is
-//! kept), re-rounded and re-cleaned; any resulting part still invalid is
+//! boolean union (positive fill rule, so the consistently wound area is
+//! kept; the rule is given explicitly, never guessed from a ring's winding), re-rounded and re-cleaned; any resulting part still invalid is
 //! dropped. The repair is deterministic and only touches polygons that need
 //! it.
 
-use crate::valid::is_valid_polygon;
-use geo::algorithm::bool_ops::unary_union;
-use geo_types::{LineString, Polygon};
+use crate::valid::{conflicting_parts, is_valid_polygon, point_in_ring, Side};
+use geo::algorithm::bool_ops::{BooleanOps, FillRule, OpType};
+use geo_types::{LineString, MultiPolygon, Polygon};
+use std::collections::HashMap;
 
 /// A point in tile coordinates (x right, y down).
 pub type TilePoint = [i32; 2];
@@ -136,25 +137,153 @@ pub fn finish_polygon(exterior: &[TilePoint], holes: &[Vec<TilePoint>]) -> Vec<T
     if is_valid_polygon(&rings) {
         return vec![poly];
     }
-    let ls =
-        |r: &Vec<[f64; 2]>| LineString::from(r.iter().map(|p| (p[0], p[1])).collect::<Vec<_>>());
-    let gp = Polygon::new(ls(&rings[0]), rings[1..].iter().map(ls).collect());
-    let repaired = unary_union(std::iter::once(&gp));
+    repair(&[poly])
+}
+
+/// Makes the polygons of one feature in one tile a valid multipolygon: each
+/// is already valid (from [`finish_polygon`]), but two islands simplified
+/// and rounded separately may cross, share an edge or nest. Only then are
+/// the conflicting parts merged by [`repair`]; the others are kept as they
+/// are.
+pub fn finish_feature(parts: Vec<TilePolygon>) -> Vec<TilePolygon> {
+    if parts.len() < 2 {
+        return parts;
+    }
+    let as_f64: Vec<Vec<Vec<[f64; 2]>>> = parts
+        .iter()
+        .map(|p| p.iter().map(|r| to_f64(r)).collect())
+        .collect();
+    let bad = conflicting_parts(&as_f64);
+    if bad.is_empty() {
+        return parts;
+    }
+    let mut keep = Vec::with_capacity(parts.len());
+    let mut merge = Vec::with_capacity(bad.len());
+    for (i, p) in parts.into_iter().enumerate() {
+        if bad.binary_search(&i).is_ok() {
+            merge.push(p);
+        } else {
+            keep.push(p);
+        }
+    }
+    keep.extend(repair(&merge));
+    keep
+}
+
+/// Rebuilds oriented polygons with the boolean union under the *positive*
+/// fill rule (a point is inside where the rings wind positively around it),
+/// then re-rounds and re-tidies; parts still invalid are dropped.
+///
+/// The fill rule is given explicitly: geo's `unary_union` guesses it from the
+/// winding of the first ring, which is wrong for the rings Sutherland–Hodgman
+/// clipping leaves when a polygon wraps a tile corner (a vertex visited twice
+/// and edges retraced along the clip border), and then returns nothing, so
+/// a district covering most of a tile vanished from it.
+///
+/// Rounding the crossing points the union creates can make a part cross
+/// itself again; such parts go through the union once more, up to
+/// [`REPAIR_PASSES`] times, before being given up.
+fn repair(polys: &[TilePolygon]) -> Vec<TilePolygon> {
+    repair_pass(polys, 1)
+}
+
+/// Union passes tried before a part that is still invalid is dropped.
+const REPAIR_PASSES: u32 = 4;
+
+fn repair_pass(polys: &[TilePolygon], pass: u32) -> Vec<TilePolygon> {
+    let ls = |r: &Vec<TilePoint>| {
+        LineString::from(
+            r.iter()
+                .map(|p| (f64::from(p[0]), f64::from(p[1])))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let subject = MultiPolygon(
+        polys
+            .iter()
+            .map(|p| Polygon::new(ls(&p[0]), p[1..].iter().map(ls).collect()))
+            .collect(),
+    );
+    let repaired = subject.boolean_op_with_fill_rule(
+        &MultiPolygon::<f64>(Vec::new()),
+        OpType::Union,
+        FillRule::Positive,
+    );
+    let open = |l: &LineString<f64>| -> Vec<TilePoint> {
+        let c: Vec<[f64; 2]> = l.coords().map(|c| [c.x, c.y]).collect();
+        round_ring(&c[..c.len().saturating_sub(1)])
+    };
     let mut out = Vec::new();
+    let mut again = Vec::new();
     for p in &repaired {
-        let open = |l: &LineString<f64>| -> Vec<TilePoint> {
-            let c: Vec<[f64; 2]> = l.coords().map(|c| [c.x, c.y]).collect();
-            round_ring(&c[..c.len().saturating_sub(1)])
-        };
-        let holes: Vec<Vec<TilePoint>> = p.interiors().iter().map(open).collect();
-        if let Some(t) = tidy(&open(p.exterior()), &holes) {
-            let rings: Vec<Vec<[f64; 2]>> = t.iter().map(|r| to_f64(r)).collect();
-            if is_valid_polygon(&rings) {
-                out.push(t);
+        // The union may return a ring touching itself at a vertex (two
+        // islands meeting at a point, or a bay closing into a lake), which
+        // OGC forbids: cut such rings into simple loops, a loop wound like
+        // the exterior being a shell and one wound the other way a hole.
+        let ext = open(p.exterior());
+        let sign = area2(&ext).signum();
+        let (mut shells, mut holes) = (Vec::new(), Vec::new());
+        for ring in std::iter::once(ext).chain(p.interiors().iter().map(open)) {
+            for r in split_at_pinches(&ring) {
+                if area2(&r).signum() == sign {
+                    shells.push(r);
+                } else {
+                    holes.push(r);
+                }
+            }
+        }
+        let mut holes_of: Vec<Vec<Vec<TilePoint>>> = vec![Vec::new(); shells.len()];
+        for h in holes {
+            let probe = to_f64(&h);
+            let owner = shells.iter().position(|s| {
+                let s = to_f64(s);
+                probe
+                    .iter()
+                    .map(|q| point_in_ring(*q, &s))
+                    .find(|side| *side != Side::Boundary)
+                    == Some(Side::Inside)
+            });
+            if let Some(i) = owner {
+                holes_of[i].push(h);
+            }
+        }
+        for (shell, holes) in shells.iter().zip(&holes_of) {
+            if let Some(t) = tidy(shell, holes) {
+                let rings: Vec<Vec<[f64; 2]>> = t.iter().map(|r| to_f64(r)).collect();
+                if is_valid_polygon(&rings) {
+                    out.push(t);
+                } else {
+                    again.push(t);
+                }
             }
         }
     }
+    if !again.is_empty() && pass < REPAIR_PASSES {
+        out.extend(repair_pass(&again, pass + 1));
+    }
     out
+}
+
+/// Cuts a ring that passes through some vertex more than once into loops
+/// that each pass through every vertex once.
+fn split_at_pinches(ring: &[TilePoint]) -> Vec<Vec<TilePoint>> {
+    let mut loops = Vec::new();
+    let mut path: Vec<TilePoint> = Vec::with_capacity(ring.len());
+    let mut at: HashMap<TilePoint, usize> = HashMap::new();
+    for &p in ring {
+        if let Some(&i) = at.get(&p) {
+            let cut: Vec<TilePoint> = path.drain(i..).collect();
+            for q in &cut {
+                at.remove(q);
+            }
+            loops.push(cut);
+        }
+        at.insert(p, path.len());
+        path.push(p);
+    }
+    loops.push(path);
+    loops.retain(|r| r.len() >= 3);
+    loops
 }
 
 #[cfg(test)]
@@ -238,6 +367,85 @@ mod tests {
         for p in &out {
             assert!(is_valid_polygon(&[to_f64(&p[0])]));
         }
+    }
+
+    /// Regression: clipping a polygon that wraps a tile corner visits the
+    /// corner twice and retraces the clip border. geo's `unary_union` took the
+    /// winding of such a ring for clockwise and returned nothing, so the
+    /// whole polygon was dropped from the tile (a district covering 2.5M of
+    /// the 16.7M units² of Zhejiang tile 12/3429/1706).
+    #[test]
+    fn repairs_ring_wrapping_a_corner() {
+        let ring = vec![
+            [100, 0],
+            [100, 60],
+            [50, 50],
+            [30, 0],
+            [0, 0],
+            [0, 20],
+            [10, 30],
+            [0, 40],
+            [0, 0],
+        ];
+        assert_eq!(area2(&ring), 6700);
+        let out = finish_polygon(&ring, &[]);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(total_area2(&out), 6700);
+    }
+
+    /// Regression: two islands of one feature, each valid, crossing after
+    /// rounding made the MVT feature invalid; the conflicting ones are merged.
+    #[test]
+    fn merges_colliding_parts_of_a_feature() {
+        let a = vec![vec![[0, 0], [10, 0], [10, 10], [0, 10]]];
+        let b = vec![vec![[5, 5], [15, 5], [15, 15], [5, 15]]];
+        let far = vec![vec![[40, 40], [50, 40], [50, 50], [40, 50]]];
+        let out = finish_feature(vec![far.clone(), a, b]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0], far);
+        assert_eq!(area2(&out[1][0]), 2 * 175);
+        let rings: Vec<Vec<Vec<[f64; 2]>>> = out
+            .iter()
+            .map(|p| p.iter().map(|r| to_f64(r)).collect())
+            .collect();
+        assert!(conflicting_parts(&rings).is_empty());
+    }
+
+    /// Regression: the union of two islands meeting at a point came back as
+    /// one ring through that point twice, failed validation and both
+    /// islands were dropped (most of Zhejiang's coast at z2–z7).
+    #[test]
+    fn merged_parts_meeting_at_a_point_stay() {
+        let a = vec![vec![[0, 0], [10, 0], [10, 10], [0, 10]]];
+        let b = vec![vec![[10, 10], [20, 10], [20, 20], [10, 20]]];
+        // Nested in `a` and in `b`: both conflict, and their union is two
+        // squares meeting at (10, 10).
+        let in_a = vec![vec![[2, 2], [8, 2], [8, 8], [2, 8]]];
+        let in_b = vec![vec![[12, 12], [18, 12], [18, 18], [12, 18]]];
+        let out = finish_feature(vec![a, b, in_a, in_b]);
+        assert_eq!(total_area2(&out), 2 * 200, "{out:?}");
+        let rings: Vec<Vec<Vec<[f64; 2]>>> = out
+            .iter()
+            .map(|p| p.iter().map(|r| to_f64(r)).collect())
+            .collect();
+        for p in &rings {
+            assert!(is_valid_polygon(p), "{p:?}");
+        }
+        assert!(conflicting_parts(&rings).is_empty());
+        assert_eq!(
+            split_at_pinches(&[
+                [0, 0],
+                [2, 0],
+                [2, 2],
+                [4, 2],
+                [4, 4],
+                [2, 4],
+                [2, 2],
+                [0, 2]
+            ])
+            .len(),
+            2
+        );
     }
 
     #[test]

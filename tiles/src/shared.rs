@@ -9,6 +9,7 @@
 //! simplified community is exactly the union of its simplified blocks.
 
 use crate::simplify::{arc_importance, min_interior, resolve_zoom, zoom_tolerance, ZoomArcs};
+use crate::tile::tile_width;
 use crate::topology::{ArcRef, Topology};
 use crate::valid::is_valid_polygon;
 use std::collections::HashMap;
@@ -24,6 +25,20 @@ pub(crate) struct PolyRec {
 
 pub(crate) type ZoomCell = Arc<OnceLock<ZoomArcs>>;
 
+/// Rings at least this big, in square units of a 4096-extent tile, keep at
+/// least half their area when simplified (a ring of 4 units² or more must
+/// show in the tile).
+pub(crate) const KEPT_RING_UNITS: f64 = 4.0;
+
+/// Unsigned area of an open ring (shoelace).
+fn ring_area(r: &[[f64; 2]]) -> f64 {
+    let n = r.len();
+    let twice: f64 = (0..n)
+        .map(|i| r[i][0] * r[(i + 1) % n][1] - r[(i + 1) % n][0] * r[i][1])
+        .sum();
+    twice.abs() / 2.0
+}
+
 /// Topology, ranks and zoom cache of a group of layers.
 pub(crate) struct SharedTopology {
     pub topo: Topology,
@@ -33,6 +48,8 @@ pub(crate) struct SharedTopology {
     pub polys: Vec<PolyRec>,
     poly_arcs: Vec<Vec<u32>>,
     arc_polys: Vec<Vec<u32>>,
+    /// Unsigned area of every ring of every polygon at full detail, m².
+    ring_areas: Vec<Vec<f64>>,
     pub zooms: Mutex<HashMap<(u8, u64), ZoomCell>>,
 }
 
@@ -59,6 +76,20 @@ impl SharedTopology {
             poly_arcs.push(arcs);
             recs.push(PolyRec { feature, rings });
         }
+        let ring_areas = recs
+            .iter()
+            .map(|rec| {
+                rec.rings
+                    .iter()
+                    .map(|r| {
+                        let v = topo.ring_vertices(r, |_, _| true);
+                        let pts: Vec<[f64; 2]> =
+                            v.iter().map(|&i| topo.vertices[i as usize]).collect();
+                        ring_area(&pts)
+                    })
+                    .collect()
+            })
+            .collect();
         SharedTopology {
             topo,
             importance,
@@ -66,6 +97,7 @@ impl SharedTopology {
             polys: recs,
             poly_arcs,
             arc_polys,
+            ring_areas,
             zooms: Mutex::new(HashMap::new()),
         }
     }
@@ -97,15 +129,34 @@ impl SharedTopology {
         };
         cell.get_or_init(|| {
             let tol = zoom_tolerance(z, simplify_px);
+            // One unit of a 4096-extent tile at this zoom, squared.
+            let unit2 = (tile_width(z) / 4096.0).powi(2);
             resolve_zoom(
                 tol,
                 &self.poly_arcs,
                 &self.arc_polys,
                 &self.arc_min,
-                |p, za| is_valid_polygon(&self.simplified_rings(p, za)),
+                |p, za| {
+                    let rings = self.simplified_rings(p, za);
+                    is_valid_polygon(&rings) && self.rings_keep_their_area(p, &rings, unit2)
+                },
             )
         });
         cell
+    }
+
+    /// False if a ring of polygon `p` big enough to be drawn (over
+    /// [`KEPT_RING_UNITS`] tile units at full detail) lost more than half
+    /// its area to simplification. Douglas–Peucker keeps only a few vertices
+    /// of a small island or of a ring cut into several short arcs, and the
+    /// triangle left can be a sliver that the drop rule then removes: such
+    /// islands vanished from z5–z6 tiles of Zhejiang. Failing here makes the
+    /// fallback of [`resolve_zoom`] simplify the ring's arcs less.
+    fn rings_keep_their_area(&self, p: u32, rings: &[Vec<[f64; 2]>], unit2: f64) -> bool {
+        rings
+            .iter()
+            .zip(&self.ring_areas[p as usize])
+            .all(|(r, &full)| full < KEPT_RING_UNITS * unit2 || ring_area(r) >= 0.5 * full)
     }
 
     /// Mercator rings of polygon `p` simplified per `za`.

@@ -201,6 +201,115 @@ pub fn is_valid_polygon(rings: &[Vec<[f64; 2]>]) -> bool {
     true
 }
 
+/// The vertices and edge midpoints of a polygon's exterior.
+fn probes(part: &[Vec<[f64; 2]>]) -> impl Iterator<Item = [f64; 2]> + '_ {
+    let r = &part[0];
+    let n = r.len();
+    (0..n).flat_map(move |i| {
+        let (a, b) = (r[i], r[(i + 1) % n]);
+        [a, [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0]]
+    })
+}
+
+/// Parts of a multipolygon (each a valid polygon on its own, see
+/// [`is_valid_polygon`]) that break the OGC rules *between* parts: two parts
+/// whose boundaries cross or share a stretch of line, or a part lying inside
+/// another's exterior without lying in one of its holes ("nested shells").
+/// Parts may touch at single points. Returns the indices of every part
+/// involved, ascending (empty when the multipolygon is valid).
+///
+/// Simplifying or rounding each island of a feature on its own can make two
+/// of them collide although each stays valid, which is why the feature as a
+/// whole must be checked.
+pub fn conflicting_parts(parts: &[Vec<Vec<[f64; 2]>>]) -> Vec<usize> {
+    let mut bad = vec![false; parts.len()];
+    let boxes: Vec<([f64; 2], [f64; 2])> = parts
+        .iter()
+        .map(|p| {
+            p[0].iter().fold(
+                ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]),
+                |(lo, hi), q| {
+                    (
+                        [lo[0].min(q[0]), lo[1].min(q[1])],
+                        [hi[0].max(q[0]), hi[1].max(q[1])],
+                    )
+                },
+            )
+        })
+        .collect();
+    // Segments as (min x, max x, part, ring, index), swept by min x.
+    let mut segs: Vec<(f64, f64, u32, u32, u32)> = Vec::new();
+    for (pi, p) in parts.iter().enumerate() {
+        for (ri, r) in p.iter().enumerate() {
+            let n = r.len();
+            for i in 0..n {
+                let (a, b) = (r[i], r[(i + 1) % n]);
+                segs.push((
+                    a[0].min(b[0]),
+                    a[0].max(b[0]),
+                    pi as u32,
+                    ri as u32,
+                    i as u32,
+                ));
+            }
+        }
+    }
+    segs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let seg = |pi: u32, ri: u32, i: u32| {
+        let r = &parts[pi as usize][ri as usize];
+        (r[i as usize], r[(i as usize + 1) % r.len()])
+    };
+    let mut active: Vec<(f64, f64, u32, u32, u32)> = Vec::new();
+    for s in segs {
+        active.retain(|t| t.1 >= s.0);
+        let (a, b) = seg(s.2, s.3, s.4);
+        for t in &active {
+            if t.2 == s.2 || (bad[t.2 as usize] && bad[s.2 as usize]) {
+                continue;
+            }
+            let (c, d) = seg(t.2, t.3, t.4);
+            if a[1].max(b[1]) < c[1].min(d[1]) || c[1].max(d[1]) < a[1].min(b[1]) {
+                continue;
+            }
+            if contact(a, b, c, d) == Contact::Cross {
+                bad[s.2 as usize] = true;
+                bad[t.2 as usize] = true;
+            }
+        }
+        active.push(s);
+    }
+    let overlap = |i: usize, j: usize| {
+        let (a, b) = (boxes[i], boxes[j]);
+        a.0[0] <= b.1[0] && b.0[0] <= a.1[0] && a.0[1] <= b.1[1] && b.0[1] <= a.1[1]
+    };
+    // Parts whose boundaries do not cross overlap exactly when a vertex or
+    // an edge midpoint of one lies in the interior of the other (the pieces
+    // of a boundary between touching points are wholly inside or outside).
+    let in_interior = |q: [f64; 2], part: &Vec<Vec<[f64; 2]>>| {
+        point_in_ring(q, &part[0]) == Side::Inside
+            && part[1..]
+                .iter()
+                .all(|h| point_in_ring(q, h) == Side::Outside)
+    };
+    let in_box = |q: [f64; 2], b: ([f64; 2], [f64; 2])| {
+        q[0] >= b.0[0] && q[0] <= b.1[0] && q[1] >= b.0[1] && q[1] <= b.1[1]
+    };
+    for i in 0..parts.len() {
+        for j in i + 1..parts.len() {
+            if (bad[i] && bad[j]) || !overlap(i, j) {
+                continue;
+            }
+            let hit = probes(&parts[i]).any(|q| in_box(q, boxes[j]) && in_interior(q, &parts[j]))
+                || probes(&parts[j]).any(|q| in_box(q, boxes[i]) && in_interior(q, &parts[i]));
+            if hit {
+                bad[i] = true;
+                bad[j] = true;
+            }
+        }
+    }
+    (0..parts.len()).filter(|&i| bad[i]).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,6 +421,39 @@ mod tests {
             }
         }
         assert_eq!(disagreements, 0);
+    }
+
+    #[test]
+    fn parts_that_collide() {
+        let a = sq(0.0, 0.0, 4.0);
+        // Apart, touching at a corner: valid.
+        assert!(conflicting_parts(&[vec![a.clone()], vec![sq(10.0, 0.0, 2.0)]]).is_empty());
+        assert!(conflicting_parts(&[vec![a.clone()], vec![sq(4.0, 4.0, 2.0)]]).is_empty());
+        // Crossing, sharing an edge, nested: both parts named.
+        assert_eq!(
+            conflicting_parts(&[vec![a.clone()], vec![sq(3.0, 3.0, 2.0)]]),
+            vec![0, 1]
+        );
+        assert_eq!(
+            conflicting_parts(&[
+                vec![sq(9.0, 9.0, 1.0)],
+                vec![a.clone()],
+                vec![sq(4.0, 0.0, 2.0)]
+            ]),
+            vec![1, 2]
+        );
+        assert_eq!(
+            conflicting_parts(&[vec![a.clone()], vec![sq(1.0, 1.0, 1.0)]]),
+            vec![0, 1]
+        );
+        // Overlapping while only touching boundaries (as seen in a z8 tile of
+        // Zhejiang): a triangle poking into another between two touch points.
+        let big = vec![[0.0, 0.0], [16.0, 0.0], [16.0, 4.0]];
+        let poke = vec![[6.0, 4.0], [4.0, 1.0], [6.0, 1.0], [8.0, 2.0]];
+        assert_eq!(conflicting_parts(&[vec![big], vec![poke]]), vec![0, 1]);
+        // An island in a hole of another part is fine.
+        let lake = vec![sq(0.0, 0.0, 10.0), sq(2.0, 2.0, 6.0)];
+        assert!(conflicting_parts(&[lake, vec![sq(3.0, 3.0, 2.0)]]).is_empty());
     }
 
     #[test]
