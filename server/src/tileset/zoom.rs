@@ -1,23 +1,27 @@
 //! From which zoom each level of a grid system is drawn.
 //!
 //! **Rule.** A level is first drawn at the zoom where its typical grid spans
-//! about [`LABEL_SPAN_PX`] = 64 CSS pixels on MapLibre's 512-pixel tiles —
-//! enough for a two- or three-character label. The typical grid is the
-//! median, over the level's grids, of the geometric mean of width and height
-//! of the grid's bounding box in Web Mercator metres (the geometric mean, so
-//! a long thin grid counts by its area-like size, not by its longer side).
-//! The zoom is the first whole zoom at which that size reaches 64 px:
-//! `ceil(log2(world / (8 · size)))`, `world` being the Mercator world width
-//! (at zoom z the world is 512·2^z px wide). Then: the top level is drawn
-//! from zoom 0 (a map is never empty), a level never starts before its
-//! parent, and no level starts after [`MAX_ZOOM`]. A level without grids
-//! keeps the old depth rule ([`default_min_zoom`]). `--level-min-zoom`
-//! (`TileConfig::level_min_zoom`) overrides any level, the top one included;
-//! the levels below an overridden one are still kept from starting before it.
+//! [`LABEL_SPAN_PX`] = 128 CSS pixels in MapLibre, which draws the tiles of
+//! every zoom at [`TILE_SIZE_PX`] = 512 px — the same as 64 px on the classic
+//! 256-px tile grid. That leaves room for a three- or four-character label at
+//! 14–17 px with its halo, even for the grids somewhat smaller than typical.
+//! The typical grid is the median, over the level's grids, of the geometric
+//! mean of width and height of the grid's bounding box in Web Mercator metres
+//! (the geometric mean, so a long thin grid counts by its area-like size, not
+//! by its longer side). The zoom is the first whole zoom at which that size
+//! reaches 128 px, `ceil(log2(world / (4 · size)))` with `world` the Mercator
+//! world width (at zoom z the world is 512·2^z px wide); at that zoom the
+//! typical grid spans 128–256 px. Then: the top level is drawn from zoom 0 (a
+//! map is never empty), a level never starts before its parent, and none
+//! starts after [`MAX_ZOOM`]. A level without grids keeps the old depth rule
+//! ([`default_min_zoom`]). `--level-min-zoom` (`TileConfig::level_min_zoom`)
+//! overrides any level, the top one included; the levels below an overridden
+//! one are still kept from starting before it.
 //!
-//! On Zhejiang this puts cities at z6 and districts at z8; on the demo city
-//! (西湖区) communities at z12 and blocks at z14 — so a planner opening a
-//! province sees its cities and districts long before z11.
+//! On Zhejiang (median city 160 km, district 56 km) this puts cities at z6
+//! and districts at z8; on the demo city (西湖区, 1,200 blocks) communities at
+//! z12 and blocks at z14 — so a planner opening a province sees its cities
+//! and districts long before z11.
 
 use std::collections::HashMap;
 
@@ -28,8 +32,9 @@ use gridmap_tiles::tile::{lonlat_to_mercator, tile_width};
 
 use super::MAX_ZOOM;
 
-/// How wide, in CSS pixels, a level's typical grid is where it first appears.
-pub const LABEL_SPAN_PX: f64 = 64.0;
+/// How wide, in CSS pixels, a level's typical grid is (at least) where it
+/// first appears.
+pub const LABEL_SPAN_PX: f64 = 128.0;
 
 /// MapLibre draws a vector tile over 512 CSS pixels.
 pub const TILE_SIZE_PX: f64 = 512.0;
@@ -139,18 +144,24 @@ mod tests {
     }
 
     #[test]
-    fn zoom_is_where_the_size_first_reaches_64_px() {
+    fn zoom_is_where_the_size_first_reaches_the_label_span() {
         let world = tile_width(0);
-        // At z0 the world is 512 px: a grid of world/8 spans exactly 64 px.
-        assert_eq!(zoom_for_size(world / 8.0), 0);
-        assert_eq!(zoom_for_size(world / 8.0 * 0.99), 1);
-        assert_eq!(zoom_for_size(world / 16.0), 1);
-        assert_eq!(zoom_for_size(world / 16.0 * 1.01), 1);
-        // At the chosen zoom the grid spans 64..128 px.
+        // At z0 the world is 512 px: a grid of world/4 spans exactly 128 px.
+        let at_z0 = world * LABEL_SPAN_PX / TILE_SIZE_PX;
+        assert_eq!(at_z0, world / 4.0);
+        assert_eq!(zoom_for_size(at_z0), 0);
+        assert_eq!(zoom_for_size(at_z0 * 0.99), 1);
+        assert_eq!(zoom_for_size(at_z0 / 2.0), 1);
+        assert_eq!(zoom_for_size(at_z0 / 2.0 * 1.01), 1);
+        assert_eq!(zoom_for_size(at_z0 / 2.0 * 0.99), 2);
+        // At the chosen zoom the grid spans 128..256 px.
         for size in [150_000.0, 40_000.0, 3_000.0, 777.0] {
             let z = zoom_for_size(size);
             let px = size / world * TILE_SIZE_PX * 2f64.powi(i32::from(z));
-            assert!((64.0..128.0).contains(&px), "{size} m at z{z}: {px} px");
+            assert!(
+                (LABEL_SPAN_PX..2.0 * LABEL_SPAN_PX).contains(&px),
+                "{size} m at z{z}: {px} px"
+            );
         }
         assert_eq!(zoom_for_size(1e9), 0);
         assert_eq!(zoom_for_size(0.01), MAX_ZOOM);
@@ -196,7 +207,8 @@ mod tests {
         let z = level_min_zooms(&sys, &grids, &HashMap::new());
         let b = zoom_for_size(grid_size_m(&rect(120.0, 30.0, 0.1, 0.1)).unwrap());
         assert_eq!(z, vec![0, b, b, default_min_zoom(3)]);
-        assert!((8..=9).contains(&b), "a 0.1° grid at 30°N from z{b}");
+        // 0.1° at 30°N is about 12 km in Mercator: 128 px at z9.7.
+        assert_eq!(b, 10, "a 0.1° grid at 30°N");
         // Overrides win, and the levels below still start no earlier.
         let overrides = [("a".to_string(), 3), ("b".to_string(), 14)]
             .into_iter()
