@@ -491,6 +491,57 @@ mod tests {
         assert_eq!(s["metadata"]["gridmap:levels"][2]["minzoom"], 15);
     }
 
+    /// The page finds each level's style layers through the metadata, and
+    /// the levels' zooms follow the grids given to the schema.
+    #[test]
+    fn metadata_names_the_style_layers_and_zooms_follow_the_data() {
+        use geo_types::polygon;
+        use gridmap_data::model::Grid;
+        let sys = GridSystem::with_default_levels("d");
+        let square = |w: f64| {
+            geo_types::MultiPolygon(vec![polygon![
+                (x: 120.0, y: 30.0), (x: 120.0 + w, y: 30.0), (x: 120.0 + w, y: 30.0 + w), (x: 120.0, y: 30.0 + w)
+            ]])
+        };
+        let grid = |code: &str, level: &str, w: f64| Grid {
+            code: code.into(),
+            name: code.into(),
+            level: level.into(),
+            parent: None,
+            geometry: square(w),
+            attributes: Default::default(),
+        };
+        let grids = [
+            grid("s", "street", 0.2),
+            grid("c", "community", 0.1),
+            grid("b", "block", 0.012),
+        ];
+        let schema = TileSchema::new(&sys, &grids, &TileConfig::default());
+        let s = super::build_style(&sys, &schema, "http://h", None);
+        let ids = &s["metadata"]["gridmap:style_layers"];
+        assert_eq!(ids["block"]["unstaffed"], "block-unstaffed");
+        assert!(ids["street"].get("unstaffed").is_none());
+        for level in ["street", "community", "block"] {
+            for kind in ["fill", "line", "selected", "label"] {
+                let id = ids[level][kind].as_str().unwrap();
+                assert!(
+                    s["layers"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|l| l["id"] == id),
+                    "{id}"
+                );
+            }
+        }
+        // At 30°N a 0.1° community (12 km in Mercator) reaches 128 px at z9.7,
+        // a 0.012° block (1.4 km) at z12.8.
+        assert_eq!(layer(&s, "community-fill")["minzoom"], 10);
+        assert_eq!(layer(&s, "community-label")["minzoom"], 10);
+        assert_eq!(layer(&s, "block-line")["minzoom"], 13);
+        assert_eq!(s["metadata"]["gridmap:levels"][2]["minzoom"], 13);
+    }
+
     fn state(dir: &tempfile::TempDir) -> AppState {
         let mut store = GpkgStore::open(dir.path().join("s.gpkg")).unwrap();
         let change = ChangeSet {
