@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 
 use super::error::AppError;
 use super::state::AppState;
-use super::tiles::urlencode;
+use super::tiles::{prepared_tileset, urlencode};
 use crate::tileset::schema::{LayerKind, TileSchema, COVERAGE_LAYER, LABELS_LAYER};
 
 /// The Chinese name shown for a level; unknown level names are shown as-is.
@@ -76,13 +76,13 @@ async fn style(
         )
     })?;
     let catalog = state.catalog();
-    let system = catalog.system(name).ok_or_else(|| {
-        AppError::not_found("unknown_system", format!("no grid system named `{name}`"))
-    })?;
-    let schema = TileSchema::new(system.system(), system.grids(), &state.config().tiles);
+    let tileset = prepared_tileset(&state, &catalog, name).await?;
+    let system = catalog
+        .system(name)
+        .expect("prepared_tileset checked the system");
     let body = build_style(
         system.system(),
-        &schema,
+        &tileset.schema,
         &state.public_base(&headers),
         env_basemap(),
     );

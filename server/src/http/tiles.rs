@@ -21,7 +21,9 @@ use super::error::AppError;
 use super::params::Params;
 use super::state::AppState;
 use crate::tile_cache::{CachedTile, TileKey};
-use crate::tileset::{render_tile, TileSchema, MAX_ZOOM};
+use gridmap_data::index::Catalog;
+
+use crate::tileset::{render_tile, Tileset, MAX_ZOOM};
 
 pub const MVT_CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 
@@ -81,11 +83,11 @@ async fn tilejson(
         )
     })?;
     let catalog = state.catalog();
-    let s = catalog.system(system).ok_or_else(|| {
-        AppError::not_found("unknown_system", format!("no grid system named `{system}`"))
-    })?;
+    let tileset = prepared_tileset(&state, &catalog, system).await?;
+    let s = catalog
+        .system(system)
+        .expect("prepared_tileset checked the system");
     let base = state.public_base(&headers);
-    let schema = TileSchema::new(s.system(), s.grids(), &state.config().tiles);
     let bounds = s.bounds().unwrap_or([-180.0, -85.0511, 180.0, 85.0511]);
     let center = [
         (bounds[0] + bounds[2]) / 2.0,
@@ -104,8 +106,30 @@ async fn tilejson(
         "maxzoom": MAX_ZOOM,
         "bounds": bounds,
         "center": center,
-        "vector_layers": schema.vector_layers(),
+        "vector_layers": tileset.schema.vector_layers(),
     })))
+}
+
+/// The tileset of `system` in `catalog`, prepared on a blocking thread if it
+/// is not yet: TileJSON and the style describe exactly the layers and zooms
+/// the tiles are cut with (the tiles need the tileset next anyway).
+pub async fn prepared_tileset(
+    state: &AppState,
+    catalog: &Arc<Catalog>,
+    system: &str,
+) -> Result<Arc<Tileset>, AppError> {
+    if catalog.system(system).is_none() {
+        return Err(AppError::not_found(
+            "unknown_system",
+            format!("no grid system named `{system}`"),
+        ));
+    }
+    let (st, catalog, name) = (state.clone(), catalog.clone(), system.to_string());
+    let built = tokio::task::spawn_blocking(move || st.tileset(&catalog, &name))
+        .await
+        .map_err(anyhow::Error::from)?
+        .expect("system checked above");
+    Ok(built.map_err(|e| anyhow::anyhow!("preparing tiles of {system}: {e}"))?)
 }
 
 fn bad_tile(message: String) -> AppError {
