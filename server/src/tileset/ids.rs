@@ -85,7 +85,7 @@ mod tests {
         assert_eq!(grid_feature_id("7"), 7);
         assert_eq!(grid_feature_id("0"), 0);
         let h = grid_feature_id("A-17");
-        assert!(h >= 1 << 51 && h < 1 << 52);
+        assert!((1 << 51..1 << 52).contains(&h));
         assert_eq!(h, grid_feature_id("A-17"), "stable");
         assert_ne!(h, grid_feature_id("A-18"));
         assert!(

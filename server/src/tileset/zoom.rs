@@ -74,7 +74,7 @@ pub fn typical_size_m(mut sizes: Vec<f64>) -> Option<f64> {
 /// [`LABEL_SPAN_PX`] on [`TILE_SIZE_PX`]-pixel tiles, within 0..=MAX_ZOOM
 /// (a zero-size grid gets [`MAX_ZOOM`]).
 pub fn zoom_for_size(size_m: f64) -> u8 {
-    if !(size_m > 0.0) {
+    if size_m.is_nan() || size_m <= 0.0 {
         return MAX_ZOOM;
     }
     // px(z) = size / world · TILE_SIZE_PX · 2^z ≥ LABEL_SPAN_PX
