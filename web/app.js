@@ -5,9 +5,13 @@
 // Plain ES module, no bundler: MapLibre is loaded by index.html as a classic
 // script (window.maplibregl). All URLs are relative to the page, so the map
 // also works behind a reverse proxy under a path prefix.
+//
+// The page knows no level or layer names of its own: the server's style lists
+// the levels (name, shown label, first zoom) in `metadata["gridmap:levels"]`
+// and the ids of each level's style layers in `metadata["gridmap:style_layers"]`,
+// both made from the tiles' one layer schema.
 
 const maplibregl = window.maplibregl;
-const LEVEL_LABELS = { street: '街道', community: '社区', block: '网格' };
 
 const $ = (sel) => document.querySelector(sel);
 const card = $('#grid-card');
@@ -17,8 +21,11 @@ const select = $('#system-select');
 /** Absolute URL of a server path, relative to the page (keeps a proxy prefix). */
 const url = (path) => new URL(path, document.baseURI).href;
 
-/** Shown level name: 街道/社区/网格 for the default levels, else the raw name. */
-export const levelLabel = (level) => LEVEL_LABELS[level] ?? level;
+/** Shown level name, as the style's metadata gives it (else the raw name). */
+export const levelLabel = (level) => levels.find((l) => l.name === level)?.label ?? level;
+
+/** Id of a level's style layer of one kind (fill, unstaffed, line, selected, label), if the style has it. */
+const styleLayer = (level, kind) => levels.find((l) => l.name === level)?.layers?.[kind];
 
 function escapeHtml(s) {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
@@ -49,7 +56,7 @@ function status(text) {
 let map;
 let tilesets = [];
 let system = null;
-/** Levels of the current style, top-down: {name, label, depth, minzoom}. */
+/** Levels of the current style, top-down: {name, label, depth, minzoom, layers: {kind: style layer id}}. */
 let levels = [];
 let hovered = null; // {sourceLayer, id}
 let selected = null; // {sourceLayer, id}
@@ -65,48 +72,35 @@ function finestVisibleLevel() {
   const z = map.getZoom();
   let best = null;
   for (const l of levels) {
-    if (l.minzoom <= z + 1e-9 && map.getLayer(`${l.name}-fill`)) best = l;
+    const fill = styleLayer(l.name, 'fill');
+    if (l.minzoom <= z + 1e-9 && fill && map.getLayer(fill)) best = l;
   }
   return best;
 }
 
 // ---- style and system ----------------------------------------------------
 
-/** Reads level metadata and aligns layer zooms with the TileJSON's vector_layers. */
-async function onStyleLoaded() {
-  const style = map.getStyle();
-  levels = (style.metadata?.['gridmap:levels'] ?? []).map((l) => ({ ...l }));
+/** Reads the levels and their style layers from the style's metadata. */
+function onStyleLoaded() {
+  const meta = map.getStyle().metadata ?? {};
+  const styleLayers = meta['gridmap:style_layers'] ?? {};
+  levels = (meta['gridmap:levels'] ?? []).map((l) => ({ ...l, layers: styleLayers[l.name] ?? {} }));
   hovered = null;
   selected = null;
   buildLegend();
-  const source = style.sources?.grids;
-  if (!source?.url) return;
-  try {
-    const tilejson = await getJson(source.url);
-    for (const vl of tilejson.vector_layers ?? []) {
-      const level = levels.find((l) => l.name === vl.id);
-      if (!level || typeof vl.minzoom !== 'number' || vl.minzoom === level.minzoom) continue;
-      // The tiles only carry this level from vl.minzoom: draw it from there.
-      level.minzoom = vl.minzoom;
-      for (const kind of ['fill', 'unstaffed', 'line', 'selected', 'label']) {
-        const id = `${level.name}-${kind}`;
-        if (map.getLayer(id)) map.setLayerZoomRange(id, vl.minzoom, 24);
-      }
-    }
-  } catch (e) {
-    console.warn('TileJSON', e);
-  }
 }
 
 function buildLegend() {
   const legend = $('#legend');
-  const items = levels.map((l) => {
-    const fill = map.getPaintProperty(`${l.name}-fill`, 'fill-color');
-    const line = map.getPaintProperty(`${l.name}-line`, 'line-color');
-    return `<span><i style="background:${escapeHtml(fill)}55;border-color:${escapeHtml(line)}"></i>${escapeHtml(levelLabel(l.name))}</span>`;
-  });
-  const finest = levels.at(-1);
-  if (finest && map.getLayer(`${finest.name}-unstaffed`)) {
+  const items = levels
+    .filter((l) => l.layers.fill && l.layers.line)
+    .map((l) => {
+      const fill = map.getPaintProperty(l.layers.fill, 'fill-color');
+      const line = map.getPaintProperty(l.layers.line, 'line-color');
+      return `<span><i style="background:${escapeHtml(fill)}55;border-color:${escapeHtml(line)}"></i>${escapeHtml(l.label ?? l.name)}</span>`;
+    });
+  const unstaffed = styleLayer(levels.at(-1)?.name, 'unstaffed');
+  if (unstaffed && map.getLayer(unstaffed)) {
     items.push('<span><i style="background:#e5533d66;border-color:#e5533d"></i>无网格员</span>');
   }
   legend.innerHTML = items.join('');
@@ -139,7 +133,7 @@ function switchSystem(name) {
 
 function onMouseMove(e) {
   const level = finestVisibleLevel();
-  const features = level ? map.queryRenderedFeatures(e.point, { layers: [`${level.name}-fill`] }) : [];
+  const features = level ? map.queryRenderedFeatures(e.point, { layers: [level.layers.fill] }) : [];
   const f = features.find((x) => x.id !== undefined && x.id !== null);
   const next = f ? { sourceLayer: f.sourceLayer, id: f.id } : null;
   if (hovered && next && hovered.id === next.id && hovered.sourceLayer === next.sourceLayer) return;
@@ -164,9 +158,9 @@ function selectGrid(point, grids) {
   const z = map.getZoom();
   for (const g of [...grids].reverse()) {
     const level = levels.find((l) => l.name === g.level);
-    if (!level || level.minzoom > z + 1e-9) continue;
+    if (!level?.layers.fill || level.minzoom > z + 1e-9) continue;
     const f = map
-      .queryRenderedFeatures(point, { layers: [`${g.level}-fill`] })
+      .queryRenderedFeatures(point, { layers: [level.layers.fill] })
       .find((x) => x.properties.code === g.code && x.id !== undefined);
     if (f) {
       selected = { sourceLayer: f.sourceLayer, id: f.id };

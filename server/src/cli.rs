@@ -85,7 +85,7 @@ pub struct ServeArgs {
     #[arg(long, env = "GRIDMAP_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// First zoom at which each level is drawn, e.g. `street=0,community=11,block=13`
-    /// (defaults by depth: 0, 11, 13, then two zooms per level).
+    /// (default: where the level's median grid spans 128 px, see `tileset::zoom`).
     #[arg(long)]
     pub level_min_zoom: Option<String>,
     /// Memory for cached tiles, in MiB (0 disables the cache).

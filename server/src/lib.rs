@@ -2,7 +2,6 @@
 
 pub mod cli;
 pub mod commands;
-pub mod coverage_tiles;
 pub mod http;
 pub mod progress;
 pub mod tile_cache;

@@ -170,6 +170,15 @@ test('the map draws the grids, and a click shows the block and its gridworker', 
       [lon, lat, zoom],
     );
 
+  // Each level is drawn from the first zoom the server chose from the data
+  // (the style's metadata, which the page reads): none just below it.
+  const style = await getJson('/styles/default.json');
+  const blockZoom = style.metadata['gridmap:levels'].find((l) => l.name === 'block').minzoom;
+  assert.ok(blockZoom <= 14, `blocks start at z${blockZoom}, after the z14 view below`);
+  await goTo(blockZoom - 0.5);
+  const early = await page.evaluate(() => window.gridmap.map.queryRenderedFeatures({ layers: ['block-fill'] }).length);
+  assert.equal(early, 0, `blocks drawn below their first zoom z${blockZoom}`);
+
   // z14: the blocks and their labels are drawn (labels need no glyph server).
   await goTo(14);
   const z14 = await page.evaluate(() => {

@@ -9,11 +9,10 @@
 use geo::Intersects;
 use geo_types::Point;
 use gridmap_data::analysis::{check, CheckOptions, CoverageReport, Problem, ProblemKind};
+use gridmap_data::catalog::Catalog;
 use gridmap_data::import::{import_grids, GridImportOptions, GridImportReport};
-use gridmap_data::index::Catalog;
 use gridmap_data::progress::NoProgress;
 use gridmap_data::store::gpkg::GpkgStore;
-use gridmap_data::store::GridStore;
 use gridmap_tests::fixture;
 use serde_json::Value;
 
@@ -26,12 +25,11 @@ const AREA_KINDS: [ProblemKind; 3] = [
 /// The coverage check of `system` (the one place that knows `check`'s arguments).
 fn coverage(store: &GpkgStore, system: &str, sliver_m2: f64) -> CoverageReport {
     let catalog = Catalog::load(store).unwrap();
-    let sites = store.sites(None).unwrap();
     let opts = CheckOptions {
         sliver_m2,
         ..CheckOptions::default()
     };
-    check(&catalog, system, &sites, &opts, &NoProgress).unwrap()
+    check(&catalog, system, &opts, &NoProgress).unwrap()
 }
 
 /// The Zhejiang partition with the oracle's vertex swaps applied, written to `dir`.

@@ -215,3 +215,141 @@ async fn tilejson_tiles_caching_and_invalidation() {
         .expect("coverage layer after the change");
     assert!(!coverage.features.is_empty());
 }
+
+async fn get_json(state: &AppState, uri: &str) -> Value {
+    let (status, _, body) = send(state, get(uri)).await;
+    assert_eq!(status, StatusCode::OK, "{uri}");
+    serde_json::from_slice(&body).unwrap()
+}
+
+/// `minzoom` of each TileJSON vector layer by id.
+fn layer_zooms(tilejson: &Value) -> std::collections::HashMap<String, u64> {
+    tilejson["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["id"].as_str().unwrap().to_string(),
+                l["minzoom"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The style draws every level from the zoom its TileJSON layer starts at.
+fn assert_style_agrees(style: &Value, zooms: &std::collections::HashMap<String, u64>) {
+    let levels = style["metadata"]["gridmap:levels"].as_array().unwrap();
+    assert!(!levels.is_empty());
+    for level in levels {
+        let name = level["name"].as_str().unwrap();
+        assert_eq!(level["minzoom"].as_u64(), Some(zooms[name]), "{name}");
+        for l in style["layers"].as_array().unwrap() {
+            if l["source-layer"] == name {
+                assert_eq!(l["minzoom"].as_u64(), Some(zooms[name]), "{}", l["id"]);
+            }
+        }
+    }
+}
+
+/// The first zoom of each level comes from the data: on Zhejiang the cities
+/// and districts appear long before z11, and the style agrees with TileJSON.
+#[tokio::test]
+async fn zhejiang_levels_start_where_their_grids_are_label_sized() {
+    use gridmap_data::import::{import_grids, GridImportOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = GpkgStore::open(dir.path().join("zj.gpkg")).unwrap();
+    let mut opts = GridImportOptions::new("admin");
+    opts.levels = Some(vec!["province".into(), "city".into(), "district".into()]);
+    import_grids(
+        &mut store,
+        &gridmap_tests::fixture("zhejiang-admin-gcj02.geojson"),
+        &opts,
+        &NoProgress,
+    )
+    .unwrap();
+    let state = AppState::new(store).unwrap();
+    let tj = get_json(&state, "/tiles/admin.json").await;
+    let zooms = layer_zooms(&tj);
+    assert_eq!(zooms["province"], 0);
+    assert!((6..=7).contains(&zooms["city"]), "{zooms:?}");
+    assert!((8..=9).contains(&zooms["district"]), "{zooms:?}");
+    assert_style_agrees(&get_json(&state, "/styles/admin.json").await, &zooms);
+
+    // At the district zoom a tile over Hangzhou carries the districts and their labels.
+    let z = zooms["district"] as u8;
+    let (x, y) = tile_of(120.2, 30.25, z);
+    let (_, _, raw) = send(&state, get(&format!("/tiles/admin/{z}/{x}/{y}.mvt"))).await;
+    let layers = gridmap_tiles::decode::decode_tile(&raw).unwrap();
+    let label_levels: std::collections::BTreeSet<String> = layers
+        .iter()
+        .filter(|l| l.name == "labels")
+        .flat_map(|l| &l.features)
+        .flat_map(|f| &f.properties)
+        .filter(|(k, _)| k == "level")
+        .map(|(_, v)| format!("{v:?}"))
+        .collect();
+    assert!(layers.iter().any(|l| l.name == "district"));
+    assert!(
+        label_levels.iter().any(|v| v.contains("district")),
+        "{label_levels:?}"
+    );
+    let (x, y) = tile_of(120.2, 30.25, z - 1);
+    let (_, _, raw) = send(&state, get(&format!("/tiles/admin/{}/{x}/{y}.mvt", z - 1))).await;
+    assert!(gridmap_tiles::decode::decode_tile(&raw)
+        .unwrap()
+        .iter()
+        .all(|l| l.name != "district"));
+}
+
+/// On the demo city (default size) the levels start about where the old
+/// fixed defaults put them; every property of its tiles is a field of its
+/// layer in TileJSON.
+#[tokio::test]
+async fn demo_levels_start_near_the_old_defaults_and_tiles_match_tilejson() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = GpkgStore::open(dir.path().join("demo.gpkg")).unwrap();
+    store
+        .apply(&generate(&DemoOptions::default(), &NoProgress).unwrap())
+        .unwrap();
+    let state = AppState::new(store).unwrap();
+    let tj = get_json(&state, "/tiles/default.json").await;
+    let zooms = layer_zooms(&tj);
+    assert_eq!(zooms["street"], 0);
+    assert!((11..=12).contains(&zooms["community"]), "{zooms:?}");
+    assert!((13..=14).contains(&zooms["block"]), "{zooms:?}");
+    assert_style_agrees(&get_json(&state, "/styles/default.json").await, &zooms);
+
+    let fields: std::collections::HashMap<&str, &serde_json::Map<String, Value>> = tj
+        ["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["id"].as_str().unwrap(), l["fields"].as_object().unwrap()))
+        .collect();
+    let b = tj["bounds"].as_array().unwrap();
+    let (lon, lat) = (
+        (b[0].as_f64().unwrap() + b[2].as_f64().unwrap()) / 2.0,
+        (b[1].as_f64().unwrap() + b[3].as_f64().unwrap()) / 2.0,
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for z in [10, 12, 14, 16] {
+        let (x, y) = tile_of(lon, lat, z);
+        let (_, _, raw) = send(&state, get(&format!("/tiles/default/{z}/{x}/{y}.mvt"))).await;
+        for layer in gridmap_tiles::decode::decode_tile(&raw).unwrap() {
+            let known = fields
+                .get(layer.name.as_str())
+                .unwrap_or_else(|| panic!("layer {} not in TileJSON", layer.name));
+            assert!(u64::from(z) >= zooms[&layer.name], "{} at z{z}", layer.name);
+            for f in &layer.features {
+                for (k, _) in &f.properties {
+                    assert!(known.contains_key(k), "{}.{k} not in TileJSON", layer.name);
+                }
+            }
+            seen.insert(layer.name);
+        }
+    }
+    for l in ["street", "community", "block", "labels", "sites"] {
+        assert!(seen.contains(l), "{seen:?}");
+    }
+}

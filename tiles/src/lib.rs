@@ -25,6 +25,7 @@ pub mod group;
 pub mod label;
 pub mod layer;
 pub mod mvt;
+pub mod points;
 pub mod quantize;
 pub mod render;
 mod shared;
@@ -38,6 +39,7 @@ pub use group::GroupLayer;
 pub use label::{label_point, LabelInput, LabelLayer, LabelPoint};
 pub use layer::{FeatureInput, PreparedLayer, TileFeature};
 pub use mvt::{gzip, PropValue};
+pub use points::{encode_points, PointFeature};
 pub use render::{render_tile, TileOptions};
 pub use tile::{TileId, TileRange};
 

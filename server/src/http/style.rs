@@ -20,8 +20,8 @@ use serde_json::{json, Value};
 
 use super::error::AppError;
 use super::state::AppState;
-use super::tiles::urlencode;
-use crate::tileset::TileConfig;
+use super::tiles::{prepared_tileset, urlencode};
+use crate::tileset::schema::{LayerKind, TileSchema, COVERAGE_LAYER, LABELS_LAYER};
 
 /// The Chinese name shown for a level; unknown level names are shown as-is.
 pub fn level_label(level: &str) -> &str {
@@ -76,13 +76,14 @@ async fn style(
         )
     })?;
     let catalog = state.catalog();
-    let system = catalog.system(name).ok_or_else(|| {
-        AppError::not_found("unknown_system", format!("no grid system named `{name}`"))
-    })?;
+    let tileset = prepared_tileset(&state, &catalog, name).await?;
+    let system = catalog
+        .system(name)
+        .expect("prepared_tileset checked the system");
     let body = build_style(
         system.system(),
+        &tileset.schema,
         &state.public_base(&headers),
-        &state.config().tiles,
         env_basemap(),
     );
     // The catalog can be reloaded (new levels): clients revalidate.
@@ -101,27 +102,31 @@ fn palette(depth: usize) -> (&'static str, &'static str, &'static str) {
 }
 
 /// Builds the style for `system`, whose TileJSON is at
-/// `{base}/tiles/{system}.json`; each level is drawn from the zoom at which
-/// `tiles` puts it into the tiles.
+/// `{base}/tiles/{system}.json`; layer names and first zooms come from the
+/// tiles' `schema`, so each level is drawn from the zoom at which the tiles
+/// carry it. The style's `metadata` lists the levels (name, shown label,
+/// depth, first zoom and the ids of their style layers) for the web page.
 ///
 /// ```
 /// use gridmap::http::style::build_style;
-/// use gridmap::tileset::TileConfig;
+/// use gridmap::tileset::{TileConfig, TileSchema};
 /// use gridmap_data::GridSystem;
 ///
 /// let system = GridSystem::with_default_levels("default");
-/// let style = build_style(&system, "http://localhost:8080", &TileConfig::default(), None);
+/// let schema = TileSchema::new(&system, &[], &TileConfig::default());
+/// let style = build_style(&system, &schema, "http://localhost:8080", None);
 /// assert_eq!(style["sources"]["grids"]["url"], "http://localhost:8080/tiles/default.json");
 /// assert!(style.get("glyphs").is_none());
 /// ```
 pub fn build_style(
     system: &GridSystem,
+    schema: &TileSchema,
     base: &str,
-    tiles: &TileConfig,
     basemap: Option<&Basemap>,
 ) -> Value {
-    let levels = &system.levels;
-    let level_minzoom = |depth: usize| tiles.min_zoom(&levels[depth], depth);
+    let levels: Vec<&str> = schema.levels().map(|l| l.id.as_str()).collect();
+    let level_minzoom = |depth: usize| schema.level_min_zoom(depth);
+    let coverage_minzoom = schema.min_zoom_of(LayerKind::Coverage);
     let finest = levels.len().saturating_sub(1);
     let mut sources = serde_json::Map::new();
     sources.insert(
@@ -214,13 +219,13 @@ pub fn build_style(
     // Coverage problems (gaps, overlaps, overhangs …) in alarm red, above the
     // grids: on a gap-free system these layers draw nothing.
     layers.push(json!({
-        "id": "coverage-fill", "type": "fill", "source": "grids", "source-layer": "coverage",
-        "minzoom": crate::coverage_tiles::COVERAGE_MIN_ZOOM,
+        "id": "coverage-fill", "type": "fill", "source": "grids", "source-layer": COVERAGE_LAYER,
+        "minzoom": coverage_minzoom,
         "paint": { "fill-color": "#e63946", "fill-opacity": 0.45 }
     }));
     layers.push(json!({
-        "id": "coverage-line", "type": "line", "source": "grids", "source-layer": "coverage",
-        "minzoom": crate::coverage_tiles::COVERAGE_MIN_ZOOM,
+        "id": "coverage-line", "type": "line", "source": "grids", "source-layer": COVERAGE_LAYER,
+        "minzoom": coverage_minzoom,
         "paint": { "line-color": "#b00020", "line-width": 1.5, "line-dasharray": [2, 1] }
     }));
     // Labels finest first: later symbol layers are placed first, so upper
@@ -239,9 +244,9 @@ pub fn build_style(
             label_font(false)
         };
         layers.push(json!({
-            "id": format!("{level}-label"), "type": "symbol", "source": "grids", "source-layer": "labels",
+            "id": format!("{level}-label"), "type": "symbol", "source": "grids", "source-layer": LABELS_LAYER,
             "minzoom": level_minzoom(depth),
-            "filter": ["==", ["get", "level"], level.as_str()],
+            "filter": ["==", ["get", "level"], level],
             "layout": {
                 "text-field": ["get", "name"],
                 "text-font": font,
@@ -263,10 +268,29 @@ pub fn build_style(
         .enumerate()
         .map(|(d, l)| json!({ "name": l, "label": level_label(l), "depth": d, "minzoom": level_minzoom(d) }))
         .collect();
+    // Per level, the ids of its style layers by kind, so the page need not
+    // know how they are named.
+    let style_layers: serde_json::Map<String, Value> = levels
+        .iter()
+        .map(|l| {
+            let mut ids = serde_json::Map::new();
+            for kind in ["fill", "unstaffed", "line", "selected", "label"] {
+                let id = format!("{l}-{kind}");
+                if layers.iter().any(|layer| layer["id"] == id.as_str()) {
+                    ids.insert(kind.to_string(), json!(id));
+                }
+            }
+            (l.to_string(), Value::Object(ids))
+        })
+        .collect();
     json!({
         "version": 8,
         "name": format!("gridmap {}", system.name),
-        "metadata": { "gridmap:system": system.name, "gridmap:levels": level_meta },
+        "metadata": {
+            "gridmap:system": system.name,
+            "gridmap:levels": level_meta,
+            "gridmap:style_layers": style_layers,
+        },
         "sources": sources,
         "layers": layers,
     })
@@ -309,6 +333,19 @@ mod tests {
     use gridmap_data::store::gpkg::GpkgStore;
     use gridmap_data::store::GridStore;
     use tower::ServiceExt;
+
+    use crate::tileset::TileConfig;
+
+    /// The style of `system` without grids, so levels start where the depth
+    /// rule puts them (or where `tiles` overrides it).
+    fn build_style(
+        system: &GridSystem,
+        base: &str,
+        tiles: &TileConfig,
+        basemap: Option<&Basemap>,
+    ) -> Value {
+        super::build_style(system, &TileSchema::new(system, &[], tiles), base, basemap)
+    }
 
     fn layer<'a>(style: &'a Value, id: &str) -> &'a Value {
         style["layers"]
@@ -452,6 +489,57 @@ mod tests {
         }
         assert_eq!(layer(&s, "community-fill")["minzoom"], 11);
         assert_eq!(s["metadata"]["gridmap:levels"][2]["minzoom"], 15);
+    }
+
+    /// The page finds each level's style layers through the metadata, and
+    /// the levels' zooms follow the grids given to the schema.
+    #[test]
+    fn metadata_names_the_style_layers_and_zooms_follow_the_data() {
+        use geo_types::polygon;
+        use gridmap_data::model::Grid;
+        let sys = GridSystem::with_default_levels("d");
+        let square = |w: f64| {
+            geo_types::MultiPolygon(vec![polygon![
+                (x: 120.0, y: 30.0), (x: 120.0 + w, y: 30.0), (x: 120.0 + w, y: 30.0 + w), (x: 120.0, y: 30.0 + w)
+            ]])
+        };
+        let grid = |code: &str, level: &str, w: f64| Grid {
+            code: code.into(),
+            name: code.into(),
+            level: level.into(),
+            parent: None,
+            geometry: square(w),
+            attributes: Default::default(),
+        };
+        let grids = [
+            grid("s", "street", 0.2),
+            grid("c", "community", 0.1),
+            grid("b", "block", 0.012),
+        ];
+        let schema = TileSchema::new(&sys, &grids, &TileConfig::default());
+        let s = super::build_style(&sys, &schema, "http://h", None);
+        let ids = &s["metadata"]["gridmap:style_layers"];
+        assert_eq!(ids["block"]["unstaffed"], "block-unstaffed");
+        assert!(ids["street"].get("unstaffed").is_none());
+        for level in ["street", "community", "block"] {
+            for kind in ["fill", "line", "selected", "label"] {
+                let id = ids[level][kind].as_str().unwrap();
+                assert!(
+                    s["layers"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|l| l["id"] == id),
+                    "{id}"
+                );
+            }
+        }
+        // At 30°N a 0.1° community (12 km in Mercator) reaches 128 px at z9.7,
+        // a 0.012° block (1.4 km) at z12.8.
+        assert_eq!(layer(&s, "community-fill")["minzoom"], 10);
+        assert_eq!(layer(&s, "community-label")["minzoom"], 10);
+        assert_eq!(layer(&s, "block-line")["minzoom"], 13);
+        assert_eq!(s["metadata"]["gridmap:levels"][2]["minzoom"], 13);
     }
 
     fn state(dir: &tempfile::TempDir) -> AppState {

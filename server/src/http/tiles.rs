@@ -14,14 +14,16 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use gridmap_tiles::{gzip, render_tile, TileId, TileOptions};
+use gridmap_tiles::{gzip, TileId};
 use serde_json::{json, Value};
 
 use super::error::AppError;
 use super::params::Params;
 use super::state::AppState;
 use crate::tile_cache::{CachedTile, TileKey};
-use crate::tileset::{encode_sites_layer, MAX_ZOOM};
+use gridmap_data::catalog::Catalog;
+
+use crate::tileset::{render_tile, Tileset, MAX_ZOOM};
 
 pub const MVT_CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 
@@ -81,38 +83,11 @@ async fn tilejson(
         )
     })?;
     let catalog = state.catalog();
-    let s = catalog.system(system).ok_or_else(|| {
-        AppError::not_found("unknown_system", format!("no grid system named `{system}`"))
-    })?;
+    let tileset = prepared_tileset(&state, &catalog, system).await?;
+    let s = catalog
+        .system(system)
+        .expect("prepared_tileset checked the system");
     let base = state.public_base(&headers);
-    let tiles_cfg = &state.config().tiles;
-    let text_fields = json!({"code": "String", "name": "String", "level": "String", "parent": "String",
-        "staffed": "Boolean", "workers": "String (comma-separated names)"});
-    let mut layers: Vec<Value> = s
-        .system()
-        .levels
-        .iter()
-        .enumerate()
-        .map(|(depth, level)| {
-            json!({"id": level, "fields": text_fields, "minzoom": tiles_cfg.min_zoom(level, depth), "maxzoom": MAX_ZOOM,
-                   "description": format!("grids of level {level}")})
-        })
-        .collect();
-    layers.push(json!({"id": "labels", "fields": {"code": "String", "name": "String", "level": "String", "rank": "Number (depth)"},
-        "minzoom": 0, "maxzoom": MAX_ZOOM, "description": "one label point inside each grid"}));
-    layers.push(json!({"id": "coverage", "fields": {"kind": "String (gap, overlap, overhang, invalid_geometry, sliver_grid)",
-        "grids": "String (comma-separated codes)", "area_m2": "Number", "message": "String"},
-        "minzoom": crate::coverage_tiles::COVERAGE_MIN_ZOOM, "maxzoom": MAX_ZOOM,
-        "description": "coverage problems as polygons (see /api/v1/coverage)"}));
-    layers.push(json!({"id": "coverage_points", "fields": {"kind": "String", "grids": "String", "message": "String"},
-        "minzoom": crate::coverage_tiles::COVERAGE_POINTS_MIN_ZOOM, "maxzoom": MAX_ZOOM,
-        "description": "a point for every coverage problem (sites, unstaffed grids, …)"}));
-    layers.push(
-        json!({"id": "sites", "fields": {"id": "String", "kind": "String", "name": "String",
-            "households": "Number (addresses)"},
-        "minzoom": tiles_cfg.sites_min_zoom, "maxzoom": MAX_ZOOM,
-        "description": "registered sites (addresses, enterprises, schools …), one point each"}),
-    );
     let bounds = s.bounds().unwrap_or([-180.0, -85.0511, 180.0, 85.0511]);
     let center = [
         (bounds[0] + bounds[2]) / 2.0,
@@ -131,20 +106,38 @@ async fn tilejson(
         "maxzoom": MAX_ZOOM,
         "bounds": bounds,
         "center": center,
-        "vector_layers": layers,
+        "vector_layers": tileset.schema.vector_layers(),
     })))
+}
+
+/// The tileset of `system` in `catalog`, prepared on a blocking thread if it
+/// is not yet: TileJSON and the style describe exactly the layers and zooms
+/// the tiles are cut with (the tiles need the tileset next anyway).
+pub async fn prepared_tileset(
+    state: &AppState,
+    catalog: &Arc<Catalog>,
+    system: &str,
+) -> Result<Arc<Tileset>, AppError> {
+    if catalog.system(system).is_none() {
+        return Err(AppError::not_found(
+            "unknown_system",
+            format!("no grid system named `{system}`"),
+        ));
+    }
+    let (st, catalog, name) = (state.clone(), catalog.clone(), system.to_string());
+    let built = tokio::task::spawn_blocking(move || st.tileset(&catalog, &name))
+        .await
+        .map_err(anyhow::Error::from)?
+        .expect("system checked above");
+    Ok(built.map_err(|e| anyhow::anyhow!("preparing tiles of {system}: {e}"))?)
 }
 
 fn bad_tile(message: String) -> AppError {
     AppError::bad_request("bad_tile", message)
 }
 
-async fn tile(
-    State(state): State<AppState>,
-    Path((system, z, x, file)): Path<(String, String, String, String)>,
-    params: Params,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
+/// Parses `{z}/{x}/{y}.mvt` (or `.pbf`) into a tile address.
+fn parse_tile(z: &str, x: &str, file: &str) -> Result<TileId, AppError> {
     let y = file
         .strip_suffix(".mvt")
         .or_else(|| file.strip_suffix(".pbf"))
@@ -155,11 +148,32 @@ async fn tile(
         v.parse()
             .map_err(|_| bad_tile(format!("tile {name} `{v}` is not a non-negative integer")))
     };
-    let (z, x, y) = (parse("z", &z)?, parse("x", &x)?, parse("y", y)?);
+    let (z, x, y) = (parse("z", z)?, parse("x", x)?, parse("y", y)?);
     if z > 30 {
         return Err(bad_tile(format!("zoom {z} is out of range 0..=30")));
     }
-    let tile = TileId::new(z as u8, x, y).map_err(|e| bad_tile(e.to_string()))?;
+    TileId::new(z as u8, x, y).map_err(|e| bad_tile(e.to_string()))
+}
+
+/// Whether a comma-separated request header lists `wanted` (ignoring
+/// parameters such as `;q=0.8`).
+fn header_lists(headers: &HeaderMap, name: header::HeaderName, wanted: &[&str]) -> bool {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| wanted.contains(&t.trim().split(';').next().unwrap_or("").trim()))
+        })
+}
+
+async fn tile(
+    State(state): State<AppState>,
+    Path((system, z, x, file)): Path<(String, String, String, String)>,
+    params: Params,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let tile = parse_tile(&z, &x, &file)?;
     let catalog = state.catalog();
     if catalog.system(&system).is_none() {
         return Err(AppError::not_found(
@@ -182,11 +196,7 @@ async fn tile(
     } else {
         "no-cache"
     };
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
-    {
+    if header_lists(&headers, header::IF_NONE_MATCH, &[&etag, "*"]) {
         return Ok(tile_response(
             StatusCode::NOT_MODIFIED,
             &etag,
@@ -206,23 +216,8 @@ async fn tile(
         Some(t) => t,
         None => {
             let st = state.clone();
-            let built = tokio::task::spawn_blocking(move || -> anyhow::Result<Arc<CachedTile>> {
-                let tileset = st
-                    .tileset(&catalog, &system)
-                    .expect("system checked above")
-                    .map_err(|e| anyhow::anyhow!("preparing tiles of {system}: {e}"))?;
-                let layers = tileset.layers_at(tile);
-                let opts = TileOptions::default();
-                let mut raw = render_tile(tile, &layers, Some(&tileset.labels), &opts)?;
-                let sites_min_zoom = st.config().tiles.sites_min_zoom;
-                encode_sites_layer(&catalog, tile, &opts, sites_min_zoom, &mut raw);
-                if tile.z >= crate::coverage_tiles::COVERAGE_MIN_ZOOM {
-                    // The same cached report as /api/v1/coverage with default thresholds.
-                    match st.coverage_report(&catalog, &system, &Default::default()) {
-                        Ok(report) => crate::coverage_tiles::for_report(&report)?.encode(tile, &opts, &mut raw)?,
-                        Err(e) => tracing::warn!(error = ?e, system, "coverage report failed; tile without coverage layers"),
-                    }
-                }
+            tokio::task::spawn_blocking(move || -> anyhow::Result<Arc<CachedTile>> {
+                let raw = render_tile(&st, &catalog, &system, tile)?;
                 let gz = if raw.is_empty() {
                     Vec::new()
                 } else {
@@ -235,38 +230,21 @@ async fn tile(
                 st.tile_cache().insert(key, t.clone());
                 Ok(t)
             })
-            .await??;
-            built
+            .await??
         }
     };
-    if cached.raw.is_empty() {
-        return Ok(tile_response(
-            StatusCode::NO_CONTENT,
-            &etag,
-            cache_control,
-            None,
-            Body::empty(),
-        ));
-    }
-    let accepts_gzip = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|e| e.trim().split(';').next() == Some("gzip"))
-        });
-    let (encoding, body) = if accepts_gzip {
-        (Some("gzip"), Body::from(cached.gzip.clone()))
+    let (status, encoding, body) = if cached.raw.is_empty() {
+        (StatusCode::NO_CONTENT, None, Body::empty())
+    } else if header_lists(&headers, header::ACCEPT_ENCODING, &["gzip"]) {
+        (
+            StatusCode::OK,
+            Some("gzip"),
+            Body::from(cached.gzip.clone()),
+        )
     } else {
-        (None, Body::from(cached.raw.clone()))
+        (StatusCode::OK, None, Body::from(cached.raw.clone()))
     };
-    Ok(tile_response(
-        StatusCode::OK,
-        &etag,
-        cache_control,
-        encoding,
-        body,
-    ))
+    Ok(tile_response(status, &etag, cache_control, encoding, body))
 }
 
 fn tile_response(

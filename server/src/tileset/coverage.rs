@@ -9,17 +9,25 @@
 //!   `kind`, `grids` and `message`; there can be thousands in a city, hence the
 //!   later zoom.
 //!
-//! The layers come from the same cached report as `/api/v1/coverage` with
-//! default thresholds, so the map and the report never disagree.
+//! The layers are prepared once per [`super::Tileset`] from a report of the
+//! very catalog snapshot the tileset was built from (with default
+//! thresholds, like `/api/v1/coverage` without parameters), so the map and
+//! the report never disagree, and they are dropped with the tileset when the
+//! data version moves.
 
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::Arc;
 
 use geo_types::{Geometry, MultiPolygon, Point};
+use gridmap_data::analysis::CheckOptions;
 use gridmap_data::analysis::{CoverageReport, ProblemKind};
+use gridmap_data::catalog::Catalog;
 use gridmap_tiles::{
     render_tile, FeatureInput, LabelInput, LabelLayer, PreparedLayer, PropValue, TileId,
     TileOptions,
 };
+
+use super::schema::{COVERAGE_LAYER, COVERAGE_POINTS_LAYER};
+use crate::http::AppState;
 
 pub const COVERAGE_MIN_ZOOM: u8 = 8;
 pub const COVERAGE_POINTS_MIN_ZOOM: u8 = 13;
@@ -83,8 +91,8 @@ impl CoverageTiles {
             }
         }
         Ok(Self {
-            polygons: PreparedLayer::new("coverage", polygons)?,
-            points: LabelLayer::new("coverage_points", points)?,
+            polygons: PreparedLayer::new(COVERAGE_LAYER, polygons)?,
+            points: LabelLayer::new(COVERAGE_POINTS_LAYER, points)?,
         })
     }
 
@@ -108,20 +116,14 @@ impl CoverageTiles {
     }
 }
 
-type Entry = (Weak<CoverageReport>, Arc<CoverageTiles>);
-static PREPARED: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
-
-/// The prepared layers of a report, built once per report.
-pub fn for_report(report: &Arc<CoverageReport>) -> anyhow::Result<Arc<CoverageTiles>> {
-    let mut prepared = PREPARED.lock().expect("coverage tiles poisoned");
-    prepared.retain(|(r, _)| r.strong_count() > 0);
-    if let Some((_, t)) = prepared
-        .iter()
-        .find(|(r, _)| std::ptr::eq(r.as_ptr(), Arc::as_ptr(report)))
-    {
-        return Ok(t.clone());
-    }
-    let tiles = Arc::new(CoverageTiles::build(report)?);
-    prepared.push((Arc::downgrade(report), tiles.clone()));
-    Ok(tiles)
+/// The coverage report of `system` in `catalog` (default thresholds), for
+/// the tile layers. The one place the tiles ask for a report. Blocking.
+pub fn report_for_tiles(
+    state: &AppState,
+    catalog: &Catalog,
+    system: &str,
+) -> anyhow::Result<Arc<CoverageReport>> {
+    Ok(state
+        .coverage_report(catalog, system, &CheckOptions::default())
+        .map_err(|e| anyhow::anyhow!("coverage report of {system}: {e:?}"))?)
 }
