@@ -4,12 +4,14 @@
 pub mod analysis;
 pub mod assign;
 pub mod catalog;
+pub mod change;
 pub mod crs;
 pub mod demo;
 pub mod geometry;
 pub mod import;
 pub mod index;
 pub mod model;
+pub mod point_columns;
 pub mod progress;
 pub mod sites;
 pub mod store;

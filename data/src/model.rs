@@ -40,7 +40,7 @@ impl GridSystem {
 }
 
 /// One grid (网格) of a system.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Grid {
     /// Unique within its system; typically the 15-digit DB11/T 2157 code.
     pub code: String,
@@ -76,7 +76,7 @@ pub struct Worker {
 }
 
 /// A registered point: an address (门牌), enterprise, fire-risk site, school …
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Site {
     /// Unique within its kind.
     pub id: String,
@@ -91,38 +91,4 @@ pub struct Site {
     pub attributes: Map<String, Value>,
 }
 
-/// How an import of grids meets the grids already in the system.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GridWriteMode {
-    /// Insert new codes, replace existing ones; the rest of the system stays.
-    Merge,
-    /// The system afterwards holds exactly the given grids.
-    Replace,
-}
-
-/// Everything one write changes; a store applies a change set in one transaction.
-#[derive(Debug, Clone, Default)]
-pub struct ChangeSet {
-    /// The data version the change was made against; a store refuses the
-    /// change when it has moved on since. `None`: apply to whatever is there.
-    pub base_version: Option<u64>,
-    /// Grid systems to create or update, with their grids.
-    pub grids: Vec<SystemGrids>,
-    /// Workers to insert or replace (matched by id). Their assignments in the
-    /// systems named by `worker_systems` are replaced by the ones given.
-    pub workers: Vec<Worker>,
-    /// Systems whose assignments the `workers` list replaces for those workers.
-    pub worker_systems: Vec<String>,
-    /// Sites to insert or replace (matched by kind and id).
-    pub sites: Vec<Site>,
-    /// Kinds whose sites are removed before `sites` are written.
-    pub replace_site_kinds: Vec<String>,
-}
-
-/// Grids of one system within a [`ChangeSet`].
-#[derive(Debug, Clone)]
-pub struct SystemGrids {
-    pub system: GridSystem,
-    pub mode: GridWriteMode,
-    pub grids: Vec<Grid>,
-}
+pub use crate::change::{ChangeSet, GridWriteMode, SystemGrids};

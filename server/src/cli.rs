@@ -84,6 +84,13 @@ pub struct ServeArgs {
     /// https://grid.example.cn/gridmap); default: from Host / X-Forwarded-* headers.
     #[arg(long, env = "GRIDMAP_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// An XYZ raster basemap drawn under the grids, e.g. 天地图 with your key
+    /// (`https://t0.tianditu.gov.cn/vec_w/wmts?...&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=KEY`).
+    #[arg(long, env = "GRIDMAP_BASEMAP_URL")]
+    pub basemap_url: Option<String>,
+    /// Attribution shown for `--basemap-url`.
+    #[arg(long, env = "GRIDMAP_BASEMAP_ATTRIBUTION")]
+    pub basemap_attribution: Option<String>,
     /// First zoom at which each level is drawn, e.g. `street=0,community=11,block=13`
     /// (default: where the level's median grid spans 128 px, see `tileset::zoom`).
     #[arg(long)]
@@ -129,8 +136,24 @@ impl ServeArgs {
             Some(s) => crate::tileset::TileConfig::parse_level_min_zoom(s)
                 .map_err(|e| anyhow::anyhow!("--level-min-zoom: {e}"))?,
         };
+        let basemap = match self.basemap_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(url) if ["{z}", "{x}", "{y}"].iter().all(|p| url.contains(p)) => {
+                Some(crate::http::style::Basemap {
+                    url: url.to_string(),
+                    attribution: self
+                        .basemap_attribution
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|a| !a.is_empty())
+                        .map(str::to_string),
+                })
+            }
+            Some(url) => anyhow::bail!("--basemap-url `{url}` needs {{z}}, {{x}} and {{y}} in it"),
+        };
         Ok(crate::http::state::ServerConfig {
             public_url,
+            basemap,
             tiles: crate::tileset::TileConfig {
                 level_min_zoom,
                 cache_bytes: self.tile_cache_mb << 20,

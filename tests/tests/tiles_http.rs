@@ -179,6 +179,7 @@ async fn tilejson_tiles_caching_and_invalidation() {
                 system,
                 mode: GridWriteMode::Replace,
                 grids: kept,
+                delete: Vec::new(),
             }],
             ..Default::default()
         })

@@ -64,8 +64,30 @@ pub(crate) fn check_families(
     opts: &CheckOptions,
     progress: &dyn Progress,
 ) -> (Vec<Problem>, Ignored) {
+    check(index, families(index), opts, progress)
+}
+
+/// Gaps, overlaps and overhangs of the families under `parents` only
+/// (`None`: the top-level grids): what a change to those families must keep.
+pub(crate) fn check_parents(
+    index: &SystemIndex,
+    parents: &[Option<usize>],
+    opts: &CheckOptions,
+) -> Vec<Problem> {
+    let wanted: Vec<Family> = families(index)
+        .into_iter()
+        .filter(|f| parents.contains(&f.parent))
+        .collect();
+    check(index, wanted, opts, &crate::progress::NoProgress).0
+}
+
+fn check(
+    index: &SystemIndex,
+    families: Vec<Family>,
+    opts: &CheckOptions,
+    progress: &dyn Progress,
+) -> (Vec<Problem>, Ignored) {
     let grids = index.grids();
-    let families = families(index);
     progress.start("coverage", families.len() as u64);
     let results = par_map(&families, |family| {
         let mut ignored = Ignored::default();

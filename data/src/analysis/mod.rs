@@ -61,7 +61,7 @@ pub mod shapes;
 pub mod staffing;
 pub mod workload;
 
-mod family;
+pub(crate) mod family;
 mod parallel;
 mod problem;
 #[cfg(test)]

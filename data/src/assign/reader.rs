@@ -19,11 +19,10 @@ use serde_json::Value;
 
 use super::{AssignError, InputFormat, RowPos};
 
-/// Accepted names of the x and y columns / keys, in order of preference.
-pub(crate) const X_NAMES: &[&str] = &["lon", "lng", "longitude", "long", "x"];
-pub(crate) const Y_NAMES: &[&str] = &["lat", "latitude", "y"];
-const X_ACCEPTED: &str = "lon, lng, longitude, long, x";
-const Y_ACCEPTED: &str = "lat, latitude, y";
+use crate::point_columns::{
+    find_column, normalise, LAT_ACCEPTED as Y_ACCEPTED, LAT_NAMES as Y_NAMES,
+    LON_ACCEPTED as X_ACCEPTED, LON_NAMES as X_NAMES,
+};
 
 /// One input row, not yet parsed.
 pub(crate) struct Row {
@@ -51,23 +50,9 @@ impl CsvColumns {
     fn find(header: ByteRecord) -> Result<Self, AssignError> {
         let names: Vec<String> = header
             .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let s = String::from_utf8_lossy(f);
-                // A UTF-8 byte-order mark sticks to the first name (Excel writes one).
-                let s = if i == 0 {
-                    s.trim_start_matches('\u{feff}')
-                } else {
-                    &s
-                };
-                s.trim().to_ascii_lowercase()
-            })
+            .map(|f| normalise(&String::from_utf8_lossy(f)))
             .collect();
-        let find = |candidates: &[&str]| {
-            candidates
-                .iter()
-                .find_map(|c| names.iter().position(|n| n == c))
-        };
+        let find = |candidates: &[&str]| find_column(names.iter().map(String::as_str), candidates);
         let missing = |which, accepted| AssignError::MissingColumn {
             which,
             accepted,

@@ -227,12 +227,13 @@ pub fn generate(opts: &DemoOptions, progress: &dyn Progress) -> Result<ChangeSet
             system: GridSystem::with_default_levels(DEFAULT_SYSTEM),
             mode: GridWriteMode::Replace,
             grids,
+            delete: Vec::new(),
         }],
         workers,
         worker_systems: vec![DEFAULT_SYSTEM.to_string()],
         sites,
         replace_site_kinds: registers::KINDS.iter().map(|k| k.to_string()).collect(),
-        base_version: None,
+        ..ChangeSet::default()
     })
 }
 

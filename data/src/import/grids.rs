@@ -1,7 +1,7 @@
 //! Grid import: properties, CRS, geometry checks and repair, tree checks,
 //! merge or replace — all decided before anything is written.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -10,10 +10,12 @@ use geo_types::{Geometry, MultiPolygon};
 use serde_json::{Map, Value};
 
 use super::raw::RawProblem;
-use super::tree::{self, Entry};
 use super::{read_features, FeatureProblem, ImportError, RawFeature};
+use crate::catalog::Catalog;
+use crate::change::{self, ValidChange, ValidateOptions};
 use crate::crs::{self, Crs, CrsError};
 use crate::geometry::{area_m2, make_valid, validate_polygonal, GeometryProblem};
+use crate::index::SystemIndex;
 use crate::model::{ChangeSet, Grid, GridSystem, GridWriteMode, SystemGrids};
 use crate::progress::Progress;
 use crate::store::GridStore;
@@ -128,7 +130,7 @@ impl fmt::Display for GridImportReport {
     }
 }
 
-/// Reads, checks and converts a grid file into the [`ChangeSet`] that would import it.
+/// Reads, checks and converts a grid file into the validated change that would import it.
 ///
 /// Nothing is written. Fails with [`ImportError::Rejected`] listing every bad
 /// feature (duplicate codes, missing or bad properties, missing/non-polygonal/
@@ -138,12 +140,15 @@ pub fn prepare_grid_import(
     opts: &GridImportOptions,
     store: &dyn GridStore,
     progress: &dyn Progress,
-) -> Result<(ChangeSet, GridImportReport), ImportError> {
+) -> Result<(ValidChange, GridImportReport), ImportError> {
     progress.start("reading", 0);
     let data = read_features(path);
     progress.finish();
     let data = data?;
     let crs = opts.crs.or(data.crs).unwrap_or(Crs::Wgs84);
+    // The version first: the change is made against it, so a write landing
+    // while we check makes the store refuse this change instead of mixing.
+    let base_version = store.data_version()?;
     let stored = store.systems()?.into_iter().find(|s| s.name == opts.system);
     let system = GridSystem::new(
         opts.system.clone(),
@@ -239,70 +244,73 @@ pub fn prepare_grid_import(
         });
     }
 
-    let entries: Vec<Entry> = grids
-        .iter()
-        .map(|(index, g)| Entry {
-            index: *index,
-            code: g.code.clone(),
-            level: g.level.clone(),
-            parent: g.parent.clone(),
-        })
-        .collect();
-    let base: &[Grid] = if opts.replace { &[] } else { &existing };
-    problems.extend(tree::check(&system, base, &entries, !opts.replace));
-    if !problems.is_empty() {
-        problems.sort_by_key(|p| p.index);
-        return Err(ImportError::Rejected {
-            path: path.to_path_buf(),
-            problems,
-        });
-    }
-
-    let existing_codes: HashSet<&str> = existing.iter().map(|g| g.code.as_str()).collect();
-    let file_codes: HashSet<&str> = grids.iter().map(|(_, g)| g.code.as_str()).collect();
-    let updated = file_codes
-        .iter()
-        .filter(|c| existing_codes.contains(*c))
-        .count();
-    let removed = if opts.replace {
-        existing_codes
-            .iter()
-            .filter(|c| !file_codes.contains(*c))
-            .count()
-    } else {
-        0
-    };
     let mode = if opts.replace {
         GridWriteMode::Replace
     } else {
         GridWriteMode::Merge
     };
+    let positions: Vec<usize> = grids.iter().map(|(index, _)| *index).collect();
+    let change = ChangeSet {
+        base_version: Some(base_version),
+        grids: vec![SystemGrids {
+            system: system.clone(),
+            mode,
+            grids: grids.into_iter().map(|(_, g)| g).collect(),
+            delete: Vec::new(),
+        }],
+        ..ChangeSet::default()
+    };
+    // The catalog the change is judged against: this system as stored.
+    let catalog = match stored {
+        Some(s) => Catalog::from_parts(
+            base_version,
+            [(s.name.clone(), SystemIndex::build(s, existing))].into(),
+            vec![],
+        ),
+        None => Catalog::from_parts(base_version, Default::default(), vec![]),
+    };
+    let validate_opts = ValidateOptions {
+        // Geometry was checked (and repaired) above, with the file's CRS.
+        check_geometry: false,
+        source: "file",
+        ..ValidateOptions::default()
+    };
+    let valid = match change::validate(&change, &catalog, &validate_opts) {
+        Ok(valid) => Some(valid),
+        Err(found) => {
+            problems.extend(found.0.into_iter().map(|p| FeatureProblem {
+                index: p.grid.map_or(0, |g| positions[g]),
+                code: p.key,
+                reason: p.reason,
+            }));
+            None
+        }
+    };
+    let valid = match valid {
+        Some(v) if problems.is_empty() => v,
+        _ => {
+            problems.sort_by_key(|p| p.index);
+            return Err(ImportError::Rejected {
+                path: path.to_path_buf(),
+                problems,
+            });
+        }
+    };
+    let summary = &valid.summaries()[0];
     let report = GridImportReport {
         path: path.to_path_buf(),
         system: system.name.clone(),
         levels: system.levels.clone(),
         crs,
         mode,
-        imported: grids.len(),
-        inserted: grids.len() - updated,
-        updated,
-        removed,
-        total: if opts.replace {
-            grids.len()
-        } else {
-            existing.len() + grids.len() - updated
-        },
+        imported: summary.inserted + summary.updated,
+        inserted: summary.inserted,
+        updated: summary.updated,
+        removed: summary.removed,
+        total: summary.total,
         repaired,
     };
-    let change = ChangeSet {
-        grids: vec![SystemGrids {
-            system,
-            mode,
-            grids: grids.into_iter().map(|(_, g)| g).collect(),
-        }],
-        ..ChangeSet::default()
-    };
-    Ok((change, report))
+    Ok((valid, report))
 }
 
 /// Checks a grid file and, if everything is right, writes it in one transaction.
@@ -324,7 +332,7 @@ pub fn import_grids(
 ) -> Result<GridImportReport, ImportError> {
     let (change, report) = prepare_grid_import(path, opts, store, progress)?;
     progress.start("writing", 0);
-    let written = store.apply(&change);
+    let written = change::apply(store, &change);
     progress.finish();
     written?;
     Ok(report)

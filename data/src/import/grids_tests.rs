@@ -421,7 +421,7 @@ fn zhejiang_fixture_imports_as_a_three_level_system() {
     let (change, report) = prepare_grid_import(&path, &opts, &store, &NoProgress).unwrap();
     assert_eq!(report.imported, 102);
     assert!(report.repaired.is_empty());
-    let grids = &change.grids[0].grids;
+    let grids = &change.change_set().grids[0].grids;
     let province = grids.iter().find(|g| g.level == "province").unwrap();
     let cities: f64 = grids
         .iter()

@@ -5,8 +5,9 @@
 //! needs the properties `code`, `level`, optionally `name` and `parent`; the rest
 //! are kept as attributes. Geometries are transformed to WGS84 longitude/latitude
 //! ([`crate::crs`]), validated ([`crate::geometry::validate_polygonal`]) and, on
-//! request, repaired. The tree (parents, levels, cycles) is checked on the
-//! result the store would hold. Any problem rejects the whole file: nothing is
+//! request, repaired. The file becomes a [`crate::change::ChangeSet`] that
+//! [`crate::change::validate`] checks (tree: parents, levels, cycles) on the
+//! result the store would hold, before it is applied. Any problem rejects the whole file: nothing is
 //! written, and the error lists every rejected feature with the reason.
 //!
 //! ```
@@ -26,7 +27,6 @@ mod geojson;
 mod grids;
 mod raw;
 mod shapefile;
-mod tree;
 mod workers;
 
 #[cfg(test)]

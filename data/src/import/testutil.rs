@@ -86,6 +86,8 @@ impl GridStore for MemStore {
             if sg.mode == GridWriteMode::Replace {
                 data.grids.retain(|(s, _)| s != name);
             }
+            data.grids
+                .retain(|(s, old)| !(s == name && sg.delete.contains(&old.code)));
             for g in &sg.grids {
                 data.grids
                     .retain(|(s, old)| !(s == name && old.code == g.code));

@@ -317,6 +317,7 @@ fn shapefile_points_and_placement_summary() {
                 grid("11", "block", Some("1"), 120.0, 120.1),
                 grid("12", "block", Some("1"), 120.1, 120.2),
             ],
+            delete: Vec::new(),
         }],
         ..ChangeSet::default()
     })

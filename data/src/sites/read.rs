@@ -10,10 +10,7 @@ use serde_json::{Map, Value};
 use crate::crs::Crs;
 use crate::import::{parse_error, read_features, read_text, FileFormat, ImportError};
 
-/// Accepted names of the longitude / easting column (any case).
-pub(crate) const LON_COLUMNS: [&str; 4] = ["lon", "lng", "longitude", "x"];
-/// Accepted names of the latitude / northing column (any case).
-pub(crate) const LAT_COLUMNS: [&str; 3] = ["lat", "latitude", "y"];
+use crate::point_columns::{find_column, find_lon_lat, LAT_ACCEPTED, LON_ACCEPTED};
 
 /// One row or feature of a point file, before any judgement.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,9 +33,7 @@ pub(crate) struct PointData {
 }
 
 fn find(headers: &[String], names: &[&str]) -> Option<usize> {
-    headers
-        .iter()
-        .position(|h| names.contains(&h.trim().to_ascii_lowercase().as_str()))
+    find_column(headers.iter().map(String::as_str), names)
 }
 
 /// Reads a point file, choosing the reader by extension (and, for CSV, by its columns).
@@ -53,15 +48,14 @@ pub(crate) fn read_points(path: &Path) -> Result<PointData, ImportError> {
             .iter()
             .map(str::to_string)
             .collect();
-        if let (Some(lon), Some(lat)) = (find(&headers, &LON_COLUMNS), find(&headers, &LAT_COLUMNS))
-        {
+        if let (Some(lon), Some(lat)) = find_lon_lat(headers.iter().map(String::as_str)) {
             return read_lonlat_csv(path, reader, &headers, lon, lat);
         }
         if find(&headers, &["wkt", "geometry", "geom"]).is_none() {
             return Err(parse_error(
                 path,
                 format!(
-                    "no coordinate columns: expected `lon` and `lat` (also lng/longitude/x and latitude/y) \
+                    "no coordinate columns: expected a longitude column ({LON_ACCEPTED}) and a latitude column ({LAT_ACCEPTED}) \
                      or a WKT column named wkt, geometry or geom; found columns {}",
                     headers.join(", ")
                 ),
@@ -163,6 +157,18 @@ mod tests {
         let p = dir.join(name);
         std::fs::write(&p, text).unwrap();
         p
+    }
+
+    #[test]
+    fn the_columns_assign_accepts_are_accepted_here_too() {
+        // `long` was accepted by `gridmap assign` and refused by `import sites`.
+        let dir = tempfile::tempdir().unwrap();
+        for (lon, lat) in [("long", "lat"), ("Longitude", "Latitude"), ("x", "y")] {
+            let text = format!("id,{lon},{lat}\nA1,120.1,30.2\n");
+            let p = file(dir.path(), "s.csv", &text);
+            let d = read_points(&p).unwrap();
+            assert_eq!(d.rows[0].point, Ok(Some((120.1, 30.2))), "{lon},{lat}");
+        }
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub struct ServerConfig {
     /// The URL clients reach this server at (e.g. behind a reverse proxy),
     /// without trailing slash; when unset it is derived from request headers.
     pub public_url: Option<String>,
+    /// A raster basemap under the grids in the style (`--basemap-url`).
+    pub basemap: Option<super::style::Basemap>,
     pub tiles: TileConfig,
 }
 

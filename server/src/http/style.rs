@@ -7,8 +7,6 @@
 //! glyph server is needed. An XYZ raster basemap can be put underneath with
 //! `GRIDMAP_BASEMAP_URL` (and credited with `GRIDMAP_BASEMAP_ATTRIBUTION`).
 
-use std::sync::OnceLock;
-
 use axum::extract::{Path, State};
 use axum::http::header::CACHE_CONTROL;
 use axum::http::HeaderMap;
@@ -41,25 +39,6 @@ pub struct Basemap {
     pub attribution: Option<String>,
 }
 
-/// The basemap from the environment, read once.
-pub fn env_basemap() -> Option<&'static Basemap> {
-    static BASEMAP: OnceLock<Option<Basemap>> = OnceLock::new();
-    BASEMAP
-        .get_or_init(|| {
-            let url = std::env::var("GRIDMAP_BASEMAP_URL")
-                .ok()
-                .filter(|u| !u.trim().is_empty())?;
-            let attribution = std::env::var("GRIDMAP_BASEMAP_ATTRIBUTION")
-                .ok()
-                .filter(|a| !a.trim().is_empty());
-            Some(Basemap {
-                url: url.trim().to_string(),
-                attribution,
-            })
-        })
-        .as_ref()
-}
-
 pub fn router() -> Router<AppState> {
     Router::new().route("/styles/{file}", get(style))
 }
@@ -84,7 +63,7 @@ async fn style(
         system.system(),
         &tileset.schema,
         &state.public_base(&headers),
-        env_basemap(),
+        state.config().basemap.as_ref(),
     );
     // The catalog can be reloaded (new levels): clients revalidate.
     Ok(([(CACHE_CONTROL, "no-cache")], Json(body)).into_response())
@@ -549,6 +528,7 @@ mod tests {
                 system: GridSystem::with_default_levels("default"),
                 mode: GridWriteMode::Replace,
                 grids: vec![],
+                delete: Vec::new(),
             }],
             ..Default::default()
         };

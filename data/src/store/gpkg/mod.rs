@@ -62,6 +62,7 @@ const IDLE_READERS: usize = 8;
 ///         system: GridSystem::with_default_levels("综治"),
 ///         mode: GridWriteMode::Replace,
 ///         grids: vec![street.clone()],
+///         delete: Vec::new(),
 ///     }],
 ///     ..Default::default()
 /// };

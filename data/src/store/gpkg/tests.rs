@@ -60,6 +60,7 @@ pub(super) fn system_change(system: &str, mode: GridWriteMode, grids: Vec<Grid>)
         system: GridSystem::with_default_levels(system),
         mode,
         grids,
+        delete: Vec::new(),
     }
 }
 
@@ -194,6 +195,7 @@ fn file_is_a_geopackage_1_3() {
     );
     let fk_check: i64 = q("SELECT count(*) FROM pragma_foreign_key_check");
     assert_eq!(fk_check, 0);
+    drop(c); // the writer connection: `apply` below takes it
 
     // Extents follow the data, and shrink again when a system is replaced.
     let grids = vec![grid(

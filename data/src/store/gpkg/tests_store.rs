@@ -76,6 +76,7 @@ fn grids_round_trip_with_holes_multipolygons_and_attributes() {
             system: system.clone(),
             mode: GridWriteMode::Merge,
             grids: vec![empty.clone(), community.clone(), street.clone()],
+            delete: Vec::new(),
         }],
         ..Default::default()
     };

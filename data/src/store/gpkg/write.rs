@@ -40,11 +40,18 @@ pub(crate) fn apply(conn: &mut Connection, change: &ChangeSet) -> Result<u64, St
         write_grids(&tx, change)?;
         touched.extend(["grid_systems", "grids"]);
     }
-    if !change.workers.is_empty() || !change.worker_systems.is_empty() {
+    if !change.workers.is_empty()
+        || !change.worker_systems.is_empty()
+        || !change.delete_workers.is_empty()
+        || change.grids.iter().any(|sg| !sg.delete.is_empty())
+    {
         write_workers(&tx, change)?;
         touched.extend(["workers", "worker_grids"]);
     }
-    if !change.sites.is_empty() || !change.replace_site_kinds.is_empty() {
+    if !change.sites.is_empty()
+        || !change.replace_site_kinds.is_empty()
+        || !change.delete_sites.is_empty()
+    {
         write_sites(&tx, change)?;
         touched.insert("sites");
     }
@@ -68,6 +75,7 @@ fn write_grids(tx: &Transaction, change: &ChangeSet) -> Result<(), StoreError> {
          ON CONFLICT (name) DO UPDATE SET levels = excluded.levels",
     )?;
     let mut delete_grids = tx.prepare_cached("DELETE FROM grids WHERE system = ?1")?;
+    let mut delete_grid = tx.prepare_cached("DELETE FROM grids WHERE system = ?1 AND code = ?2")?;
     let mut upsert_grid = tx.prepare_cached(
         "INSERT INTO grids (geom, system, code, name, level, depth, parent, attributes)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -89,6 +97,9 @@ fn write_grids(tx: &Transaction, change: &ChangeSet) -> Result<(), StoreError> {
         upsert_system.execute(params![system.name, levels])?;
         if sg.mode == GridWriteMode::Replace {
             delete_grids.execute([&system.name])?;
+        }
+        for code in &sg.delete {
+            delete_grid.execute(params![system.name, code])?;
         }
         // A duplicate code would silently overwrite its twin: reject it instead.
         let mut codes = HashSet::with_capacity(sg.grids.len());
@@ -133,6 +144,21 @@ fn write_workers(tx: &Transaction, change: &ChangeSet) -> Result<(), StoreError>
     let mut insert_grid = tx.prepare_cached(
         "INSERT INTO worker_grids (worker_id, system, code, share) VALUES (?1, ?2, ?3, ?4)",
     )?;
+    // A deleted grid takes its workers' assignments with it.
+    let mut unassign =
+        tx.prepare_cached("DELETE FROM worker_grids WHERE system = ?1 AND code = ?2")?;
+    for sg in &change.grids {
+        for code in &sg.delete {
+            unassign.execute(params![sg.system.name, code])?;
+        }
+    }
+    let mut delete_assignments =
+        tx.prepare_cached("DELETE FROM worker_grids WHERE worker_id = ?1")?;
+    let mut delete_worker = tx.prepare_cached("DELETE FROM workers WHERE id = ?1")?;
+    for id in &change.delete_workers {
+        delete_assignments.execute([id])?;
+        delete_worker.execute([id])?;
+    }
     let mut ids = HashSet::with_capacity(change.workers.len());
     for (i, w) in change.workers.iter().enumerate() {
         if !ids.insert(w.id.as_str()) {
@@ -163,6 +189,11 @@ fn write_sites(tx: &Transaction, change: &ChangeSet) -> Result<(), StoreError> {
     let mut delete_kind = tx.prepare_cached("DELETE FROM sites WHERE kind = ?1")?;
     for kind in &change.replace_site_kinds {
         delete_kind.execute([kind])?;
+    }
+    let mut delete_site =
+        tx.prepare_cached("DELETE FROM sites WHERE kind = ?1 AND site_id = ?2")?;
+    for (kind, id) in &change.delete_sites {
+        delete_site.execute(params![kind, id])?;
     }
     let mut upsert_site = tx.prepare_cached(
         "INSERT INTO sites (geom, kind, site_id, name, address, households, attributes)

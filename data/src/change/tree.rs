@@ -1,12 +1,19 @@
-//! Tree checks on the grids a system would hold after an import: parents
+//! Tree checks on the grids a system would hold after a change: parents
 //! exist, no cycles, each level one below its parent's, top grids at level 0.
 
 use std::collections::HashMap;
 
-use super::FeatureProblem;
 use crate::model::{Grid, GridSystem};
 
-/// The tree-relevant part of one grid from the file.
+/// A tree problem of one changed grid (`index`: its position in the change).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TreeProblem {
+    pub index: usize,
+    pub code: String,
+    pub reason: String,
+}
+
+/// The tree-relevant part of one changed grid.
 pub(crate) struct Entry {
     pub index: usize,
     pub code: String,
@@ -17,18 +24,19 @@ pub(crate) struct Entry {
 struct Node<'a> {
     level: &'a str,
     parent: Option<&'a str>,
-    /// Index of the file feature, or `None` for a grid already in the store.
+    /// Position in the change, or `None` for a grid already in the system.
     index: Option<usize>,
 }
 
 /// Checks the merged tree (`existing` grids overridden by `entries` with the
-/// same code) and returns a problem per offending file feature.
+/// same code) and returns a problem per offending changed grid.
 pub(crate) fn check(
     system: &GridSystem,
     existing: &[Grid],
     entries: &[Entry],
     merging: bool,
-) -> Vec<FeatureProblem> {
+    source: &str,
+) -> Vec<TreeProblem> {
     let mut nodes: HashMap<&str, Node> = HashMap::with_capacity(existing.len() + entries.len());
     for g in existing {
         nodes.insert(
@@ -54,9 +62,9 @@ pub(crate) fn check(
     let top = &system.levels[0];
     let mut problems = Vec::new();
     let mut problem = |e: &Entry, reason: String| {
-        problems.push(FeatureProblem {
+        problems.push(TreeProblem {
             index: e.index,
-            code: Some(e.code.clone()),
+            code: e.code.clone(),
             reason,
         })
     };
@@ -85,9 +93,9 @@ pub(crate) fn check(
         };
         let Some(parent) = nodes.get(parent_code) else {
             let where_ = if merging {
-                format!("neither in this file nor in system `{}`", system.name)
+                format!("neither in this {source} nor in system `{}`", system.name)
             } else {
-                "not in this file".to_string()
+                format!("not in this {source}")
             };
             problem(e, format!("parent {parent_code} does not exist ({where_})"));
             continue;
@@ -191,8 +199,10 @@ mod tests {
         }
     }
 
-    fn reasons(p: &[FeatureProblem]) -> Vec<String> {
-        p.iter().map(|p| p.to_string()).collect()
+    fn reasons(p: &[TreeProblem]) -> Vec<String> {
+        p.iter()
+            .map(|p| format!("feature #{} (code {}): {}", p.index, p.code, p.reason))
+            .collect()
     }
 
     #[test]
@@ -203,7 +213,7 @@ mod tests {
             entry(1, "11", "community", Some("1")),
             entry(2, "111", "block", Some("11")),
         ];
-        assert!(check(&sys, &[], &e, false).is_empty());
+        assert!(check(&sys, &[], &e, false, "file").is_empty());
     }
 
     #[test]
@@ -218,7 +228,7 @@ mod tests {
             entry(5, "6", "community", Some("7")),
             entry(6, "7", "block", Some("6")),
         ];
-        let got = reasons(&check(&sys, &[], &e, false));
+        let got = reasons(&check(&sys, &[], &e, false, "file"));
         assert_eq!(
             got,
             vec![
@@ -240,15 +250,15 @@ mod tests {
             grid("11", "community", Some("1")),
         ];
         let e = [entry(0, "111", "block", Some("11"))];
-        assert!(check(&sys, &existing, &e, true).is_empty());
+        assert!(check(&sys, &existing, &e, true, "file").is_empty());
         let e = [entry(0, "111", "block", Some("12"))];
         assert_eq!(
-            reasons(&check(&sys, &existing, &e, true)),
+            reasons(&check(&sys, &existing, &e, true, "file")),
             vec!["feature #0 (code 111): parent 12 does not exist (neither in this file nor in system `s`)"]
         );
         // Re-levelling the stored street to a community breaks its stored child.
         let e = [entry(0, "1", "community", None)];
-        let got = reasons(&check(&sys, &existing, &e, true));
+        let got = reasons(&check(&sys, &existing, &e, true, "file"));
         assert_eq!(got.len(), 2, "{got:?}");
         assert!(got[1].contains("breaks existing child 11"), "{got:?}");
     }

@@ -1,0 +1,242 @@
+use geo_types::{polygon, MultiPolygon, Polygon};
+
+use super::*;
+use crate::change::{apply, SystemGrids};
+use crate::model::{GridSystem, Worker, WorkerGrid};
+use crate::store::gpkg::GpkgStore;
+use crate::store::{GridStore, StoreError};
+
+fn rect(x0: f64, x1: f64) -> Polygon<f64> {
+    polygon![(x: x0, y: 30.0), (x: x1, y: 30.0), (x: x1, y: 30.01), (x: x0, y: 30.01)]
+}
+
+fn grid(code: &str, level: &str, parent: Option<&str>, p: Polygon<f64>) -> Grid {
+    Grid {
+        code: code.into(),
+        name: code.into(),
+        level: level.into(),
+        parent: parent.map(Into::into),
+        geometry: MultiPolygon(vec![p]),
+        attributes: Default::default(),
+    }
+}
+
+fn system() -> GridSystem {
+    GridSystem::new("t", vec!["street".into(), "block".into()])
+}
+
+/// Street S = [120, 120.02] with blocks A = [120, 120.01] and B = [120.01, 120.02].
+fn street() -> Vec<Grid> {
+    vec![
+        grid("S", "street", None, rect(120.0, 120.02)),
+        grid("A", "block", Some("S"), rect(120.0, 120.01)),
+        grid("B", "block", Some("S"), rect(120.01, 120.02)),
+    ]
+}
+
+fn catalog(version: u64) -> Catalog {
+    let index = SystemIndex::build(system(), street());
+    Catalog::from_parts(version, [("t".to_string(), index)].into(), vec![])
+}
+
+fn merge(grids: Vec<Grid>, delete: &[&str]) -> ChangeSet {
+    ChangeSet {
+        base_version: Some(3),
+        grids: vec![SystemGrids {
+            delete: delete.iter().map(|c| c.to_string()).collect(),
+            ..SystemGrids::merge(system(), grids)
+        }],
+        ..Default::default()
+    }
+}
+
+fn reasons(r: Result<ValidChange, Problems>) -> Vec<String> {
+    r.err()
+        .expect("the change is refused")
+        .0
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+const PARTITION: ValidateOptions = ValidateOptions {
+    check_geometry: true,
+    partition_tolerance_m2: Some(1.0),
+    source: "change",
+};
+
+#[test]
+fn a_stale_base_version_is_refused() {
+    let got = reasons(validate(
+        &merge(vec![], &[]),
+        &catalog(4),
+        &ValidateOptions::default(),
+    ));
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0].contains("made against data version 3, but validated against version 4"),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn tree_codes_and_geometry_are_checked() {
+    let bow = polygon![(x: 120.0, y: 30.0), (x: 120.01, y: 30.01), (x: 120.01, y: 30.0), (x: 120.0, y: 30.01)];
+    let change = merge(
+        vec![
+            grid("C", "block", Some("X"), rect(120.0, 120.01)),
+            grid("D", "block", Some("S"), bow),
+            grid("D", "block", Some("S"), rect(120.0, 120.01)),
+        ],
+        &["Q"],
+    );
+    let got = reasons(validate(&change, &catalog(3), &ValidateOptions::default()));
+    assert!(
+        got.iter()
+            .any(|r| r == "Q in system `t`: no such grid to delete"),
+        "{got:?}"
+    );
+    assert!(
+        got.iter()
+            .any(|r| r.starts_with("D in system `t`: invalid geometry")),
+        "{got:?}"
+    );
+    assert!(
+        got.iter().any(|r| r.contains("duplicate code D")),
+        "{got:?}"
+    );
+    assert!(
+        got.iter().any(|r| r == "C in system `t`: parent X does not exist (neither in this change nor in system `t`)"),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn deleting_a_parent_with_children_is_refused_and_a_leaf_is_deleted_with_its_assignments() {
+    let got = reasons(validate(
+        &merge(vec![], &["S"]),
+        &catalog(3),
+        &ValidateOptions::default(),
+    ));
+    assert!(
+        got.iter()
+            .any(|r| r
+                .contains("S in system `t`: cannot be deleted: grid A still names it as parent")),
+        "{got:?}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = GpkgStore::open(dir.path().join("t.gpkg")).unwrap();
+    let worker = Worker {
+        id: "w".into(),
+        name: "王".into(),
+        phone: String::new(),
+        role: String::new(),
+        photo: String::new(),
+        duties: String::new(),
+        grids: vec![WorkerGrid {
+            system: "t".into(),
+            code: "B".into(),
+            share: 1.0,
+        }],
+    };
+    store
+        .apply(&ChangeSet {
+            grids: vec![SystemGrids::replace(system(), street())],
+            workers: vec![worker],
+            ..Default::default()
+        })
+        .unwrap();
+    let catalog = Catalog::load(&store).unwrap();
+    let mut change = merge(vec![], &["B"]);
+    change.base_version = Some(catalog.version());
+    let valid = validate(&change, &catalog, &ValidateOptions::default()).unwrap();
+    assert_eq!(valid.summaries()[0].removed, 1);
+    assert_eq!(valid.summaries()[0].total, 2);
+    apply(&store, &valid).unwrap();
+    let codes: Vec<String> = store
+        .grids("t")
+        .unwrap()
+        .into_iter()
+        .map(|g| g.code)
+        .collect();
+    assert_eq!(codes, ["S", "A"]);
+    assert!(
+        store.workers().unwrap()[0].grids.is_empty(),
+        "the assignment went with the grid"
+    );
+    // The same validated change again: the store has moved on.
+    assert!(matches!(
+        apply(&store, &valid),
+        Err(StoreError::StaleBase { .. })
+    ));
+}
+
+#[test]
+fn in_a_partition_siblings_may_not_overlap_or_leave_gaps() {
+    // A grows 0.002° into B: an overlap.
+    let overlap = merge(
+        vec![grid("A", "block", Some("S"), rect(120.0, 120.012))],
+        &[],
+    );
+    let got = reasons(validate(&overlap, &catalog(3), &PARTITION));
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].starts_with("A,B in system `t`:"), "{got:?}");
+    // Without the partition rule the same change is fine.
+    assert!(validate(&overlap, &catalog(3), &ValidateOptions::default()).is_ok());
+    // A shrinks: a gap in S.
+    let gap = merge(
+        vec![grid("A", "block", Some("S"), rect(120.0, 120.008))],
+        &[],
+    );
+    let got = reasons(validate(&gap, &catalog(3), &PARTITION));
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].starts_with("S in system `t`:"), "{got:?}");
+    // Moving the A|B border keeps the partition.
+    let moved = merge(
+        vec![
+            grid("A", "block", Some("S"), rect(120.0, 120.012)),
+            grid("B", "block", Some("S"), rect(120.012, 120.02)),
+        ],
+        &[],
+    );
+    let valid = validate(&moved, &catalog(3), &PARTITION).unwrap();
+    assert_eq!(valid.summaries()[0].updated, 2);
+}
+
+#[test]
+fn workers_must_name_grids_that_exist_afterwards() {
+    let worker = |code: &str, share: f64| Worker {
+        id: "w1".into(),
+        name: "李".into(),
+        phone: String::new(),
+        role: String::new(),
+        photo: String::new(),
+        duties: String::new(),
+        grids: vec![WorkerGrid {
+            system: "t".into(),
+            code: code.into(),
+            share,
+        }],
+    };
+    let mut change = merge(vec![], &["B"]);
+    change.workers = vec![worker("B", 1.0)];
+    let got = reasons(validate(&change, &catalog(3), &ValidateOptions::default()));
+    assert_eq!(
+        got,
+        ["worker w1: assigned to grid B which system `t` does not hold"]
+    );
+    let mut change = merge(vec![], &[]);
+    change.workers = vec![worker("A", f64::NAN)];
+    let got = reasons(validate(&change, &catalog(3), &ValidateOptions::default()));
+    assert!(got[0].contains("must be a number above 0"), "{got:?}");
+}
+
+#[test]
+fn change_sets_round_trip_through_json_for_history() {
+    let change = merge(street(), &[]);
+    let text = serde_json::to_string(&change).unwrap();
+    let back: ChangeSet = serde_json::from_str(&text).unwrap();
+    assert_eq!(back.grids[0].grids, change.grids[0].grids);
+    assert_eq!(back.base_version, Some(3));
+}
