@@ -2,30 +2,10 @@
 //! with their line number and the run goes on; `--strict` fails and leaves no
 //! output; GeoJSON in, GeoJSON out.
 
+mod common;
+use common::*;
+
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn gridmap(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gridmap"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run gridmap")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A street split into a west and an east community along x = 120.1.
-const SQUARES: &str = r#"{"type":"FeatureCollection","features":[
- {"type":"Feature","properties":{"code":"330106001","name":"文新街道","level":"street","parent":null},
-  "geometry":{"type":"Polygon","coordinates":[[[120.0,30.0],[120.2,30.0],[120.2,30.1],[120.0,30.1],[120.0,30.0]]]}},
- {"type":"Feature","properties":{"code":"330106001001","name":"西社区","level":"community","parent":"330106001"},
-  "geometry":{"type":"Polygon","coordinates":[[[120.0,30.0],[120.1,30.0],[120.1,30.1],[120.0,30.1],[120.0,30.0]]]}},
- {"type":"Feature","properties":{"code":"330106001002","name":"东社区","level":"community","parent":"330106001"},
-  "geometry":{"type":"Polygon","coordinates":[[[120.1,30.0],[120.2,30.0],[120.2,30.1],[120.1,30.1],[120.1,30.0]]]}}
-]}"#;
 
 fn store(dir: &Path) -> String {
     let grids = dir.join("grids.geojson");

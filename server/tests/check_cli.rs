@@ -1,7 +1,9 @@
 //! `gridmap check` as a user runs it: formats, exit codes, errors.
 
+mod common;
+use common::*;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use gridmap_data::import::{import_grids, GridImportOptions};
 use gridmap_data::progress::NoProgress;
@@ -21,14 +23,6 @@ fn defects_store(dir: &Path) -> PathBuf {
     };
     import_grids(&store, &file, &opts, &NoProgress).unwrap();
     path
-}
-
-fn gridmap(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gridmap"))
-        .args(args)
-        .env_remove("GRIDMAP_DB")
-        .output()
-        .unwrap()
 }
 
 #[test]

@@ -1,32 +1,11 @@
 //! The `gridmap` binary end to end: imports are all-or-nothing with messages
 //! naming file, feature and reason; the demo command refuses to overwrite.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+use common::*;
 
 use gridmap_data::store::gpkg::GpkgStore;
 use gridmap_data::store::GridStore;
-
-fn gridmap(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gridmap"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run gridmap")
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap();
-}
-
-const SQUARES: &str = r#"{"type":"FeatureCollection","features":[
- {"type":"Feature","properties":{"code":"330106001","name":"文新街道","level":"street","parent":null},
-  "geometry":{"type":"Polygon","coordinates":[[[120.0,30.0],[120.2,30.0],[120.2,30.1],[120.0,30.1],[120.0,30.0]]]}},
- {"type":"Feature","properties":{"code":"330106001001","name":"西社区","level":"community","parent":"330106001"},
-  "geometry":{"type":"Polygon","coordinates":[[[120.0,30.0],[120.1,30.0],[120.1,30.1],[120.0,30.1],[120.0,30.0]]]}},
- {"type":"Feature","properties":{"code":"330106001002","name":"东社区","level":"community","parent":"330106001"},
-  "geometry":{"type":"Polygon","coordinates":[[[120.1,30.0],[120.2,30.0],[120.2,30.1],[120.1,30.1],[120.1,30.0]]]}}
-]}"#;
 
 #[test]
 fn rejected_import_names_file_feature_and_reason_and_writes_nothing() {

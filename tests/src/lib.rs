@@ -45,21 +45,37 @@ pub fn oracle_points() -> Vec<OraclePoint> {
         .collect()
 }
 
+/// Imports a grid file as it is written (no CRS conversion, no repair) into a
+/// new store at `path`, as system `system` with the given levels.
+pub fn import_store(
+    path: &Path,
+    file: &Path,
+    system: &str,
+    levels: &[&str],
+) -> gridmap_data::store::gpkg::GpkgStore {
+    use gridmap_data::import::{import_grids, GridImportOptions};
+    let store = gridmap_data::store::gpkg::GpkgStore::open(path).expect("open store");
+    let mut opts = GridImportOptions::new(system);
+    opts.levels = Some(levels.iter().map(|s| s.to_string()).collect());
+    import_grids(&store, file, &opts, &gridmap_data::progress::NoProgress)
+        .unwrap_or_else(|e| panic!("importing {}: {e}", file.display()));
+    store
+}
+
 /// Imports the Zhejiang partition as system `admin` with levels
 /// `province,city,district`, keeping the GCJ-02 coordinates as written (the
 /// GEOS oracle was computed on them), into a new store at `path`.
 pub fn zhejiang_store(path: &Path) -> gridmap_data::store::gpkg::GpkgStore {
-    use gridmap_data::import::{import_grids, GridImportOptions};
-    let store = gridmap_data::store::gpkg::GpkgStore::open(path).expect("open store");
-    let mut opts = GridImportOptions::new("admin");
-    opts.levels = Some(vec!["province".into(), "city".into(), "district".into()]);
-    let report = import_grids(
-        &store,
+    use gridmap_data::store::GridStore;
+    let store = import_store(
+        path,
         &fixture("zhejiang-admin-gcj02.geojson"),
-        &opts,
-        &gridmap_data::progress::NoProgress,
-    )
-    .expect("the Zhejiang partition imports cleanly");
-    assert_eq!(report.imported, 102, "{report}");
+        "admin",
+        &["province", "city", "district"],
+    );
+    let grids = store
+        .grids("admin")
+        .expect("the Zhejiang partition imports cleanly");
+    assert_eq!(grids.len(), 102, "province, 11 cities, 90 districts");
     store
 }

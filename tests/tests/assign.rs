@@ -11,7 +11,6 @@ use gridmap::http::assign::ASSIGN_BODY_LIMIT;
 use gridmap::http::{app, AppState};
 use gridmap_data::assign::{assign_stream, AssignOptions, InputFormat, OutputFormat};
 use gridmap_data::catalog::Catalog;
-use gridmap_data::import::{import_grids, GridImportOptions};
 use gridmap_data::progress::NoProgress;
 use gridmap_data::store::gpkg::GpkgStore;
 use gridmap_tests::{fixture, oracle_points, OraclePoint};
@@ -19,17 +18,8 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 
 fn import(path: &Path, file: &Path, system: &str, levels: &[&str]) -> GpkgStore {
-    let store = GpkgStore::open(path).unwrap();
-    let opts = GridImportOptions {
-        system: system.into(),
-        levels: Some(levels.iter().map(|s| s.to_string()).collect()),
-        // The oracle was computed on the GCJ-02 coordinates as written: no conversion.
-        crs: None,
-        repair: false,
-        replace: false,
-    };
-    import_grids(&store, file, &opts, &NoProgress).expect("import");
-    store
+    // The oracle was computed on the GCJ-02 coordinates as written: no conversion.
+    gridmap_tests::import_store(path, file, system, levels)
 }
 
 fn zhejiang(dir: &tempfile::TempDir) -> GpkgStore {

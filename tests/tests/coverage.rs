@@ -11,7 +11,7 @@ use gridmap::http::{app, AppState};
 use gridmap_data::analysis::{check, CheckOptions, CoverageReport, ProblemKind};
 use gridmap_data::catalog::Catalog;
 use gridmap_data::geometry::area_m2;
-use gridmap_data::import::{import_grids, read_features, GridImportOptions};
+use gridmap_data::import::read_features;
 use gridmap_data::progress::NoProgress;
 use gridmap_data::store::gpkg::GpkgStore;
 use gridmap_data::store::GridStore;
@@ -27,16 +27,8 @@ const AREA_KINDS: [ProblemKind; 3] = [
 ];
 
 fn import(dir: &tempfile::TempDir, file: &str, system: &str, levels: &[&str]) -> GpkgStore {
-    let store = GpkgStore::open(dir.path().join(format!("{system}.gpkg"))).unwrap();
-    let opts = GridImportOptions {
-        system: system.into(),
-        levels: Some(levels.iter().map(|s| s.to_string()).collect()),
-        crs: None,
-        repair: false,
-        replace: false,
-    };
-    import_grids(&store, &fixture(file), &opts, &NoProgress).unwrap();
-    store
+    let path = dir.path().join(format!("{system}.gpkg"));
+    gridmap_tests::import_store(&path, &fixture(file), system, levels)
 }
 
 fn run(store: &GpkgStore, system: &str) -> CoverageReport {
