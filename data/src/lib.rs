@@ -16,4 +16,8 @@ pub mod progress;
 pub mod sites;
 pub mod store;
 
+/// The shared-arc topology the tiles are built on: editing moves a shared
+/// border once for every grid that uses it.
+pub use gridmap_topology as topology;
+
 pub use model::*;

@@ -32,8 +32,10 @@ mod shared;
 pub mod simplify;
 pub mod synthetic;
 pub mod tile;
-pub mod topology;
 pub mod valid;
+
+/// The shared-arc topology, from its own crate so `data` (editing) uses the same one.
+pub use gridmap_topology as topology;
 
 pub use group::GroupLayer;
 pub use label::{label_point, LabelInput, LabelLayer, LabelPoint};

@@ -5,6 +5,27 @@
 //! Matching is by exact coordinate equality (bit patterns of the `f64`s), so
 //! shared borders must be bit-identical on both sides, as they are in
 //! topologically clean grid data.
+//!
+//! Its own crate so that the tiles (simplify each border once, for both
+//! neighbours) and the data library (editing moves a shared border for every
+//! grid that uses it) stand on the same topology without knowing each other.
+//!
+//! ```
+//! use gridmap_topology::TopologyBuilder;
+//! // Two unit squares sharing the edge x = 1.
+//! let mut b = TopologyBuilder::new();
+//! b.add_ring(&[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]).unwrap();
+//! b.add_ring(&[[1.0, 0.0], [2.0, 0.0], [2.0, 1.0], [1.0, 1.0]]).unwrap();
+//! let topo = b.build();
+//! // The shared edge is one arc, used by both rings in opposite directions.
+//! let shared: Vec<_> = topo.rings[0]
+//!     .iter()
+//!     .filter(|a| topo.rings[1].iter().any(|b| b.arc == a.arc))
+//!     .collect();
+//! assert_eq!(shared.len(), 1);
+//! let other = topo.rings[1].iter().find(|b| b.arc == shared[0].arc).unwrap();
+//! assert_ne!(shared[0].reversed, other.reversed);
+//! ```
 
 use std::collections::HashMap;
 
