@@ -64,6 +64,7 @@ fn list<T: fmt::Display>(problems: &[T]) -> String {
 
 /// Errors of grid and worker imports. Nothing is written when one is returned.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ImportError {
     #[error("cannot read {}: {source}", path.display())]
     Io {
@@ -94,6 +95,12 @@ pub enum ImportError {
     /// Workers were imported into a grid system that does not exist.
     #[error("{}: grid system `{system}` does not exist; import its grids first", path.display())]
     UnknownSystem { path: PathBuf, system: String },
+    /// The change the file makes was refused by [`crate::change::validate`].
+    #[error("{}: {problems}", path.display())]
+    Change {
+        path: PathBuf,
+        problems: crate::change::Problems,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

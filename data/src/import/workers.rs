@@ -6,6 +6,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::{parse_error, read_text, ImportError, RowProblem};
+use crate::catalog::Catalog;
+use crate::change::{self, ValidateOptions};
+use crate::index::SystemIndex;
 use crate::model::{ChangeSet, Worker, WorkerGrid};
 use crate::store::GridStore;
 
@@ -215,7 +218,29 @@ pub fn import_workers(
     path: &Path,
     system: &str,
 ) -> Result<WorkerImportReport, ImportError> {
-    let (change, report) = prepare_worker_import(&*store, path, system)?;
-    store.apply(&change)?;
+    // The version first: the change is made against it (see `change`).
+    let version = store.data_version()?;
+    let (mut change, report) = prepare_worker_import(store, path, system)?;
+    change.base_version = Some(version);
+    let stored = store.systems()?.into_iter().find(|s| s.name == system);
+    let catalog = match stored {
+        Some(s) => {
+            let grids = store.grids(system)?;
+            Catalog::from_parts(
+                version,
+                [(s.name.clone(), SystemIndex::build(s, grids))].into(),
+                vec![],
+            )
+        }
+        None => Catalog::from_parts(version, Default::default(), vec![]),
+    };
+    let valid =
+        change::validate(&change, &catalog, &ValidateOptions::default()).map_err(|problems| {
+            ImportError::Change {
+                path: path.to_path_buf(),
+                problems,
+            }
+        })?;
+    change::apply(store, &valid)?;
     Ok(report)
 }

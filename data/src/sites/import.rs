@@ -502,13 +502,24 @@ pub fn import_sites(
     opts: &SiteImportOptions,
     progress: &dyn Progress,
 ) -> Result<SiteImportReport, SiteImportError> {
-    let (change, mut report) = prepare_site_import(&*store, path, opts, progress)?;
+    let version = store.data_version()?;
+    let (mut change, mut report) = prepare_site_import(store, path, opts, progress)?;
+    change.base_version = Some(version);
+    // Sites are judged on their own (kind, id, location); no grids needed.
+    let catalog = crate::catalog::Catalog::from_parts(version, Default::default(), vec![]);
+    let valid =
+        crate::change::validate(&change, &catalog, &Default::default()).map_err(|problems| {
+            ImportError::Change {
+                path: path.to_path_buf(),
+                problems,
+            }
+        })?;
     progress.start("writing", 0);
-    let written = store.apply(&change);
+    let written = crate::change::apply(store, &valid);
     progress.finish();
     written?;
     progress.start("assigning to grids", 0);
-    let placement = placement_summary(&*store, &change.sites, opts.system.as_deref());
+    let placement = placement_summary(store, &change.sites, opts.system.as_deref());
     progress.finish();
     report.placement = placement?;
     Ok(report)
