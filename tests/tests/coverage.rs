@@ -31,6 +31,16 @@ fn import(dir: &tempfile::TempDir, file: &str, system: &str, levels: &[&str]) ->
     gridmap_tests::import_store(&path, &fixture(file), system, levels)
 }
 
+/// The planted-defect fixture as system `defects` (cities → districts).
+fn defects(dir: &tempfile::TempDir) -> GpkgStore {
+    import(
+        dir,
+        "defects/zhejiang-defects.geojson",
+        "defects",
+        &["city", "district"],
+    )
+}
+
 fn run(store: &GpkgStore, system: &str) -> CoverageReport {
     let catalog = Catalog::load(store).unwrap();
     check(&catalog, system, &CheckOptions::default(), &NoProgress).unwrap()
@@ -79,12 +89,7 @@ fn contains(g: &Geometry<f64>, p: Point<f64>) -> bool {
 #[test]
 fn planted_defects_match_the_geos_oracle() {
     let dir = tempfile::tempdir().unwrap();
-    let store = import(
-        &dir,
-        "defects/zhejiang-defects.geojson",
-        "defects",
-        &["city", "district"],
-    );
+    let store = defects(&dir);
     let report = run(&store, "defects");
     let oracle: Value =
         serde_json::from_str(&std::fs::read_to_string(fixture("defects/oracle.json")).unwrap())
@@ -250,12 +255,7 @@ async fn get(state: &AppState, uri: &str) -> (StatusCode, Option<String>, Value)
 #[tokio::test]
 async fn coverage_endpoint_json_geojson_and_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let store = import(
-        &dir,
-        "defects/zhejiang-defects.geojson",
-        "defects",
-        &["city", "district"],
-    );
+    let store = defects(&dir);
     // A school in 西湖区 with an internet cafe 0.001° (about 111 m) north, and a site far outside.
     store
         .apply(&ChangeSet {
@@ -342,12 +342,7 @@ async fn coverage_endpoint_json_geojson_and_errors() {
 #[tokio::test]
 async fn a_report_belongs_to_the_catalog_it_was_asked_for() {
     let dir = tempfile::tempdir().unwrap();
-    let store = import(
-        &dir,
-        "defects/zhejiang-defects.geojson",
-        "defects",
-        &["city", "district"],
-    );
+    let store = defects(&dir);
     let state = AppState::new(store).unwrap();
     let old = state.catalog();
     state

@@ -32,7 +32,7 @@ struct Node<'a> {
 /// same code) and returns a problem per offending changed grid.
 pub(crate) fn check(
     system: &GridSystem,
-    existing: &[Grid],
+    existing: &[&Grid],
     entries: &[Entry],
     merging: bool,
     source: &str,
@@ -250,15 +250,21 @@ mod tests {
             grid("11", "community", Some("1")),
         ];
         let e = [entry(0, "111", "block", Some("11"))];
-        assert!(check(&sys, &existing, &e, true, "file").is_empty());
+        assert!(check(&sys, &existing.iter().collect::<Vec<_>>(), &e, true, "file").is_empty());
         let e = [entry(0, "111", "block", Some("12"))];
         assert_eq!(
-            reasons(&check(&sys, &existing, &e, true, "file")),
+            reasons(&check(&sys, &existing.iter().collect::<Vec<_>>(), &e, true, "file")),
             vec!["feature #0 (code 111): parent 12 does not exist (neither in this file nor in system `s`)"]
         );
         // Re-levelling the stored street to a community breaks its stored child.
         let e = [entry(0, "1", "community", None)];
-        let got = reasons(&check(&sys, &existing, &e, true, "file"));
+        let got = reasons(&check(
+            &sys,
+            &existing.iter().collect::<Vec<_>>(),
+            &e,
+            true,
+            "file",
+        ));
         assert_eq!(got.len(), 2, "{got:?}");
         assert!(got[1].contains("breaks existing child 11"), "{got:?}");
     }

@@ -240,10 +240,11 @@ fn validate_system<'a>(
     }
     // The tree the system would hold: stored grids (less the deleted ones)
     // overridden by the changed ones.
-    let kept: Vec<Grid> = existing
+    // References, not copies: a merge into a large system must not clone
+    // every stored geometry just to check the tree.
+    let kept: Vec<&Grid> = existing
         .iter()
         .filter(|g| !deleted.contains(g.code.as_str()))
-        .cloned()
         .collect();
     let entries: Vec<Entry> = sg
         .grids
@@ -315,12 +316,12 @@ fn validate_system<'a>(
 }
 
 /// The partition rule on every family the change touches.
-fn partition(sg: &SystemGrids, kept: &[Grid], tolerance: f64, problems: &mut Vec<ChangeProblem>) {
+fn partition(sg: &SystemGrids, kept: &[&Grid], tolerance: f64, problems: &mut Vec<ChangeProblem>) {
     let changed: HashSet<&str> = sg.grids.iter().map(|g| g.code.as_str()).collect();
     let mut grids: Vec<Grid> = kept
         .iter()
         .filter(|g| !changed.contains(g.code.as_str()))
-        .cloned()
+        .map(|&g| g.clone())
         .collect();
     grids.extend(sg.grids.iter().cloned());
     // Families touched: those of every changed or deleted grid (as child,

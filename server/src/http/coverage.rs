@@ -10,7 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use gridmap_data::analysis::{AnalysisError, CheckOptions};
+use gridmap_data::analysis::CheckOptions;
 
 use super::error::AppError;
 use super::params::Params;
@@ -50,8 +50,7 @@ async fn coverage(State(state): State<AppState>, params: Params) -> Result<Respo
     };
     let catalog = state.catalog();
     let system = catalog
-        .pick_system(params.get("system"))
-        .map_err(AnalysisError::from)?
+        .pick_system(params.get("system"))?
         .system()
         .name
         .clone();
