@@ -277,11 +277,21 @@ pub fn prepare_grid_import(
     };
     let valid = match change::validate(&change, &catalog, &validate_opts) {
         Ok(valid) => Some(valid),
+        // A problem of the system as a whole names no feature: say so as it is
+        // rather than pin it on one.
+        Err(found) if found.0.iter().any(|p| p.grid.is_none()) => {
+            return Err(ImportError::Change {
+                path: path.to_path_buf(),
+                problems: found,
+            })
+        }
         Err(found) => {
-            problems.extend(found.0.into_iter().map(|p| FeatureProblem {
-                index: p.grid.map_or(0, |g| positions[g]),
-                code: p.key,
-                reason: p.reason,
+            problems.extend(found.0.into_iter().filter_map(|p| {
+                Some(FeatureProblem {
+                    index: positions[p.grid?],
+                    code: p.key,
+                    reason: p.reason,
+                })
             }));
             None
         }
