@@ -54,6 +54,42 @@ pub struct Grid {
     pub attributes: Map<String, Value>,
 }
 
+impl Grid {
+    /// A grid without attributes; its name is its code until [`Grid::named`].
+    ///
+    /// ```
+    /// use geo_types::{polygon, MultiPolygon};
+    /// use gridmap_data::model::Grid;
+    /// let square = polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0)];
+    /// let g = Grid::new("330106001001001", "block", Some("330106001001"), MultiPolygon(vec![square]))
+    ///     .named("一号网格");
+    /// assert_eq!((g.name.as_str(), g.parent.as_deref()), ("一号网格", Some("330106001001")));
+    /// ```
+    pub fn new(
+        code: impl Into<String>,
+        level: impl Into<String>,
+        parent: Option<&str>,
+        geometry: MultiPolygon<f64>,
+    ) -> Self {
+        let code = code.into();
+        Self {
+            name: code.clone(),
+            code,
+            level: level.into(),
+            parent: parent.map(str::to_string),
+            geometry,
+            attributes: Map::new(),
+        }
+    }
+
+    /// The same grid with another name.
+    #[must_use]
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+}
+
 /// A worker's share of one grid: 1 = own grid, 0.5 = a half extra grid.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerGrid {
