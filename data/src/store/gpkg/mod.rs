@@ -3,11 +3,16 @@
 //! The file is an OGC GeoPackage 1.3 (`application_id` 'GPKG', `user_version`
 //! 10300) with two feature tables, `grids` (MULTIPOLYGON) and `sites` (POINT),
 //! both in EPSG:4326, and the attribute tables `grid_systems`, `workers` and
-//! `worker_grids`. `gridmap_meta` holds the schema and data versions.
+//! `worker_grids`. `gridmap_meta` holds the schema and data versions. Both
+//! feature tables carry the GeoPackage R-tree spatial index extension
+//! ([`spatial_index`]), kept by triggers whose SQL functions every connection
+//! defines ([`functions`]), so a file indexed or edited by GDAL stays writable.
 //! The database runs in WAL mode so readers never block the single writer.
 
+mod functions;
 mod read;
 pub mod schema;
+mod spatial_index;
 mod wkb;
 mod write;
 
@@ -163,6 +168,8 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+    // Before any statement: triggers of the R-tree index call these.
+    functions::register(&conn).map_err(open_err)?;
     // Other processes (a second server, QGIS) may hold the write lock for a while.
     conn.busy_timeout(Duration::from_secs(10))
         .map_err(open_err)?;

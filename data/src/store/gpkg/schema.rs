@@ -135,7 +135,11 @@ INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, 
 
 /// Ordered schema migrations; append new steps, never edit old ones.
 pub fn migrations() -> Vec<String> {
-    vec![V1.replace("{WGS84_WKT}", WGS84_WKT)]
+    vec![
+        V1.replace("{WGS84_WKT}", WGS84_WKT),
+        // 1 -> 2: the GeoPackage R-tree spatial index on grids and sites.
+        super::spatial_index::migration(),
+    ]
 }
 
 /// The schema version this build writes.
@@ -180,6 +184,8 @@ pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
         path: path.to_string(),
         reason,
     };
+    // The R-tree migration fills the index through the GeoPackage functions.
+    super::functions::register(conn)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let app_id: i32 = tx.query_row("PRAGMA application_id", [], |r| r.get(0))?;
     if app_id != 0 && app_id != APPLICATION_ID {

@@ -169,7 +169,7 @@ pub(crate) fn read_header(blob: &[u8]) -> Result<Header, String> {
 ///
 /// Reads the WKB body with geozero's plain `Wkb` reader: its `GpkgWkb` applies the
 /// header's byte order to the WKB body too, which breaks when the two differ.
-fn to_geo(blob: &[u8], header: &Header) -> Result<Geometry<f64>, String> {
+pub(crate) fn to_geo(blob: &[u8], header: &Header) -> Result<Geometry<f64>, String> {
     Wkb(&blob[header.wkb_offset..])
         .to_geo()
         .map_err(|e| format!("invalid WKB: {e}"))

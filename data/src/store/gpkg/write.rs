@@ -76,12 +76,17 @@ fn write_grids(tx: &Transaction, change: &ChangeSet) -> Result<(), StoreError> {
     )?;
     let mut delete_grids = tx.prepare_cached("DELETE FROM grids WHERE system = ?1")?;
     let mut delete_grid = tx.prepare_cached("DELETE FROM grids WHERE system = ?1 AND code = ?2")?;
-    let mut upsert_grid = tx.prepare_cached(
+    // UPDATE, then INSERT when nothing was there — not an UPSERT: the outer
+    // statement's conflict policy overrides the `INSERT OR REPLACE` of the
+    // R-tree triggers (ours and GDAL's), so an UPSERT that updates fails on
+    // the index's unique id.
+    let mut update_grid = tx.prepare_cached(
+        "UPDATE grids SET geom = ?1, name = ?4, level = ?5, depth = ?6, parent = ?7, attributes = ?8
+         WHERE system = ?2 AND code = ?3",
+    )?;
+    let mut insert_grid = tx.prepare_cached(
         "INSERT INTO grids (geom, system, code, name, level, depth, parent, attributes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT (system, code) DO UPDATE SET
-           geom = excluded.geom, name = excluded.name, level = excluded.level,
-           depth = excluded.depth, parent = excluded.parent, attributes = excluded.attributes",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     let mut systems_seen = HashSet::new();
     for sg in &change.grids {
@@ -118,7 +123,7 @@ fn write_grids(tx: &Transaction, change: &ChangeSet) -> Result<(), StoreError> {
                     ),
                 )
             })?;
-            upsert_grid.execute(params![
+            let row = params![
                 wkb::encode_multipolygon(&grid.geometry),
                 system.name,
                 grid.code,
@@ -127,7 +132,11 @@ fn write_grids(tx: &Transaction, change: &ChangeSet) -> Result<(), StoreError> {
                 depth as i64,
                 grid.parent,
                 json(&grid.attributes),
-            ])?;
+            ];
+            // After a replace the system is empty: only inserts are left to do.
+            if sg.mode == GridWriteMode::Replace || update_grid.execute(row)? == 0 {
+                insert_grid.execute(row)?;
+            }
         }
     }
     Ok(())
@@ -195,12 +204,20 @@ fn write_sites(tx: &Transaction, change: &ChangeSet) -> Result<(), StoreError> {
     for (kind, id) in &change.delete_sites {
         delete_site.execute(params![kind, id])?;
     }
-    let mut upsert_site = tx.prepare_cached(
-        "INSERT INTO sites (geom, kind, site_id, name, address, households, attributes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (kind, site_id) DO UPDATE SET geom = excluded.geom, name = excluded.name,
-           address = excluded.address, households = excluded.households, attributes = excluded.attributes",
+    // UPDATE, then INSERT: see `write_grids` for why not an UPSERT.
+    let mut update_site = tx.prepare_cached(
+        "UPDATE sites SET geom = ?1, name = ?4, address = ?5, households = ?6, attributes = ?7
+         WHERE kind = ?2 AND site_id = ?3",
     )?;
+    let mut insert_site = tx.prepare_cached(
+        "INSERT INTO sites (geom, kind, site_id, name, address, households, attributes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let replaced: HashSet<&str> = change
+        .replace_site_kinds
+        .iter()
+        .map(String::as_str)
+        .collect();
     let mut keys = HashSet::with_capacity(change.sites.len());
     for (i, s) in change.sites.iter().enumerate() {
         if !keys.insert((s.kind.as_str(), s.id.as_str())) {
@@ -210,7 +227,7 @@ fn write_sites(tx: &Transaction, change: &ChangeSet) -> Result<(), StoreError> {
                 "duplicate site id".into(),
             ));
         }
-        upsert_site.execute(params![
+        let row = params![
             wkb::encode_point(&s.location),
             s.kind,
             s.id,
@@ -218,7 +235,11 @@ fn write_sites(tx: &Transaction, change: &ChangeSet) -> Result<(), StoreError> {
             s.address,
             s.households,
             json(&s.attributes),
-        ])?;
+        ];
+        // A replaced kind is empty now: only inserts are left to do.
+        if replaced.contains(s.kind.as_str()) || update_site.execute(row)? == 0 {
+            insert_site.execute(row)?;
+        }
     }
     Ok(())
 }
