@@ -39,6 +39,7 @@
 //! ```
 
 pub(crate) mod tree;
+mod snapshot;
 mod validate;
 
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{Grid, GridSystem, Site, Worker};
 use crate::store::{GridStore, StoreError};
 
+pub use snapshot::{load_checked, validate_snapshot, CheckedLoadError};
 pub use validate::{validate, ChangeProblem, Problems, ValidChange, ValidateOptions};
 
 /// How the grids of a [`SystemGrids`] meet the grids already in the system.

@@ -71,6 +71,11 @@ pub enum SnapshotParts {
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     pub version: u64,
+    /// Every row came through gridmap's validated change path, or the whole
+    /// snapshot was validated since ([`GridStore::mark_checked`]). `false`
+    /// after another program (QGIS, ogr2ogr) wrote to the store: validate it
+    /// ([`crate::change::validate_snapshot`]) before serving it.
+    pub checked: bool,
     /// Every system (ordered by name) with its grids (ordered by depth, then code).
     pub systems: Vec<(GridSystem, Vec<Grid>)>,
     /// Ordered by id.
@@ -97,8 +102,12 @@ pub trait GridStore: Send + Sync + std::fmt::Debug {
     /// Refuses with [`StoreError::StaleBase`] when the change names a base
     /// version other than the store's.
     fn apply(&self, change: &ChangeSet) -> Result<u64, StoreError>;
-    /// A number that grows with every committed write.
+    /// A number that grows with every committed write, by gridmap or by
+    /// another program writing to the store.
     fn data_version(&self) -> Result<u64, StoreError>;
+    /// Records that the content at `version` was validated as a whole (after
+    /// an outside edit); `Ok(false)` when the store has moved on since.
+    fn mark_checked(&self, version: u64) -> Result<bool, StoreError>;
 }
 
 /// Where a store lives, parsed from `--db` / `GRIDMAP_DB`.

@@ -10,7 +10,7 @@ use std::io::Write;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use gridmap_data::analysis::{check, CheckOptions, CoverageReport, HouseholdRange};
-use gridmap_data::catalog::Catalog;
+use gridmap_data::change::load_checked;
 
 use crate::cli::DbArg;
 use crate::progress::BarProgress;
@@ -59,8 +59,9 @@ pub fn report(
     opts: &CheckOptions,
 ) -> anyhow::Result<CoverageReport> {
     let store = db.open_existing()?;
+    // Edits made by another program are judged first; refused ones are the finding.
     let catalog =
-        Catalog::load(store.as_ref()).with_context(|| format!("loading {}", db.location()))?;
+        load_checked(store.as_ref()).with_context(|| format!("loading {}", db.location()))?;
     let system = catalog.pick_system(system).context("--system")?;
     Ok(check(
         &catalog,

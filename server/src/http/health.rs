@@ -11,11 +11,19 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/health", get(health))
 }
 
+/// `status` is `degraded` while the store holds edits made outside gridmap
+/// that break the change rules: the previous snapshot is still served, and
+/// `refused` names the version and its problems.
 async fn health(State(state): State<AppState>) -> Json<Value> {
     let catalog = state.catalog();
-    Json(json!({
+    let mut body = json!({
         "status": "ok",
         "data_version": catalog.version(),
         "systems": catalog.systems().map(|s| s.system().name.clone()).collect::<Vec<_>>(),
-    }))
+    });
+    if let Some(refused) = state.refused() {
+        body["status"] = json!("degraded");
+        body["refused"] = json!(refused.as_ref());
+    }
+    Json(body)
 }

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use axum::http::HeaderMap;
 use gridmap_data::analysis::{check, CheckOptions, CoverageReport};
 use gridmap_data::catalog::Catalog;
+use gridmap_data::change::{load_checked, CheckedLoadError};
 use gridmap_data::progress::NoProgress;
 use gridmap_data::store::GridStore;
 
@@ -41,9 +42,20 @@ struct Inner {
     store: Arc<dyn GridStore>,
     /// Serialises reloads, so two pollers never load the same version twice.
     reloading: Mutex<()>,
+    /// The newest version another program wrote that breaks the change
+    /// rules: not served (the previous snapshot stays), reported by `/health`.
+    refused: RwLock<Option<Arc<RefusedVersion>>>,
     tilesets: PerVersion<String, Result<Arc<Tileset>, String>>,
     coverage: PerVersion<(String, CheckOptions), Result<Arc<CoverageReport>, String>>,
     tile_cache: TileCache,
+}
+
+/// A data version written outside gridmap and refused by the change rules.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RefusedVersion {
+    pub version: u64,
+    /// One line per problem, naming the grid, worker or site.
+    pub problems: Vec<String>,
 }
 
 impl AppState {
@@ -53,7 +65,8 @@ impl AppState {
     }
 
     pub fn with_config(store: Arc<dyn GridStore>, config: ServerConfig) -> anyhow::Result<Self> {
-        let catalog = Catalog::load(store.as_ref())?;
+        // With no earlier snapshot to keep serving, refused content stops the start.
+        let catalog = load_checked(store.as_ref())?;
         let tile_cache = TileCache::new(config.tiles.cache_bytes);
         Ok(Self {
             inner: Arc::new(Inner {
@@ -61,6 +74,7 @@ impl AppState {
                 catalog: RwLock::new(Arc::new(catalog)),
                 store,
                 reloading: Mutex::new(()),
+                refused: RwLock::new(None),
                 tilesets: PerVersion::new(usize::MAX),
                 coverage: PerVersion::new(COVERAGE_ENTRIES),
                 tile_cache,
@@ -78,6 +92,15 @@ impl AppState {
             .catalog
             .read()
             .expect("catalog lock poisoned")
+            .clone()
+    }
+
+    /// The newest outside edit refused, while it is the store's content.
+    pub fn refused(&self) -> Option<Arc<RefusedVersion>> {
+        self.inner
+            .refused
+            .read()
+            .expect("refused lock poisoned")
             .clone()
     }
 
@@ -173,12 +196,29 @@ impl AppState {
     pub fn reload_if_changed(&self) -> anyhow::Result<Option<u64>> {
         let _one_at_a_time = self.inner.reloading.lock().expect("reload lock poisoned");
         let version = self.inner.store.data_version()?;
-        if version == self.catalog().version() {
+        if version == self.catalog().version()
+            || self.refused().is_some_and(|r| r.version == version)
+        {
             return Ok(None);
         }
         // The snapshot carries its own version: a write landing after the
         // check above is either wholly in it or picked up by the next poll.
-        let catalog = Catalog::load(self.inner.store.as_ref())?;
+        let catalog = match load_checked(self.inner.store.as_ref()) {
+            Ok(catalog) => catalog,
+            Err(CheckedLoadError::Refused { version, problems }) => {
+                let problems: Vec<String> = problems.0.iter().map(ToString::to_string).collect();
+                tracing::warn!(
+                    data_version = version,
+                    problems = %problems.join("; "),
+                    "edits made outside gridmap break the change rules: still serving the previous snapshot"
+                );
+                *self.inner.refused.write().expect("refused lock poisoned") =
+                    Some(Arc::new(RefusedVersion { version, problems }));
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        *self.inner.refused.write().expect("refused lock poisoned") = None;
         let new_version = catalog.version();
         *self.inner.catalog.write().expect("catalog lock poisoned") = Arc::new(catalog);
         self.inner.tile_cache.retain_version(new_version);

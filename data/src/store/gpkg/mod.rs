@@ -10,6 +10,7 @@
 //! The database runs in WAL mode so readers never block the single writer.
 
 mod functions;
+mod outside_edits;
 mod read;
 pub mod schema;
 mod spatial_index;
@@ -233,5 +234,9 @@ impl GridStore for GpkgStore {
 
     fn data_version(&self) -> Result<u64, StoreError> {
         read::data_version(&*self.reader()?)
+    }
+
+    fn mark_checked(&self, version: u64) -> Result<bool, StoreError> {
+        write::mark_checked(&self.writer(), version)
     }
 }

@@ -193,6 +193,24 @@ pub(crate) fn sites(conn: &Connection, kind: Option<&str>) -> Result<Vec<Site>, 
     Ok(out)
 }
 
+/// The last version whose whole content is known to pass the change rules
+/// (see [`super::outside_edits`]).
+pub(crate) fn checked_version(conn: &Connection) -> Result<u64, StoreError> {
+    let text: Option<String> = conn
+        .prepare_cached("SELECT value FROM gridmap_meta WHERE key = 'checked_version'")?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .flatten();
+    let text = text.ok_or_else(|| corrupt("gridmap_meta", "checked_version", "missing"))?;
+    text.trim().parse().map_err(|_| {
+        corrupt(
+            "gridmap_meta",
+            "checked_version",
+            format!("not a number: `{text}`"),
+        )
+    })
+}
+
 /// Everything a catalog needs, inside the caller's read transaction.
 pub(crate) fn snapshot(conn: &Connection, parts: SnapshotParts) -> Result<Snapshot, StoreError> {
     let version = data_version(conn)?;
@@ -207,6 +225,7 @@ pub(crate) fn snapshot(conn: &Connection, parts: SnapshotParts) -> Result<Snapsh
     };
     Ok(Snapshot {
         version,
+        checked: checked_version(conn)? == version,
         systems: systems_and_grids,
         workers: workers(conn)?,
         sites,

@@ -139,6 +139,8 @@ pub fn migrations() -> Vec<String> {
         V1.replace("{WGS84_WKT}", WGS84_WKT),
         // 1 -> 2: the GeoPackage R-tree spatial index on grids and sites.
         super::spatial_index::migration(),
+        // 2 -> 3: writes by other programs raise the data version.
+        super::outside_edits::migration(),
     ]
 }
 

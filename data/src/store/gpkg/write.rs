@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashSet};
 use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 use serde_json::{Map, Value};
 
+use super::outside_edits::{CHECKED_KEY, WRITING_KEY};
 use super::wkb::{self, Envelope};
 use crate::model::{ChangeSet, GridWriteMode};
 use crate::store::StoreError;
@@ -29,12 +30,18 @@ fn json(map: &Map<String, Value>) -> String {
 pub(crate) fn apply(conn: &mut Connection, change: &ChangeSet) -> Result<u64, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // Checked under the write lock, so no other writer can slip in between.
+    let current = super::read::data_version(&tx)?;
     if let Some(base) = change.base_version {
-        let current = super::read::data_version(&tx)?;
         if base != current {
             return Err(StoreError::StaleBase { base, current });
         }
     }
+    let content_checked = super::read::checked_version(&tx)? == current;
+    // Our rows are not outside edits: the triggers see this key and stay quiet.
+    tx.execute(
+        "INSERT OR REPLACE INTO gridmap_meta (key, value) VALUES (?1, '1')",
+        [WRITING_KEY],
+    )?;
     let mut touched: BTreeSet<&str> = BTreeSet::new();
     if !change.grids.is_empty() {
         write_grids(&tx, change)?;
@@ -63,10 +70,36 @@ pub(crate) fn apply(conn: &mut Connection, change: &ChangeSet) -> Result<u64, St
         [],
     )?;
     let version = super::read::data_version(&tx)?;
+    tx.execute("DELETE FROM gridmap_meta WHERE key = ?1", [WRITING_KEY])?;
+    // A validated change on top of checked content leaves checked content;
+    // on top of an unchecked outside edit it vouches for nothing more.
+    if content_checked {
+        set_checked(&tx, version)?;
+    }
     #[cfg(test)]
     super::tests::crash_hook();
     tx.commit()?;
     Ok(version)
+}
+
+fn set_checked(conn: &Connection, version: u64) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT OR REPLACE INTO gridmap_meta (key, value) VALUES (?1, ?2)",
+        params![CHECKED_KEY, version.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Records that `version`'s whole content passed the change rules, if the
+/// store is still at that version; returns whether it was recorded.
+pub(crate) fn mark_checked(conn: &Connection, version: u64) -> Result<bool, StoreError> {
+    let tx = conn.unchecked_transaction()?;
+    if super::read::data_version(&tx)? != version {
+        return Ok(false);
+    }
+    set_checked(&tx, version)?;
+    tx.commit()?;
+    Ok(true)
 }
 
 fn write_grids(tx: &Transaction, change: &ChangeSet) -> Result<(), StoreError> {
