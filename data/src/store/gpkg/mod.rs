@@ -19,8 +19,6 @@ mod write;
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_store;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

@@ -3,34 +3,7 @@
 use geo_types::{polygon, MultiPolygon, Point};
 use serde_json::json;
 
-use super::tests::{grid, site, square, system_change, tree};
 use super::*;
-use crate::model::{GridWriteMode, SystemGrids, WorkerGrid};
-
-fn open_tmp() -> (tempfile::TempDir, GpkgStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = GpkgStore::open(dir.path().join("t.gpkg")).unwrap();
-    (dir, store)
-}
-
-fn worker(id: &str, grids: &[(&str, &str, f64)]) -> Worker {
-    Worker {
-        id: id.into(),
-        name: format!("网格员{id}"),
-        phone: "13800000000".into(),
-        role: "网格员".into(),
-        photo: format!("photos/{id}.jpg"),
-        duties: "巡查".into(),
-        grids: grids
-            .iter()
-            .map(|(s, c, share)| WorkerGrid {
-                system: s.to_string(),
-                code: c.to_string(),
-                share: *share,
-            })
-            .collect(),
-    }
-}
 
 #[test]
 fn grids_round_trip_with_holes_multipolygons_and_attributes() {

@@ -1,4 +1,8 @@
-//! GeoPackage conformance, atomicity and crash tests, and the write benchmark.
+//! GeoPackage conformance, atomicity and crash tests, and the write benchmark;
+//! round trips and write semantics are in [`store`]. The helpers here build
+//! the data both use.
+
+mod store;
 
 use std::path::Path;
 use std::process::Command;
@@ -21,29 +25,17 @@ pub(super) fn crash_hook() {
     }
 }
 
-pub(super) fn square(x: f64, y: f64, size: f64) -> Polygon<f64> {
+fn square(x: f64, y: f64, size: f64) -> Polygon<f64> {
     polygon![(x: x, y: y), (x: x + size, y: y), (x: x + size, y: y + size), (x: x, y: y + size), (x: x, y: y)]
 }
 
-pub(super) fn grid(
-    code: &str,
-    level: &str,
-    parent: Option<&str>,
-    geometry: MultiPolygon<f64>,
-) -> Grid {
-    let mut attributes = Map::new();
-    attributes.insert("source".into(), json!("test"));
-    Grid {
-        code: code.into(),
-        name: format!("网格{code}"),
-        level: level.into(),
-        parent: parent.map(String::from),
-        geometry,
-        attributes,
-    }
+fn grid(code: &str, level: &str, parent: Option<&str>, geometry: MultiPolygon<f64>) -> Grid {
+    let mut grid = Grid::new(code, level, parent, geometry).named(format!("网格{code}"));
+    grid.attributes.insert("source".into(), json!("test"));
+    grid
 }
 
-pub(super) fn site(kind: &str, id: &str, x: f64, y: f64) -> Site {
+fn site(kind: &str, id: &str, x: f64, y: f64) -> Site {
     Site {
         id: id.into(),
         kind: kind.into(),
@@ -55,7 +47,7 @@ pub(super) fn site(kind: &str, id: &str, x: f64, y: f64) -> Site {
     }
 }
 
-pub(super) fn system_change(system: &str, mode: GridWriteMode, grids: Vec<Grid>) -> SystemGrids {
+fn system_change(system: &str, mode: GridWriteMode, grids: Vec<Grid>) -> SystemGrids {
     SystemGrids {
         system: GridSystem::with_default_levels(system),
         mode,
@@ -65,7 +57,7 @@ pub(super) fn system_change(system: &str, mode: GridWriteMode, grids: Vec<Grid>)
 }
 
 /// A three-level tree: 1 street, `communities` communities, 10 blocks each.
-pub(super) fn tree(communities: usize) -> Vec<Grid> {
+fn tree(communities: usize) -> Vec<Grid> {
     let mut out = vec![grid(
         "110105001",
         "street",
@@ -95,10 +87,52 @@ pub(super) fn tree(communities: usize) -> Vec<Grid> {
     out
 }
 
+fn worker(id: &str, grids: &[(&str, &str, f64)]) -> Worker {
+    Worker {
+        id: id.into(),
+        name: format!("网格员{id}"),
+        phone: "13800000000".into(),
+        role: "网格员".into(),
+        photo: format!("photos/{id}.jpg"),
+        duties: "巡查".into(),
+        grids: grids
+            .iter()
+            .map(|(s, c, share)| WorkerGrid {
+                system: s.to_string(),
+                code: c.to_string(),
+                share: *share,
+            })
+            .collect(),
+    }
+}
+
 fn open_tmp() -> (tempfile::TempDir, GpkgStore) {
     let dir = tempfile::tempdir().unwrap();
     let store = GpkgStore::open(dir.path().join("t.gpkg")).unwrap();
     (dir, store)
+}
+
+/// What the atomicity tests read back to prove a failed write changed nothing.
+type Contents = (Vec<GridSystem>, Vec<Grid>, Vec<Site>);
+
+fn contents(store: &GpkgStore) -> Contents {
+    (
+        store.systems().unwrap(),
+        store.grids("base").unwrap(),
+        store.sites(None).unwrap(),
+    )
+}
+
+/// Writes the data the atomicity tests try to damage: system `base` and one
+/// school. Returns the version and the contents.
+fn write_base(store: &GpkgStore) -> (u64, Contents) {
+    let base = ChangeSet {
+        grids: vec![system_change("base", GridWriteMode::Replace, tree(2))],
+        sites: vec![site("school", "s1", 116.0, 39.0)],
+        ..Default::default()
+    };
+    let version = store.apply(&base).unwrap();
+    (version, contents(store))
 }
 
 #[test]
@@ -298,38 +332,13 @@ fn ogrinfo_reads_the_file() {
 #[test]
 fn failing_apply_writes_nothing() {
     let (_dir, store) = open_tmp();
-    let base = ChangeSet {
-        grids: vec![system_change("base", GridWriteMode::Replace, tree(2))],
-        sites: vec![site("school", "s1", 116.0, 39.0)],
-        ..Default::default()
-    };
-    let v1 = store.apply(&base).unwrap();
-    let before = (
-        store.systems().unwrap(),
-        store.grids("base").unwrap(),
-        store.sites(None).unwrap(),
-    );
+    let (v1, before) = write_base(&store);
 
     let mut bad_level = tree(1);
     bad_level[3].level = "building".into();
     let mut duplicate = tree(1);
     duplicate.push(duplicate[2].clone());
-    let worker_twice = Worker {
-        id: "w1".into(),
-        name: "张三".into(),
-        phone: "".into(),
-        role: "网格员".into(),
-        photo: "".into(),
-        duties: "".into(),
-        grids: vec![
-            WorkerGrid {
-                system: "x".into(),
-                code: "1".into(),
-                share: 1.0
-            };
-            2
-        ],
-    };
+    let worker_twice = worker("w1", &[("x", "1", 1.0), ("x", "1", 1.0)]);
     let failing = [
         ChangeSet {
             grids: vec![
@@ -359,14 +368,7 @@ fn failing_apply_writes_nothing() {
         let err = store.apply(change).unwrap_err().to_string();
         assert!(err.contains(reason), "{err}");
         assert_eq!(store.data_version().unwrap(), v1);
-        assert_eq!(
-            (
-                store.systems().unwrap(),
-                store.grids("base").unwrap(),
-                store.sites(None).unwrap()
-            ),
-            before
-        );
+        assert_eq!(contents(&store), before);
         assert!(matches!(
             store.grids("first"),
             Err(StoreError::UnknownSystem(_))
@@ -408,17 +410,7 @@ fn abort_inside_transaction_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.gpkg");
     let store = GpkgStore::open(&path).unwrap();
-    let base = ChangeSet {
-        grids: vec![system_change("base", GridWriteMode::Replace, tree(2))],
-        sites: vec![site("school", "s1", 116.0, 39.0)],
-        ..Default::default()
-    };
-    let v1 = store.apply(&base).unwrap();
-    let before = (
-        store.systems().unwrap(),
-        store.grids("base").unwrap(),
-        store.sites(None).unwrap(),
-    );
+    let (v1, before) = write_base(&store);
     drop(store);
     let wal = dir.path().join("crash.gpkg-wal");
     let wal_before = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
@@ -449,14 +441,7 @@ fn abort_inside_transaction_leaves_nothing() {
 
     let store = GpkgStore::open(&path).unwrap();
     assert_eq!(store.data_version().unwrap(), v1);
-    assert_eq!(
-        (
-            store.systems().unwrap(),
-            store.grids("base").unwrap(),
-            store.sites(None).unwrap()
-        ),
-        before
-    );
+    assert_eq!(contents(&store), before);
     let count: i64 = store
         .writer()
         .query_row("SELECT count(*) FROM sites", [], |r| r.get(0))
