@@ -11,6 +11,9 @@ mod repair;
 mod segments;
 mod validate;
 
+#[cfg(test)]
+pub(crate) mod testutil;
+
 pub use area::area_m2;
 pub use repair::make_valid;
 pub use validate::{validate_polygonal, GeometryProblem};

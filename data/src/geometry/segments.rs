@@ -131,10 +131,12 @@ pub(crate) fn meeting_owners(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::geometry::testutil::self_touching_ring;
     use geo_types::coord;
 
+    /// The coordinates of [`crate::geometry::testutil::ring`], as the segment routines take them.
     fn ring(pts: &[(f64, f64)]) -> Vec<Coord<f64>> {
-        pts.iter().map(|&(x, y)| coord! { x: x, y: y }).collect()
+        crate::geometry::testutil::ring(pts).0
     }
 
     #[test]
@@ -173,18 +175,8 @@ mod tests {
     #[test]
     fn ring_touching_itself_at_a_vertex() {
         // An "inverted hole": the ring passes through (2,2) twice.
-        let r = ring(&[
-            (0., 0.),
-            (4., 0.),
-            (4., 4.),
-            (2., 2.),
-            (3., 3.5),
-            (1., 3.5),
-            (2., 2.),
-            (0., 4.),
-            (0., 0.),
-        ]);
-        assert_eq!(ring_self_intersection(&r), Some(coord! { x: 2., y: 2. }));
+        let r = self_touching_ring();
+        assert_eq!(ring_self_intersection(&r.0), Some(coord! { x: 2., y: 2. }));
     }
 
     #[test]

@@ -306,6 +306,7 @@ impl CellGrid {
 #[cfg(test)]
 mod tests {
     use super::super::PreparedPolygon;
+    use crate::geometry::testutil::zhejiang_polygons;
     use geo_types::{Coord as GCoord, LineString, Polygon};
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
@@ -471,22 +472,10 @@ mod tests {
 
     #[test]
     fn zhejiang_polygons_match_the_banded_routine() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/zhejiang-admin-gcj02.geojson"
-        );
-        let text = std::fs::read_to_string(path).unwrap();
-        let fc: geojson::FeatureCollection = text.parse().unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(11);
         let (mut parts, mut fast, mut random_total) = (0, 0, 0);
-        for (i, f) in fc.features.iter().enumerate() {
-            let geom: geo_types::Geometry<f64> = f.geometry.clone().unwrap().try_into().unwrap();
-            let polys = match geom {
-                geo_types::Geometry::MultiPolygon(m) => m.0,
-                geo_types::Geometry::Polygon(p) => vec![p],
-                other => panic!("feature {i}: unexpected {other:?}"),
-            };
-            for poly in &polys {
+        for (i, polys) in zhejiang_polygons().iter().enumerate() {
+            for poly in &polys.0 {
                 let p = PreparedPolygon::new(poly);
                 let random = (p.edge_count() / 4).clamp(20, 4000);
                 let pts = probes(&mut rng, poly, random, None);

@@ -1,11 +1,8 @@
 use super::*;
+use crate::geometry::testutil::{ring, self_touching_ring, zhejiang_polygons};
 use crate::geometry::validate_polygonal;
 use geo::{Area, Validation};
-use geo_types::{coord, polygon, Coord, LineString, Polygon};
-
-fn ring(pts: &[(f64, f64)]) -> LineString<f64> {
-    pts.iter().map(|&(x, y)| (x, y)).collect::<Vec<_>>().into()
-}
+use geo_types::{coord, polygon, Coord, Polygon};
 
 fn repaired(polygons: Vec<Polygon<f64>>) -> MultiPolygon<f64> {
     let fixed = make_valid(&MultiPolygon::new(polygons));
@@ -90,18 +87,7 @@ fn hole_sticking_out_is_cut_from_the_shell_and_added_outside() {
 #[test]
 fn self_touching_ring_keeps_both_lobes() {
     // The ring passes through (2,2) twice; the loop is a separate lobe in the notch.
-    let r = ring(&[
-        (0., 0.),
-        (4., 0.),
-        (4., 4.),
-        (2., 2.),
-        (3., 3.5),
-        (1., 3.5),
-        (2., 2.),
-        (0., 4.),
-        (0., 0.),
-    ]);
-    let fixed = repaired(vec![Polygon::new(r, vec![])]);
+    let fixed = repaired(vec![Polygon::new(self_touching_ring(), vec![])]);
     assert_eq!(fixed.0.len(), 2);
     assert!(
         (fixed.unsigned_area() - (12.0 + 1.5)).abs() < 1e-12,
@@ -208,15 +194,11 @@ fn ten_thousand_vertices_repair_in_milliseconds() {
 
 #[test]
 fn every_valid_zhejiang_grid_comes_back_bit_for_bit() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join("zhejiang-admin-gcj02.geojson");
-    let source = crate::import::read_features(&path).expect("Zhejiang fixture");
-    assert_eq!(source.features.len(), 102);
-    for feature in source.features {
-        let g = MultiPolygon::try_from(feature.geometry.expect("geometry")).expect("multipolygon");
-        assert!(validate_polygonal(&g).is_ok());
-        assert!(make_valid(&g) == g, "{:?}", feature.properties);
+    let grids = zhejiang_polygons();
+    assert_eq!(grids.len(), 102);
+    for (i, g) in grids.iter().enumerate() {
+        assert!(validate_polygonal(g).is_ok());
+        assert!(make_valid(g) == *g, "feature {i}");
     }
 }
 

@@ -1,12 +1,9 @@
 //! Tests of [`super::validate_polygonal`], cross-checked with geo's `Validation`.
 
 use super::*;
+use crate::geometry::testutil::{ring, zhejiang_polygons};
 use geo::Validation;
 use geo_types::polygon;
-
-fn ring(pts: &[(f64, f64)]) -> LineString<f64> {
-    pts.iter().map(|&(x, y)| (x, y)).collect::<Vec<_>>().into()
-}
 
 fn square(x0: f64, y0: f64, d: f64) -> LineString<f64> {
     ring(&[
@@ -286,22 +283,11 @@ fn overlapping_and_edge_sharing_parts() {
 fn zhejiang_districts_validate_quickly() {
     // Real boundaries with thousands of vertices per ring: the indexed checks
     // must finish in well under a minute even unoptimised.
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/zhejiang-admin-gcj02.geojson"
-    );
-    let text = std::fs::read_to_string(path).unwrap();
-    let fc: geojson::FeatureCollection = text.parse().unwrap();
+    let districts = zhejiang_polygons();
     let start = std::time::Instant::now();
     let mut checked = 0;
-    for f in fc.features {
-        let g: geo_types::Geometry<f64> = f.geometry.unwrap().try_into().unwrap();
-        let m = match g {
-            geo_types::Geometry::Polygon(p) => MultiPolygon::new(vec![p]),
-            geo_types::Geometry::MultiPolygon(m) => m,
-            other => panic!("{other:?}"),
-        };
-        validate_polygonal(&m).unwrap();
+    for m in &districts {
+        validate_polygonal(m).unwrap();
         checked += 1;
     }
     assert_eq!(checked, 102);

@@ -95,6 +95,20 @@ fn ring_name(ring: usize) -> String {
     }
 }
 
+/// How every message names a ring: "ring 1 (hole) of polygon 0".
+fn ring_of(polygon: usize, ring: usize) -> String {
+    format!("{} of polygon {polygon}", ring_name(ring))
+}
+
+/// Two rings of one polygon: "ring 0 (exterior) and ring 1 (hole) of polygon 0".
+fn rings_of(polygon: usize, a: usize, b: usize) -> String {
+    format!("{} and {}", ring_name(a), ring_of(polygon, b))
+}
+
+fn point((x, y): (f64, f64)) -> String {
+    format!("({}, {})", num(x), num(y))
+}
+
 impl fmt::Display for GeometryProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use GeometryProblem::*;
@@ -102,57 +116,49 @@ impl fmt::Display for GeometryProblem {
             Empty => write!(f, "geometry is empty"),
             NonFinite { polygon, ring, vertex } => write!(
                 f,
-                "{} of polygon {polygon} has a non-finite coordinate (NaN or infinity) at vertex {vertex}",
-                ring_name(*ring)
+                "{} has a non-finite coordinate (NaN or infinity) at vertex {vertex}",
+                ring_of(*polygon, *ring)
             ),
             OutOfRange { lon, lat } => write!(
                 f,
-                "coordinate ({}, {}) is not a longitude/latitude (longitude must be within ±180, latitude within ±90); is the CRS right?",
-                num(*lon),
-                num(*lat)
+                "coordinate {} is not a longitude/latitude (longitude must be within ±180, latitude within ±90); is the CRS right?",
+                point((*lon, *lat))
             ),
             UnclosedRing { polygon, ring } => write!(
                 f,
-                "{} of polygon {polygon} is not closed (its last position differs from its first)",
-                ring_name(*ring)
+                "{} is not closed (its last position differs from its first)",
+                ring_of(*polygon, *ring)
             ),
             TooFewPoints { polygon, ring, distinct } => write!(
                 f,
-                "{} of polygon {polygon} has only {distinct} distinct points (a ring needs at least 3)",
-                ring_name(*ring)
+                "{} has only {distinct} distinct points (a ring needs at least 3)",
+                ring_of(*polygon, *ring)
             ),
             SelfIntersection { polygon, ring, at } => write!(
                 f,
-                "{} of polygon {polygon} intersects itself at ({}, {})",
-                ring_name(*ring),
-                num(at.0),
-                num(at.1)
+                "{} intersects itself at {}",
+                ring_of(*polygon, *ring),
+                point(*at)
             ),
             RingsCross { polygon, ring_a, ring_b, at } => write!(
                 f,
-                "{} and {} of polygon {polygon} cross at ({}, {})",
-                ring_name(*ring_a),
-                ring_name(*ring_b),
-                num(at.0),
-                num(at.1)
+                "{} cross at {}",
+                rings_of(*polygon, *ring_a, *ring_b),
+                point(*at)
             ),
             RingsShareEdge { polygon, ring_a, ring_b } => write!(
                 f,
-                "{} and {} of polygon {polygon} share a stretch of boundary",
-                ring_name(*ring_a),
-                ring_name(*ring_b)
+                "{} share a stretch of boundary",
+                rings_of(*polygon, *ring_a, *ring_b)
             ),
             HoleOutsideShell { polygon, ring } => write!(
                 f,
-                "{} of polygon {polygon} lies outside the exterior ring",
-                ring_name(*ring)
+                "{} lies outside the exterior ring",
+                ring_of(*polygon, *ring)
             ),
-            HolesOverlap { polygon, ring_a, ring_b } => write!(
-                f,
-                "{} and {} of polygon {polygon} overlap",
-                ring_name(*ring_a),
-                ring_name(*ring_b)
-            ),
+            HolesOverlap { polygon, ring_a, ring_b } => {
+                write!(f, "{} overlap", rings_of(*polygon, *ring_a, *ring_b))
+            }
             PolygonsOverlap { a, b } => write!(f, "polygons {a} and {b} overlap"),
             PolygonsShareEdge { a, b } => write!(
                 f,
@@ -378,5 +384,4 @@ fn check_parts(g: &MultiPolygon<f64>) -> Result<(), GeometryProblem> {
 }
 
 #[cfg(test)]
-#[path = "validate_tests.rs"]
 mod tests;

@@ -1,0 +1,51 @@
+//! Shapes and fixtures the geometry and index tests share.
+
+use geo_types::{Geometry, LineString, MultiPolygon};
+
+/// A ring through `pts` as given (closed by `geo_types` if it is not).
+pub(crate) fn ring(pts: &[(f64, f64)]) -> LineString<f64> {
+    pts.iter().map(|&(x, y)| (x, y)).collect::<Vec<_>>().into()
+}
+
+/// An "inverted hole": a ring round the square (0,0)–(4,4) that passes
+/// through (2,2) twice, the loop between making a second lobe in the notch.
+pub(crate) fn self_touching_ring() -> LineString<f64> {
+    ring(&[
+        (0., 0.),
+        (4., 0.),
+        (4., 4.),
+        (2., 2.),
+        (3., 3.5),
+        (1., 3.5),
+        (2., 2.),
+        (0., 4.),
+        (0., 0.),
+    ])
+}
+
+/// The 102 grids of `data/fixtures/zhejiang-admin-gcj02.geojson` (province,
+/// cities, districts; thousands of vertices per ring), in file order.
+pub(crate) fn zhejiang_polygons() -> Vec<MultiPolygon<f64>> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/zhejiang-admin-gcj02.geojson"
+    );
+    let text = std::fs::read_to_string(path).expect("Zhejiang fixture");
+    let collection: geojson::FeatureCollection = text.parse().expect("a FeatureCollection");
+    collection
+        .features
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let geometry: Geometry<f64> = f
+                .geometry
+                .and_then(|g| g.try_into().ok())
+                .unwrap_or_else(|| panic!("feature {i} has no readable geometry"));
+            match geometry {
+                Geometry::MultiPolygon(m) => m,
+                Geometry::Polygon(p) => MultiPolygon::new(vec![p]),
+                other => panic!("feature {i}: {other:?} is not polygonal"),
+            }
+        })
+        .collect()
+}
