@@ -95,7 +95,7 @@ fn shared_vertices_belong_to_exactly_one_block() {
 
 #[test]
 fn hole_points_belong_to_no_grid_and_island_points_to_the_island() {
-    use geo_types::{polygon, LineString, MultiPolygon, Polygon};
+    use geo_types::{polygon, LineString, Polygon};
     let outer = Polygon::new(
         LineString::from(vec![
             (120.0, 30.0),
@@ -111,14 +111,7 @@ fn hole_points_belong_to_no_grid_and_island_points_to_the_island() {
         ])],
     );
     let island = polygon![(x: 120.04, y: 30.04), (x: 120.06, y: 30.04), (x: 120.06, y: 30.06), (x: 120.04, y: 30.06)];
-    let grid = |code: &str, p: Polygon<f64>| gridmap_data::Grid {
-        code: code.into(),
-        name: code.into(),
-        level: "block".into(),
-        parent: None,
-        geometry: MultiPolygon(vec![p]),
-        attributes: Default::default(),
-    };
+    let grid = |code: &str, p: Polygon<f64>| gridmap_data::Grid::new(code, "block", None, p.into());
     let only_ring = SystemIndex::build(
         GridSystem::new("a", vec!["block".into()]),
         vec![grid("ring", outer.clone())],

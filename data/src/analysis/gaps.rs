@@ -4,8 +4,8 @@
 use geo::BooleanOps;
 use geo_types::MultiPolygon;
 
-use super::problem::{num, round2, Problem, ProblemKind};
-use super::shapes::{pieces, Ignored};
+use super::problem::{num, Problem, ProblemKind};
+use super::shapes::{part_problems, Ignored};
 use crate::model::Grid;
 
 /// The gaps of one parent, given the union of its children (empty when it has none).
@@ -21,51 +21,34 @@ pub fn gaps(
     } else {
         parent.geometry.difference(union)
     };
-    pieces(uncovered, threshold, ignored)
-        .into_iter()
-        .map(|(polygon, area)| {
-            let message = format!(
-                "{} m² of {} {} ({}) is covered by no {}",
-                num(area, 1),
-                parent.level,
-                parent.name,
-                parent.code,
-                children_level
-            );
-            let mut p = Problem::new(ProblemKind::Gap, vec![parent.code.clone()], message)
-                .level(children_level)
-                .at_polygon(polygon);
-            p.area_m2 = Some(round2(area));
-            p
-        })
-        .collect()
+    part_problems(uncovered, threshold, ignored, |area| {
+        let message = format!(
+            "{} m² of {} {} ({}) is covered by no {}",
+            num(area, 1),
+            parent.level,
+            parent.name,
+            parent.code,
+            children_level
+        );
+        Problem::new(ProblemKind::Gap, vec![parent.code.clone()], message).level(children_level)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::testutil::rect;
     use crate::geometry::area_m2;
     use geo::unary_union;
-    use geo_types::{polygon, Polygon};
+    use geo_types::Polygon;
 
-    fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon<f64> {
-        polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1)]
-    }
-
-    fn grid(code: &str, p: Polygon<f64>) -> Grid {
-        Grid {
-            code: code.into(),
-            name: format!("name{code}"),
-            level: "street".into(),
-            parent: None,
-            geometry: MultiPolygon(vec![p]),
-            attributes: Default::default(),
-        }
+    fn street(code: &str, p: Polygon<f64>) -> Grid {
+        Grid::new(code, "street", None, p.into()).named(format!("name{code}"))
     }
 
     #[test]
     fn two_separate_gaps_and_a_covered_parent() {
-        let parent = grid("S", rect(120.0, 30.0, 120.03, 30.01));
+        let parent = street("S", rect(120.0, 30.0, 120.03, 30.01));
         // Children cover [0, 0.01] and [0.015, 0.025]: gaps [0.01, 0.015] and [0.025, 0.03].
         let kids = [
             rect(120.0, 30.0, 120.01, 30.01),
@@ -107,7 +90,7 @@ mod tests {
 
     #[test]
     fn a_parent_without_children_is_one_gap() {
-        let parent = grid("S", rect(120.0, 30.0, 120.01, 30.01));
+        let parent = street("S", rect(120.0, 30.0, 120.01, 30.01));
         let mut ignored = Ignored::default();
         let found = gaps(&parent, "block", &MultiPolygon(vec![]), 1.0, &mut ignored);
         assert_eq!(found.len(), 1);

@@ -30,10 +30,9 @@
 //! use gridmap_data::{Grid, GridSystem};
 //! use geo_types::{polygon, MultiPolygon};
 //!
-//! let square = |code: &str, level: &str, parent: Option<&str>, x0: f64, x1: f64| Grid {
-//!     code: code.into(), name: code.into(), level: level.into(), parent: parent.map(Into::into),
-//!     geometry: MultiPolygon(vec![polygon![(x: x0, y: 30.0), (x: x1, y: 30.0), (x: x1, y: 30.01), (x: x0, y: 30.01)]]),
-//!     attributes: Default::default(),
+//! let square = |code: &str, level: &str, parent: Option<&str>, x0: f64, x1: f64| {
+//!     let ground = polygon![(x: x0, y: 30.0), (x: x1, y: 30.0), (x: x1, y: 30.01), (x: x0, y: 30.01)];
+//!     Grid::new(code, level, parent, MultiPolygon(vec![ground]))
 //! };
 //! // A street whose two blocks leave its eastern fifth uncovered.
 //! let grids = vec![
@@ -219,7 +218,7 @@ pub fn check(
 
 #[cfg(test)]
 mod tests {
-    use super::testutil::{block_tree, grid, rect, worker, SYSTEM};
+    use super::testutil::{block_tree, catalog, grid, rect, worker, SYSTEM};
     use super::*;
     use crate::index::SystemIndex;
     use crate::model::GridSystem;
@@ -310,12 +309,7 @@ mod tests {
             ),
             grid("B", "block", Some("C"), rect(120.0, 30.0, 120.01, 30.01)),
         ];
-        let index = SystemIndex::build(GridSystem::with_default_levels(SYSTEM), grids);
-        let catalog = Catalog::from_parts(
-            1,
-            [(SYSTEM.to_string(), index)].into(),
-            vec![worker("w", &[("B", 1.0)])],
-        );
+        let catalog = catalog(grids, vec![worker("w", &[("B", 1.0)])]);
         let report = check(&catalog, SYSTEM, &CheckOptions::default(), &NoProgress).unwrap();
         let got: Vec<_> = report
             .problems

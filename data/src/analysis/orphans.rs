@@ -133,18 +133,16 @@ pub fn check(index: &SystemIndex, located: &[LocatedSite]) -> Vec<Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::testutil::{block_tree, site};
+    use crate::analysis::testutil::{block_tree_with_sites, located, site};
 
     #[test]
     fn outside_and_on_border() {
-        let (catalog, name) = block_tree(vec![]);
-        let catalog = catalog.with_sites(vec![
+        let catalog = block_tree_with_sites(vec![
             site("address", "in", 120.005, 30.005, Some(10)),
             site("school", "out", 121.0, 30.005, None),
             site("address", "edge", 120.02, 30.005, Some(10)),
         ]);
-        let index = catalog.system(&name).unwrap();
-        let located = located_sites(&catalog, index);
+        let (index, located) = located(&catalog);
         assert_eq!(located.len(), 3);
         let found = check(index, &located);
         assert_eq!(found.len(), 2, "{found:?}");

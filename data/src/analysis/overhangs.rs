@@ -7,8 +7,8 @@
 use geo::{BooleanOps, BoundingRect, Intersects};
 use geo_types::MultiPolygon;
 
-use super::problem::{num, round2, Problem, ProblemKind};
-use super::shapes::{pieces, Ignored};
+use super::problem::{num, Problem, ProblemKind};
+use super::shapes::{part_problems, pieces, Ignored};
 use crate::model::Grid;
 
 /// The overhangs of one parent's children, given their union.
@@ -40,12 +40,10 @@ pub fn overhangs(
         {
             continue;
         }
-        let mut scratch = Ignored::default();
-        for (polygon, area) in pieces(
-            child.geometry.intersection(&outside),
-            threshold,
-            &mut scratch,
-        ) {
+        // The outside parts below the threshold are counted above, once.
+        let mut counted = Ignored::default();
+        let overhang = child.geometry.intersection(&outside);
+        found.extend(part_problems(overhang, threshold, &mut counted, |area| {
             let message = format!(
                 "{} m² of {} {} ({}) lies outside its parent {} {} ({})",
                 num(area, 1),
@@ -56,16 +54,13 @@ pub fn overhangs(
                 parent.name,
                 parent.code
             );
-            let mut p = Problem::new(
+            Problem::new(
                 ProblemKind::Overhang,
                 vec![child.code.clone(), parent.code.clone()],
                 message,
             )
             .level(&child.level)
-            .at_polygon(polygon);
-            p.area_m2 = Some(round2(area));
-            found.push(p);
-        }
+        }));
     }
     found
 }
@@ -73,31 +68,17 @@ pub fn overhangs(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::testutil::{block, rect};
     use crate::geometry::area_m2;
     use geo::unary_union;
-    use geo_types::{polygon, Polygon};
-
-    fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon<f64> {
-        polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1)]
-    }
-
-    fn grid(code: &str, level: &str, p: Polygon<f64>) -> Grid {
-        Grid {
-            code: code.into(),
-            name: code.into(),
-            level: level.into(),
-            parent: None,
-            geometry: MultiPolygon(vec![p]),
-            attributes: Default::default(),
-        }
-    }
+    use geo_types::polygon;
 
     #[test]
     fn child_reaching_out_of_its_parent() {
-        let parent = grid("S", "street", rect(120.0, 30.0, 120.02, 30.01));
-        let a = grid("A", "block", rect(120.0, 30.0, 120.01, 30.01));
+        let parent = Grid::new("S", "street", None, rect(120.0, 30.0, 120.02, 30.01).into());
+        let a = block("A", rect(120.0, 30.0, 120.01, 30.01));
         // B pokes 0.002° east and 0.001° north of the street.
-        let b = grid("B", "block", rect(120.01, 30.0, 120.022, 30.011));
+        let b = block("B", rect(120.01, 30.0, 120.022, 30.011));
         let union = unary_union([&a.geometry, &b.geometry]);
         let mut ignored = Ignored::default();
         let found = overhangs(&parent, &[&a, &b], &union, 1.0, &mut ignored);

@@ -5,8 +5,8 @@ use geo::{BooleanOps, BoundingRect};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
-use super::problem::{num, round2, Problem, ProblemKind};
-use super::shapes::{pieces, Ignored};
+use super::problem::{num, Problem, ProblemKind};
+use super::shapes::{part_problems, Ignored};
 use crate::model::Grid;
 
 type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, usize>;
@@ -44,9 +44,9 @@ pub fn overlaps(siblings: &[&Grid], threshold: f64, ignored: &mut Ignored) -> Ve
         partners.sort_unstable();
         for j in partners {
             let b = siblings[j];
-            for (polygon, area) in pieces(a.geometry.intersection(&b.geometry), threshold, ignored)
-            {
-                let (first, second) = if a.code <= b.code { (*a, b) } else { (b, *a) };
+            let (first, second) = if a.code <= b.code { (*a, b) } else { (b, *a) };
+            let overlap = a.geometry.intersection(&b.geometry);
+            found.extend(part_problems(overlap, threshold, ignored, |area| {
                 let message = format!(
                     "{} m² claimed by both {} {} ({}) and {} ({})",
                     num(area, 1),
@@ -56,16 +56,13 @@ pub fn overlaps(siblings: &[&Grid], threshold: f64, ignored: &mut Ignored) -> Ve
                     second.name,
                     second.code
                 );
-                let mut p = Problem::new(
+                Problem::new(
                     ProblemKind::Overlap,
                     vec![first.code.clone(), second.code.clone()],
                     message,
                 )
                 .level(&a.level)
-                .at_polygon(polygon);
-                p.area_m2 = Some(round2(area));
-                found.push(p);
-            }
+            }));
         }
     }
     found
@@ -74,31 +71,17 @@ pub fn overlaps(siblings: &[&Grid], threshold: f64, ignored: &mut Ignored) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::testutil::{assert_ignored, block, rect};
     use crate::geometry::area_m2;
-    use geo_types::{polygon, MultiPolygon, Polygon};
-
-    fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon<f64> {
-        polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1)]
-    }
-
-    fn grid(code: &str, p: Polygon<f64>) -> Grid {
-        Grid {
-            code: code.into(),
-            name: code.into(),
-            level: "block".into(),
-            parent: None,
-            geometry: MultiPolygon(vec![p]),
-            attributes: Default::default(),
-        }
-    }
+    use geo_types::MultiPolygon;
 
     #[test]
     fn overlapping_pair_found_touching_pair_not() {
         // C overlaps B by 0.001°; A and B only touch; D is far away.
-        let a = grid("A", rect(120.0, 30.0, 120.01, 30.01));
-        let b = grid("B", rect(120.01, 30.0, 120.02, 30.01));
-        let c = grid("C", rect(120.019, 30.0, 120.03, 30.01));
-        let d = grid("D", rect(121.0, 30.0, 121.01, 30.01));
+        let a = block("A", rect(120.0, 30.0, 120.01, 30.01));
+        let b = block("B", rect(120.01, 30.0, 120.02, 30.01));
+        let c = block("C", rect(120.019, 30.0, 120.03, 30.01));
+        let d = block("D", rect(121.0, 30.0, 121.01, 30.01));
         let mut ignored = Ignored::default();
         let found = overlaps(&[&c, &a, &d, &b], 1.0, &mut ignored);
         assert_eq!(found.len(), 1, "{found:?}");
@@ -120,16 +103,11 @@ mod tests {
     #[test]
     fn tiny_overlap_is_ignored_and_counted() {
         // A 1e-6° × 1e-5° overlap: about 0.1 m².
-        let a = grid("A", rect(120.0, 30.0, 120.01, 30.01));
-        let b = grid("B", rect(120.009999, 30.00999, 120.02, 30.02));
+        let a = block("A", rect(120.0, 30.0, 120.01, 30.01));
+        let b = block("B", rect(120.009999, 30.00999, 120.02, 30.02));
         let mut ignored = Ignored::default();
         assert!(overlaps(&[&a, &b], 1.0, &mut ignored).is_empty());
-        assert_eq!(ignored.parts, 1);
-        assert!(
-            ignored.area_m2 > 0.05 && ignored.area_m2 < 0.15,
-            "{}",
-            ignored.area_m2
-        );
+        assert_ignored(&ignored, 1, 0.05, 0.15);
         let mut ignored = Ignored::default();
         assert_eq!(overlaps(&[&a, &b], 0.01, &mut ignored).len(), 1);
     }

@@ -81,14 +81,12 @@ pub fn check(index: &SystemIndex, located: &[LocatedSite], opts: &CheckOptions) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::orphans::located_sites;
-    use crate::analysis::testutil::{block_tree, site};
+    use crate::analysis::testutil::{block_tree_with_sites, located, site};
 
     #[test]
     fn known_distances() {
         // Along a meridian at 30°N one degree of latitude is 110,852.4 m (WGS84), so
         // 0.0015° is 166.28 m and 0.0019° is 210.62 m. 0.002° of longitude at 30°N is 192.97 m.
-        let (catalog, name) = block_tree(vec![]);
         let sites = vec![
             site("school", "S1", 120.005, 30.002, None),
             site("internet_cafe", "near", 120.005, 30.0035, None),
@@ -96,9 +94,8 @@ mod tests {
             site("internet_cafe", "east", 120.007, 30.002, None),
             site("food", "ignored", 120.005, 30.0021, None),
         ];
-        let catalog = catalog.with_sites(sites);
-        let index = catalog.system(&name).unwrap();
-        let located = located_sites(&catalog, index);
+        let catalog = block_tree_with_sites(sites);
+        let (index, located) = located(&catalog);
         let found = check(index, &located, &CheckOptions::default());
         let got: Vec<_> = found
             .iter()

@@ -48,6 +48,25 @@ pub fn pieces(
     kept
 }
 
+/// One problem per part of a boolean-operation result that [`pieces`] keeps:
+/// `problem(area)` names its kind, grids, level and message; the part's
+/// location, polygon and area are filled in here.
+pub fn part_problems(
+    result: MultiPolygon<f64>,
+    threshold: f64,
+    ignored: &mut Ignored,
+    problem: impl Fn(f64) -> Problem,
+) -> Vec<Problem> {
+    pieces(result, threshold, ignored)
+        .into_iter()
+        .map(|(polygon, area)| {
+            let mut p = problem(area).at_polygon(polygon);
+            p.area_m2 = Some(round2(area));
+            p
+        })
+        .collect()
+}
+
 /// A multipolygon with counter-clockwise shells and clockwise holes, as
 /// `unary_union` needs a consistent winding across its inputs.
 pub(crate) fn oriented(g: &MultiPolygon<f64>) -> MultiPolygon<f64> {
@@ -120,7 +139,8 @@ pub fn invalid_shapes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Grid, GridSystem};
+    use crate::analysis::testutil::{assert_ignored, block};
+    use crate::model::GridSystem;
     use crate::progress::NoProgress;
     use geo_types::polygon;
 
@@ -142,12 +162,7 @@ mod tests {
         assert_eq!(kept.len(), 1);
         assert_eq!(kept[0].0, big);
         assert!((kept[0].1 - 10_690.0).abs() < 50.0, "{}", kept[0].1);
-        assert_eq!(ignored.parts, 1);
-        assert!(
-            ignored.area_m2 > 0.0 && ignored.area_m2 < 0.02,
-            "{}",
-            ignored.area_m2
-        );
+        assert_ignored(&ignored, 1, 0.0, 0.02);
         // With a zero threshold the tiny part is a problem too.
         let mut none = Ignored::default();
         assert_eq!(
@@ -160,20 +175,12 @@ mod tests {
     #[test]
     fn reports_invalid_and_sliver_grids() {
         let bowtie = polygon![(x: 120.0, y: 30.0), (x: 120.01, y: 30.01), (x: 120.01, y: 30.0), (x: 120.0, y: 30.01)];
-        let grid = |code: &str, p: Polygon<f64>| Grid {
-            code: code.into(),
-            name: code.into(),
-            level: "block".into(),
-            parent: None,
-            geometry: MultiPolygon(vec![p]),
-            attributes: Default::default(),
-        };
         let index = SystemIndex::build(
             GridSystem::new("t", vec!["block".into()]),
             vec![
-                grid("A", square(120.0, 30.0, 0.01)),
-                grid("B", bowtie),
-                grid("C", square(120.1, 30.0, 0.000001)),
+                block("A", square(120.0, 30.0, 0.01)),
+                block("B", bowtie),
+                block("C", square(120.1, 30.0, 0.000001)),
             ],
         );
         let found = invalid_shapes(&index, &CheckOptions::default(), &NoProgress);

@@ -1,28 +1,34 @@
-//! Small catalogs for the analysis tests.
+//! Small catalogs and grids for the analysis tests.
 
 use std::collections::BTreeMap;
 
-use geo_types::{polygon, MultiPolygon, Point, Polygon};
+use geo_types::{Point, Polygon};
 
+use super::orphans::{located_sites, LocatedSite};
+use super::shapes::Ignored;
 use crate::catalog::Catalog;
 use crate::index::SystemIndex;
 use crate::model::{Grid, GridSystem, Site, Worker, WorkerGrid};
 
+pub(crate) use crate::geometry::testutil::rect;
+
 pub(crate) const SYSTEM: &str = "t";
 
-pub(crate) fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon<f64> {
-    polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1)]
+/// A grid of one polygon, named `<code>名`.
+pub(crate) fn grid(code: &str, level: &str, parent: Option<&str>, p: Polygon<f64>) -> Grid {
+    Grid::new(code, level, parent, p.into()).named(format!("{code}名"))
 }
 
-pub(crate) fn grid(code: &str, level: &str, parent: Option<&str>, p: Polygon<f64>) -> Grid {
-    Grid {
-        code: code.into(),
-        name: format!("{code}名"),
-        level: level.into(),
-        parent: parent.map(Into::into),
-        geometry: MultiPolygon(vec![p]),
-        attributes: Default::default(),
-    }
+/// A top-level block of one polygon, named by its code.
+pub(crate) fn block(code: &str, p: Polygon<f64>) -> Grid {
+    Grid::new(code, "block", None, p.into())
+}
+
+/// A catalog (version 7) of system [`SYSTEM`] with the default levels.
+pub(crate) fn catalog(grids: Vec<Grid>, workers: Vec<Worker>) -> Catalog {
+    let index = SystemIndex::build(GridSystem::with_default_levels(SYSTEM), grids);
+    let systems: BTreeMap<String, SystemIndex> = [(SYSTEM.to_string(), index)].into();
+    Catalog::from_parts(7, systems, workers)
 }
 
 pub(crate) fn worker(id: &str, grids: &[(&str, f64)]) -> Worker {
@@ -85,8 +91,26 @@ pub(crate) fn block_tree(workers: Vec<Worker>) -> (Catalog, String) {
             rect(xs[k], 30.0, xs[k + 1], 30.01),
         ));
     }
-    let system = GridSystem::with_default_levels(SYSTEM);
-    let index = SystemIndex::build(system, grids);
-    let systems: BTreeMap<String, SystemIndex> = [(SYSTEM.to_string(), index)].into();
-    (Catalog::from_parts(7, systems, workers), SYSTEM.to_string())
+    (catalog(grids, workers), SYSTEM.to_string())
+}
+
+/// [`block_tree`] without workers, with `sites` placed in it.
+pub(crate) fn block_tree_with_sites(sites: Vec<Site>) -> Catalog {
+    block_tree(Vec::new()).0.with_sites(sites)
+}
+
+/// The [`SYSTEM`] index of a test catalog and its sites as the catalog placed them.
+pub(crate) fn located(catalog: &Catalog) -> (&SystemIndex, Vec<LocatedSite<'_>>) {
+    let index = catalog.system(SYSTEM).expect("a test catalog");
+    (index, located_sites(catalog, index))
+}
+
+/// `ignored` counts `parts` parts of more than `above` and less than `below` m² in all.
+pub(crate) fn assert_ignored(ignored: &Ignored, parts: usize, above: f64, below: f64) {
+    assert_eq!(ignored.parts, parts, "{ignored:?}");
+    assert!(
+        ignored.area_m2 > above && ignored.area_m2 < below,
+        "{}",
+        ignored.area_m2
+    );
 }

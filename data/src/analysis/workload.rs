@@ -59,13 +59,11 @@ pub fn check(index: &SystemIndex, located: &[LocatedSite], opts: &CheckOptions) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::orphans::located_sites;
-    use crate::analysis::testutil::{block_tree, site};
+    use crate::analysis::testutil::{block_tree_with_sites, located, site};
     use crate::analysis::HouseholdRange;
 
     #[test]
     fn over_and_under_target() {
-        let (catalog, name) = block_tree(vec![]);
         let mut sites = vec![
             // B1: 250 + 260 = 510 → over. B2: 400 → fine. B3: 299 → under. B4: none → under (0).
             site("address", "a1", 120.001, 30.005, Some(250)),
@@ -78,9 +76,8 @@ mod tests {
             site("address", "far", 125.0, 30.005, Some(1000)),
         ];
         sites.push(site("address", "a6", 120.045, 30.006, None));
-        let catalog = catalog.with_sites(sites);
-        let index = catalog.system(&name).unwrap();
-        let located = located_sites(&catalog, index);
+        let catalog = block_tree_with_sites(sites);
+        let (index, located) = located(&catalog);
         let found = check(index, &located, &CheckOptions::default());
         let got: Vec<_> = found
             .iter()

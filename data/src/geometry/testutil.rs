@@ -1,10 +1,15 @@
 //! Shapes and fixtures the geometry and index tests share.
 
-use geo_types::{Geometry, LineString, MultiPolygon};
+use geo_types::{polygon, Geometry, LineString, MultiPolygon, Polygon};
 
 /// A ring through `pts` as given (closed by `geo_types` if it is not).
 pub(crate) fn ring(pts: &[(f64, f64)]) -> LineString<f64> {
     pts.iter().map(|&(x, y)| (x, y)).collect::<Vec<_>>().into()
+}
+
+/// The axis-aligned rectangle `[x0, x1] × [y0, y1]`.
+pub(crate) fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon<f64> {
+    polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1)]
 }
 
 /// An "inverted hole": a ring round the square (0,0)–(4,4) that passes
