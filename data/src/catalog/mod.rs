@@ -1,9 +1,10 @@
 //! The catalog: everything a server answers from, read from a store at one
 //! data version ([`GridStore::snapshot`]) and never changed afterwards.
 //!
-//! It holds a spatial index per grid system ([`crate::index::SystemIndex`]),
-//! the workers and their grids, and the site registers with every site
-//! already placed in its grid at every level. Picking a system and finding a
+//! It holds a spatial index per grid system ([`crate::index::SystemIndex`],
+//! whose R-trees are built on the first lookup), the workers and their grids,
+//! and the site registers with every site already placed in its grid at
+//! every level (placing them is such a lookup). Picking a system and finding a
 //! grid by code are answered here, once, for every caller (HTTP, CLI,
 //! analysis).
 //!
@@ -13,11 +14,8 @@
 //! use gridmap_data::{Grid, GridSystem};
 //! use geo_types::{polygon, MultiPolygon};
 //!
-//! let block = Grid {
-//!     code: "330106001001001".into(), name: "翠苑一区".into(), level: "block".into(), parent: None,
-//!     geometry: MultiPolygon(vec![polygon![(x: 120.0, y: 30.0), (x: 120.01, y: 30.0), (x: 120.01, y: 30.01), (x: 120.0, y: 30.01)]]),
-//!     attributes: Default::default(),
-//! };
+//! let square = polygon![(x: 120.0, y: 30.0), (x: 120.01, y: 30.0), (x: 120.01, y: 30.01), (x: 120.0, y: 30.01)];
+//! let block = Grid::new("330106001001001", "block", None, MultiPolygon(vec![square])).named("翠苑一区");
 //! let system = GridSystem::new("综治", vec!["block".into()]);
 //! let index = SystemIndex::build(system, vec![block]);
 //! let catalog = Catalog::from_parts(7, [("综治".to_string(), index)].into(), vec![]);
@@ -100,15 +98,17 @@ impl Catalog {
     }
 
     /// Loads grids and workers but no sites: for jobs that only locate points
-    /// (`gridmap assign`), where reading and assigning a million registered
-    /// sites would be most of the start-up time.
+    /// (`gridmap assign`) or read grids by code, where reading and assigning a
+    /// million registered sites would be most of the start-up time. No R-tree
+    /// is built until the first lookup.
     pub fn load_grids(store: &dyn GridStore) -> Result<Self, StoreError> {
         Ok(Self::from_snapshot(
             store.snapshot(SnapshotParts::GridsAndWorkers)?,
         ))
     }
 
-    /// Builds the indexes of a snapshot; the catalog carries its version.
+    /// Indexes a snapshot and places its sites; the catalog carries its
+    /// version. Without sites no R-tree is built until a lookup asks for one.
     pub fn from_snapshot(snapshot: Snapshot) -> Self {
         let systems = snapshot
             .systems
@@ -281,5 +281,147 @@ impl Catalog {
     /// Indexes into [`Catalog::sites`] of the sites inside a grid, in kind/id order.
     pub fn sites_in_grid(&self, system: &str, grid: usize) -> &[u32] {
         self.sites.sites_in_grid(system, grid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use geo_types::Point;
+
+    use super::*;
+    use crate::geometry::testutil::rect;
+    use crate::model::{ChangeSet, GridSystem, GridWriteMode, SystemGrids};
+    use crate::store::gpkg::GpkgStore;
+
+    /// Street S = [120, 120.02] × [30, 30.01], split at 120.01 into blocks W and E.
+    fn system() -> (GridSystem, Vec<Grid>) {
+        let levels = vec!["street".into(), "block".into()];
+        let grids = vec![
+            Grid::new("S", "street", None, rect(120.0, 30.0, 120.02, 30.01).into()),
+            Grid::new(
+                "W",
+                "block",
+                Some("S"),
+                rect(120.0, 30.0, 120.01, 30.01).into(),
+            ),
+            Grid::new(
+                "E",
+                "block",
+                Some("S"),
+                rect(120.01, 30.0, 120.02, 30.01).into(),
+            ),
+        ];
+        (GridSystem::new("t", levels), grids)
+    }
+
+    fn snapshot(sites: Vec<Site>) -> Snapshot {
+        Snapshot {
+            version: 3,
+            checked: true,
+            systems: vec![system()],
+            workers: Vec::new(),
+            sites,
+        }
+    }
+
+    fn school(lon: f64, lat: f64) -> Site {
+        Site {
+            id: "s1".into(),
+            kind: "school".into(),
+            name: "一小".into(),
+            address: None,
+            households: None,
+            location: Point::new(lon, lat),
+            attributes: Default::default(),
+        }
+    }
+
+    /// The codes found at a point inside W, on the W|E border, inside E and outside.
+    fn answers(catalog: &Catalog) -> Vec<Vec<String>> {
+        let index = catalog.system("t").unwrap();
+        [
+            (120.005, 30.005),
+            (120.01, 30.005),
+            (120.015, 30.005),
+            (121.0, 30.0),
+        ]
+        .iter()
+        .map(|&(x, y)| {
+            index
+                .locate(x, y)
+                .iter()
+                .map(|h| index.grids()[h.grid].code.clone())
+                .collect()
+        })
+        .collect()
+    }
+
+    #[test]
+    fn a_catalog_without_sites_builds_no_spatial_index_until_a_lookup() {
+        let catalog = Catalog::from_snapshot(snapshot(Vec::new()));
+        let index = catalog.system("t").unwrap();
+        // What judging a change reads: systems, grids by code, the tree, workers.
+        assert_eq!(catalog.pick_system(None).unwrap().system().name, "t");
+        let found = catalog.find_grid(None, "E").unwrap();
+        assert_eq!(found.grid.parent.as_deref(), Some("S"));
+        assert_eq!(index.children(index.grid_index("S").unwrap()), [1, 2]);
+        assert!(catalog.workers_of("t", "E").is_empty());
+        assert!(!index.spatial_index_built());
+
+        let lazy = answers(&catalog);
+        assert!(index.spatial_index_built());
+        assert_eq!(
+            lazy,
+            [vec!["S", "W"], vec!["S", "E"], vec!["S", "E"], vec![]]
+        );
+        let eager = Catalog::from_snapshot(snapshot(Vec::new()));
+        assert_eq!(
+            eager.system("t").unwrap().bounds(),
+            Some([120.0, 30.0, 120.02, 30.01])
+        );
+        assert_eq!(answers(&eager), lazy);
+    }
+
+    #[test]
+    fn sites_are_placed_when_the_catalog_is_built() {
+        let catalog = Catalog::from_snapshot(snapshot(vec![school(120.015, 30.005)]));
+        let index = catalog.system("t").unwrap();
+        assert!(
+            index.spatial_index_built(),
+            "placing the sites located them"
+        );
+        let placed: Vec<Option<&str>> = catalog
+            .site_assignment("t", 0)
+            .unwrap()
+            .iter()
+            .map(|h| h.map(|h| index.grids()[h.grid].code.as_str()))
+            .collect();
+        assert_eq!(placed, [Some("S"), Some("E")]);
+    }
+
+    #[test]
+    fn loading_grids_only_reads_no_sites_and_builds_no_spatial_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = GpkgStore::open(dir.path().join("c.gpkg")).unwrap();
+        let (system, grids) = system();
+        store
+            .apply(&ChangeSet {
+                grids: vec![SystemGrids {
+                    system,
+                    mode: GridWriteMode::Replace,
+                    grids,
+                    delete: Vec::new(),
+                }],
+                sites: vec![school(120.005, 30.005)],
+                ..ChangeSet::default()
+            })
+            .unwrap();
+        let grids_only = Catalog::load_grids(&store).unwrap();
+        assert!(grids_only.sites().is_empty());
+        assert!(!grids_only.system("t").unwrap().spatial_index_built());
+        let full = Catalog::load(&store).unwrap();
+        assert_eq!(full.sites().len(), 1);
+        assert!(full.system("t").unwrap().spatial_index_built());
+        assert_eq!(answers(&grids_only), answers(&full));
     }
 }

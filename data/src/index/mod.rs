@@ -1,9 +1,14 @@
 //! The in-memory spatial index: which grid contains a point, at every level.
 //!
-//! At open, gridmap builds one [`SystemIndex`] per grid system: per level an
-//! R-tree (rstar) over the bounding boxes of the polygon parts, each part
-//! prepared for exact point-in-polygon tests ([`PreparedPolygon`]). A lookup
-//! costs an R-tree descent plus a banded edge scan of the few candidate parts.
+//! gridmap keeps one [`SystemIndex`] per grid system: its grids by code and
+//! as a tree, and per level an R-tree (rstar) over the bounding boxes of the
+//! polygon parts, each part prepared for exact point-in-polygon tests
+//! ([`PreparedPolygon`]). A lookup costs an R-tree descent plus a banded edge
+//! scan of the few candidate parts.
+//!
+//! The spatial part is built on first spatial use, once, whichever thread
+//! asks first: an import judging a change only reads grids by code and tree,
+//! and must not pay for preparing every polygon of the system.
 //!
 //! Border points follow the rule documented in [`prepared`]: a point on a
 //! shared border belongs to the grid east of it (north of it on an east–west
@@ -15,6 +20,7 @@ pub mod prepared;
 pub use prepared::{Location, PreparedPolygon};
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use geo::BoundingRect;
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -45,11 +51,13 @@ pub struct SystemIndex {
     grids: Vec<Grid>,
     by_code: HashMap<String, usize>,
     children: Vec<Vec<usize>>,
-    levels: Vec<LevelIndex>,
+    /// One per level, top down; see [`SystemIndex::levels`].
+    levels: OnceLock<Vec<LevelIndex>>,
 }
 
 impl SystemIndex {
-    /// Builds the index. Grids are kept in the order given (the store gives
+    /// Indexes the grids by code and as a tree; the R-trees wait for the
+    /// first spatial query. Grids are kept in the order given (the store gives
     /// depth, then code), which also decides ties between overlapping grids:
     /// the first one in that order wins.
     pub fn build(system: GridSystem, grids: Vec<Grid>) -> Self {
@@ -64,39 +72,26 @@ impl SystemIndex {
                 children[*p].push(i);
             }
         }
-        let mut levels: Vec<LevelIndex> = Vec::with_capacity(system.levels.len());
-        for depth in 0..system.levels.len() {
-            let level = &system.levels[depth];
-            let mut parts = Vec::new();
-            let mut entries = Vec::new();
-            for (i, g) in grids.iter().enumerate().filter(|(_, g)| &g.level == level) {
-                for poly in &g.geometry.0 {
-                    let Some(rect) = poly.bounding_rect() else {
-                        continue;
-                    };
-                    let id = parts.len() as u32;
-                    parts.push((i, PreparedPolygon::new(poly)));
-                    entries.push(PartEntry::new(
-                        Rectangle::from_corners(
-                            [rect.min().x, rect.min().y],
-                            [rect.max().x, rect.max().y],
-                        ),
-                        id,
-                    ));
-                }
-            }
-            levels.push(LevelIndex {
-                tree: RTree::bulk_load(entries),
-                parts,
-            });
-        }
         Self {
             system,
             grids,
             by_code,
             children,
-            levels,
+            levels: OnceLock::new(),
         }
+    }
+
+    /// The per-level R-trees of prepared parts, built on the first call.
+    fn levels(&self) -> &[LevelIndex] {
+        self.levels
+            .get_or_init(|| build_levels(&self.system, &self.grids))
+    }
+
+    /// Whether the spatial part has been built (for the tests that prove
+    /// reading grids by code does not build it).
+    #[cfg(test)]
+    pub(crate) fn spatial_index_built(&self) -> bool {
+        self.levels.get().is_some()
     }
 
     pub fn system(&self) -> &GridSystem {
@@ -119,7 +114,7 @@ impl SystemIndex {
     /// `[minlon, minlat, maxlon, maxlat]` of every grid of the system, read off
     /// the R-tree roots (no pass over the grids); `None` for an empty system.
     pub fn bounds(&self) -> Option<[f64; 4]> {
-        self.levels
+        self.levels()
             .iter()
             .filter(|l| l.tree.size() > 0)
             .map(|l| {
@@ -144,7 +139,7 @@ impl SystemIndex {
 
     /// The grid containing a lon/lat point at one level (0 = top), if any.
     pub fn locate_at_depth(&self, depth: usize, lon: f64, lat: f64) -> Option<Hit> {
-        let level = self.levels.get(depth)?;
+        let level = self.levels().get(depth)?;
         let mut best: Option<Hit> = None;
         for entry in level.tree.locate_all_at_point(&[lon, lat]) {
             let (grid, prepared) = &level.parts[entry.data as usize];
@@ -162,31 +157,52 @@ impl SystemIndex {
     /// The grids containing a lon/lat point, from the top level down; levels
     /// where no grid contains the point are skipped.
     pub fn locate(&self, lon: f64, lat: f64) -> Vec<Hit> {
-        (0..self.levels.len())
+        (0..self.levels().len())
             .filter_map(|d| self.locate_at_depth(d, lon, lat))
             .collect()
     }
 }
 
+/// Per level of `system`, an R-tree over the parts of its grids, each part prepared.
+fn build_levels(system: &GridSystem, grids: &[Grid]) -> Vec<LevelIndex> {
+    system
+        .levels
+        .iter()
+        .map(|level| {
+            let mut parts = Vec::new();
+            let mut entries = Vec::new();
+            for (i, g) in grids.iter().enumerate().filter(|(_, g)| &g.level == level) {
+                for poly in &g.geometry.0 {
+                    let Some(rect) = poly.bounding_rect() else {
+                        continue;
+                    };
+                    let id = parts.len() as u32;
+                    parts.push((i, PreparedPolygon::new(poly)));
+                    entries.push(PartEntry::new(
+                        Rectangle::from_corners(
+                            [rect.min().x, rect.min().y],
+                            [rect.max().x, rect.max().y],
+                        ),
+                        id,
+                    ));
+                }
+            }
+            LevelIndex {
+                tree: RTree::bulk_load(entries),
+                parts,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo_types::{polygon, LineString, MultiPolygon, Polygon};
-    use serde_json::Map;
+    use crate::geometry::testutil::rect;
+    use geo_types::{LineString, MultiPolygon, Polygon};
 
     fn grid(code: &str, level: &str, parent: Option<&str>, polys: Vec<Polygon<f64>>) -> Grid {
-        Grid {
-            code: code.into(),
-            name: code.into(),
-            level: level.into(),
-            parent: parent.map(Into::into),
-            geometry: MultiPolygon(polys),
-            attributes: Map::new(),
-        }
-    }
-
-    fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon<f64> {
-        polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1)]
+        Grid::new(code, level, parent, MultiPolygon(polys))
     }
 
     fn sample() -> SystemIndex {
@@ -240,5 +256,58 @@ mod tests {
         );
         let empty = SystemIndex::build(GridSystem::new("e", vec!["block".into()]), vec![]);
         assert_eq!(empty.bounds(), None);
+    }
+
+    /// Points covering every case of [`sample`]: inside, in the hole, on the
+    /// island, outside, on a shared border, on the outer edge.
+    const PROBES: [(f64, f64); 7] = [
+        (0.5, 0.5),
+        (1.2, 0.5),
+        (1.5, 0.5),
+        (5.5, 5.5),
+        (9.0, 9.0),
+        (1.0, 0.5),
+        (2.0, 0.25),
+    ];
+
+    #[test]
+    fn reading_grids_by_code_and_tree_leaves_the_spatial_part_unbuilt() {
+        let idx = sample();
+        assert_eq!(idx.grid("A").map(|g| g.level.as_str()), Some("block"));
+        assert_eq!(idx.grid_index("B"), Some(2));
+        assert_eq!(idx.children(0), &[1, 2]);
+        assert_eq!((idx.grids().len(), idx.system().levels.len()), (3, 2));
+        assert!(!idx.spatial_index_built());
+        assert_eq!(idx.bounds(), Some([0.0, 0.0, 6.0, 6.0]));
+        assert!(idx.spatial_index_built(), "bounds are read off the R-trees");
+        let idx = sample();
+        assert_eq!(codes(&idx, 0.5, 0.5), ["S", "A"]);
+        assert!(idx.spatial_index_built(), "a lookup builds it");
+    }
+
+    #[test]
+    fn threads_racing_to_the_first_lookup_get_the_answers_of_a_built_index() {
+        let built = sample();
+        built.bounds();
+        let want: Vec<Vec<Hit>> = PROBES.iter().map(|&(x, y)| built.locate(x, y)).collect();
+        assert!(want.iter().any(|h| h.iter().any(|h| h.on_border)));
+        let lazy = sample();
+        assert!(!lazy.spatial_index_built());
+        let got: Vec<Vec<Vec<Hit>>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        PROBES
+                            .iter()
+                            .map(|&(x, y)| lazy.locate(x, y))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap()).collect()
+        });
+        for answers in got {
+            assert_eq!(answers, want);
+        }
     }
 }
