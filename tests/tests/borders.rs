@@ -19,8 +19,12 @@ fn demo_blocks() -> SystemIndex {
         },
         &NoProgress,
     )
-    .unwrap();
-    let SystemGrids { system, grids, .. } = change.grids.into_iter().next().unwrap();
+    .expect("the demo city generates");
+    let SystemGrids { system, grids, .. } = change
+        .grids
+        .into_iter()
+        .next()
+        .expect("the demo city has a grid system");
     SystemIndex::build(system, grids)
 }
 

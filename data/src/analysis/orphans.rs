@@ -116,7 +116,7 @@ pub fn check(index: &SystemIndex, located: &[LocatedSite]) -> Vec<Problem> {
                 );
                 let mut p = Problem::new(
                     ProblemKind::BorderSite,
-                    touching.iter().map(|c| c.to_string()).collect(),
+                    touching.iter().map(ToString::to_string).collect(),
                     message,
                 )
                 .level(finest)

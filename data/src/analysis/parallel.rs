@@ -11,7 +11,7 @@ pub(crate) fn par_map<'a, T: Sync, R: Send>(
     f: impl Fn(&'a T) -> R + Sync,
 ) -> Vec<R> {
     let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
+        .map(std::num::NonZero::get)
         .unwrap_or(1)
         .min(items.len());
     if threads <= 1 {

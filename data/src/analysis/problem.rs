@@ -231,7 +231,7 @@ mod tests {
         let p = |kind, grids: &[&str], x: f64| {
             let mut p = Problem::new(
                 kind,
-                grids.iter().map(|s| s.to_string()).collect(),
+                grids.iter().map(ToString::to_string).collect(),
                 String::new(),
             );
             p.location = Some([x, 0.0]);

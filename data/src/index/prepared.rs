@@ -24,6 +24,8 @@
 //! partition the plane: every point belongs to exactly one of them, or to none
 //! outside them all. Points in holes belong to no grid of that polygon.
 
+use std::cmp::Ordering;
+
 use geo_types::{LineString, Polygon};
 use robust::{orient2d, Coord};
 
@@ -164,7 +166,8 @@ impl PreparedPolygon {
             on_border: false,
         };
         let bands = self.band_start.len() - 1;
-        if self.edges.is_empty() || !(y >= self.min_y) {
+        // Below the lowest band, or NaN.
+        if self.edges.is_empty() || y.partial_cmp(&self.min_y).is_none_or(Ordering::is_lt) {
             return outside;
         }
         let band = (((y - self.min_y) * self.band_height_inv) as usize).min(bands - 1);

@@ -20,7 +20,7 @@ mod arrangement;
 mod assemble;
 mod noding;
 
-use geo_types::{Line, MultiPolygon};
+use geo_types::{Line, LineString, MultiPolygon};
 
 use arrangement::{classes, walk_faces, Arrangement, OUTSIDE};
 
@@ -50,7 +50,7 @@ pub fn make_valid(g: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     let segments: Vec<Line<f64>> =
         g.0.iter()
             .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-            .flat_map(|ring| ring.lines())
+            .flat_map(LineString::lines)
             .collect();
     let edges = noding::node(segments);
     if edges.is_empty() {

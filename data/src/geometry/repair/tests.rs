@@ -239,7 +239,7 @@ fn is_crossing_point(input: &MultiPolygon<f64>, p: Coord<f64>) -> bool {
         .0
         .iter()
         .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
-        .flat_map(|r| r.lines())
+        .flat_map(LineString::lines)
         .filter(|l| Euclidean.distance(l, &geo_types::Point::from(p)) < 1e-9)
         .count();
     on >= 2

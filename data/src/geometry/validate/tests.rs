@@ -157,7 +157,7 @@ fn hole_self_intersection_names_the_hole() {
             assert!(
                 (at.0 - 0.4).abs() < 1e-12 && (at.1 - 0.4).abs() < 1e-12,
                 "{at:?}"
-            )
+            );
         }
         ref other => panic!("{other:?}"),
     }
@@ -208,7 +208,7 @@ fn hole_crossing_shell() {
             assert!(
                 at == (1.0, 0.25) || at == (1.0, 1.0) || at == (0.5, 1.0),
                 "{at:?}"
-            )
+            );
         }
         other => panic!("{other:?}"),
     }
