@@ -11,12 +11,12 @@ use gridmap_data::store::gpkg::GpkgStore;
 
 fn defects_store(dir: &Path) -> PathBuf {
     let path = dir.join("defects.gpkg");
-    let store = GpkgStore::open(&path).unwrap();
+    let store = GpkgStore::open(&path).expect("a new store");
     let file = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../data/fixtures/defects/zhejiang-defects.geojson");
     let mut opts = GridImportOptions::new("defects");
     opts.levels = Some(vec!["city".into(), "district".into()]);
-    import_grids(&store, &file, &opts, &NoProgress).unwrap();
+    import_grids(&store, &file, &opts, &NoProgress).expect("the defects fixture imports");
     path
 }
 

@@ -41,8 +41,8 @@ fn defects(dir: &tempfile::TempDir) -> GpkgStore {
 }
 
 fn run(store: &GpkgStore, system: &str) -> CoverageReport {
-    let catalog = Catalog::load(store).unwrap();
-    check(&catalog, system, &CheckOptions::default(), &NoProgress).unwrap()
+    let catalog = Catalog::load(store).expect("a catalog");
+    check(&catalog, system, &CheckOptions::default(), &NoProgress).expect("a report")
 }
 
 #[test]

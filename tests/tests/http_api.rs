@@ -15,9 +15,9 @@ fn zhejiang_state(dir: &tempfile::TempDir) -> AppState {
          w1,张三,13900000001,网格长,photos/w1.jpg,统筹,330106\n\
          w2,李四,13900000002,专职网格员,,巡查,330106:0.5;330105\n",
     )
-    .unwrap();
-    import_workers(&store, &workers, "admin").unwrap();
-    AppState::new(store).unwrap()
+    .expect("the workers file is written");
+    import_workers(&store, &workers, "admin").expect("the workers import");
+    AppState::new(store).expect("a server state")
 }
 
 #[tokio::test]

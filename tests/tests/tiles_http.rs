@@ -17,35 +17,33 @@ use serde_json::Value;
 
 fn demo_state(dir: &tempfile::TempDir) -> (AppState, std::path::PathBuf) {
     let path = dir.path().join("demo.gpkg");
-    let store = GpkgStore::open(&path).unwrap();
-    store
-        .apply(
-            &generate(
-                &DemoOptions {
-                    blocks: 200,
-                    seed: 3,
-                },
-                &NoProgress,
-            )
-            .unwrap(),
-        )
-        .unwrap();
-    (AppState::new(store).unwrap(), path)
+    let store = GpkgStore::open(&path).expect("a new store");
+    let city = generate(
+        &DemoOptions {
+            blocks: 200,
+            seed: 3,
+        },
+        &NoProgress,
+    )
+    .expect("the demo city");
+    store.apply(&city).expect("the demo city is written");
+    (AppState::new(store).expect("a server state"), path)
 }
 
 /// The tile at zoom z containing a lon/lat point.
 fn tile_of(lon: f64, lat: f64, z: u8) -> (u32, u32) {
-    let t = gridmap_tiles::tile::tile_for_lonlat(lon, lat, z).unwrap();
+    let t = gridmap_tiles::tile::tile_for_lonlat(lon, lat, z).expect("a lon/lat in range");
     (t.x, t.y)
 }
 
 /// The middle of a TileJSON's `bounds`.
 fn center(tilejson: &Value) -> (f64, f64) {
-    let b = tilejson["bounds"].as_array().unwrap();
-    (
-        (b[0].as_f64().unwrap() + b[2].as_f64().unwrap()) / 2.0,
-        (b[1].as_f64().unwrap() + b[3].as_f64().unwrap()) / 2.0,
-    )
+    let bound = |i: usize| {
+        tilejson["bounds"][i]
+            .as_f64()
+            .expect("four numbers in `bounds`")
+    };
+    ((bound(0) + bound(2)) / 2.0, (bound(1) + bound(3)) / 2.0)
 }
 
 /// The names of a tile's layers, leaving out the coverage layers (which a
@@ -212,13 +210,12 @@ async fn tilejson_and_zooms(state: &AppState, system: &str) -> (Value, HashMap<S
     assert_eq!(status, StatusCode::OK, "{tilejson}");
     let zooms: HashMap<String, u64> = tilejson["vector_layers"]
         .as_array()
-        .unwrap()
+        .expect("TileJSON lists its layers")
         .iter()
         .map(|l| {
-            (
-                l["id"].as_str().unwrap().to_string(),
-                l["minzoom"].as_u64().unwrap(),
-            )
+            let id = l["id"].as_str().expect("an id per layer");
+            let minzoom = l["minzoom"].as_u64().expect("a minzoom per layer");
+            (id.to_string(), minzoom)
         })
         .collect();
     let (status, style) = get_json(state, &format!("/styles/{system}.json")).await;
@@ -229,12 +226,14 @@ async fn tilejson_and_zooms(state: &AppState, system: &str) -> (Value, HashMap<S
 
 /// The style draws every level from the zoom its TileJSON layer starts at.
 fn assert_style_agrees(style: &Value, zooms: &HashMap<String, u64>) {
-    let levels = style["metadata"]["gridmap:levels"].as_array().unwrap();
+    let levels = style["metadata"]["gridmap:levels"]
+        .as_array()
+        .expect("the style's metadata lists its levels");
     assert!(!levels.is_empty());
     for level in levels {
-        let name = level["name"].as_str().unwrap();
+        let name = level["name"].as_str().expect("a level name");
         assert_eq!(level["minzoom"].as_u64(), Some(zooms[name]), "{name}");
-        for l in style["layers"].as_array().unwrap() {
+        for l in style["layers"].as_array().expect("style layers") {
             if l["source-layer"] == name {
                 assert_eq!(l["minzoom"].as_u64(), Some(zooms[name]), "{}", l["id"]);
             }

@@ -239,7 +239,7 @@ mod tests {
                         all.push(polygon_to_geo(p));
                     }
                 }
-                let sum: f64 = all.iter().map(|p| p.unsigned_area()).sum();
+                let sum: f64 = all.iter().map(Area::unsigned_area).sum();
                 let ua = unary_union(all.iter()).unsigned_area();
                 assert!(
                     (sum - ua).abs() < 1e-6 * ua.max(1.0),

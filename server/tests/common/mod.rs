@@ -19,7 +19,7 @@ pub fn text(bytes: &[u8]) -> String {
 }
 
 pub fn write(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap();
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
 }
 
 /// A path as a command-line argument.
