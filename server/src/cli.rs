@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use gridmap_data::crs::Crs;
 use gridmap_data::store::{GridStore, StoreLocation};
 
 /// The store used when no `--db` is given.
@@ -68,6 +69,15 @@ impl DbArg {
         }
         self.open()
     }
+}
+
+/// Help of every `--crs` flag (imports and `assign`).
+pub const CRS_HELP: &str = "Source CRS: EPSG:4326, EPSG:4490, EPSG:4513–4554, EPSG:3857, gcj02, \
+bd09. Overrides what a file declares (a shapefile's .prj); with neither, EPSG:4326.";
+
+/// The CRS a `--crs` flag names, if given; an unknown name is an error naming the flag.
+pub fn parse_crs(flag: Option<&str>) -> anyhow::Result<Option<Crs>> {
+    flag.map(Crs::parse).transpose().context("--crs")
 }
 
 #[derive(Args, Debug, Clone)]
@@ -181,8 +191,7 @@ pub struct ImportSitesArgs {
     /// school, internet_cafe, food, or any other name of a-z, 0-9 and _.
     #[arg(long)]
     pub kind: String,
-    /// Source CRS: EPSG:4326, EPSG:4490, EPSG:4513–4554, EPSG:3857, gcj02, bd09. Overrides a .prj.
-    #[arg(long)]
+    #[arg(long, help = CRS_HELP)]
     pub crs: Option<String>,
     /// Grid system to summarise the placement in (default: every system).
     #[arg(long)]
@@ -204,8 +213,7 @@ pub struct ImportGridsArgs {
     /// Level names from the top down, e.g. province,city,district.
     #[arg(long, value_delimiter = ',')]
     pub levels: Option<Vec<String>>,
-    /// Source CRS: EPSG:4326, EPSG:4490, EPSG:4513–4554, EPSG:3857, gcj02, bd09. Overrides a .prj.
-    #[arg(long)]
+    #[arg(long, help = CRS_HELP)]
     pub crs: Option<String>,
     /// Make invalid polygons valid instead of rejecting them, and report each repair.
     #[arg(long)]

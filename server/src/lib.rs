@@ -6,3 +6,6 @@ pub mod http;
 pub mod progress;
 pub mod tile_cache;
 pub mod tileset;
+
+#[cfg(test)]
+mod test_support;

@@ -5,23 +5,11 @@
 mod common;
 use common::*;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-fn store(dir: &Path) -> String {
-    let grids = dir.join("grids.geojson");
-    std::fs::write(&grids, SQUARES).unwrap();
-    let db = dir.join("s.gpkg");
-    let out = gridmap(&[
-        "import",
-        "grids",
-        grids.to_str().unwrap(),
-        "--db",
-        db.to_str().unwrap(),
-        "--levels",
-        "street,community",
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    db.to_str().unwrap().to_string()
+/// The two communities of [`SQUARES`] under their street, in `dir/s.gpkg`.
+fn store(dir: &Path) -> PathBuf {
+    squares_store(dir, &["--levels", "street,community"])
 }
 
 const POINTS: &str = "id,lon,lat,name\n\
@@ -31,24 +19,21 @@ const POINTS: &str = "id,lon,lat,name\n\
                       4,12O.1,30.05,typo\n\
                       5,121,31,away\n";
 
+/// [`POINTS`] in `dir/points.csv`.
+fn points_csv(dir: &Path) -> PathBuf {
+    let input = dir.join("points.csv");
+    write(&input, POINTS);
+    input
+}
+
 #[test]
 fn bad_rows_are_reported_with_their_line_and_the_run_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let db = store(dir.path());
-    let input = dir.path().join("points.csv");
-    std::fs::write(&input, POINTS).unwrap();
+    let input = points_csv(dir.path());
     let out_path = dir.path().join("assigned.csv");
-    let out = gridmap(&[
-        "assign",
-        input.to_str().unwrap(),
-        "--db",
-        &db,
-        "--out",
-        out_path.to_str().unwrap(),
-        "--threads",
-        "2",
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = assign(&input, &db, &out_path, &["--threads", "2"]);
+    assert_success(&out);
     let stderr = text(&out.stderr);
     assert!(
         stderr.contains("points.csv: line 5: `12O.1` is not a number (column `lon`)"),
@@ -81,18 +66,9 @@ fn bad_rows_are_reported_with_their_line_and_the_run_goes_on() {
 fn strict_mode_fails_with_the_line_and_leaves_no_output() {
     let dir = tempfile::tempdir().unwrap();
     let db = store(dir.path());
-    let input = dir.path().join("points.csv");
-    std::fs::write(&input, POINTS).unwrap();
+    let input = points_csv(dir.path());
     let out_path = dir.path().join("assigned.csv");
-    let out = gridmap(&[
-        "assign",
-        input.to_str().unwrap(),
-        "--db",
-        &db,
-        "--out",
-        out_path.to_str().unwrap(),
-        "--strict",
-    ]);
+    let out = assign(&input, &db, &out_path, &["--strict"]);
     assert!(!out.status.success());
     let stderr = text(&out.stderr);
     assert!(
@@ -115,27 +91,17 @@ fn geojson_in_and_out_and_crs_conversion() {
     // GCJ-02 input: the CLI converts it to WGS84 before the lookup.
     let (x, y) = gridmap_data::crs::wgs84_to_gcj02(120.15, 30.05);
     let input = dir.path().join("points.geojson");
-    std::fs::write(
+    write(
         &input,
-        format!(
+        &format!(
             r#"{{"type":"FeatureCollection","features":[
             {{"type":"Feature","id":"a","geometry":{{"type":"Point","coordinates":[{x},{y}]}},"properties":{{"k":1}}}},
             {{"type":"Feature","id":"b","geometry":null,"properties":{{}}}}]}}"#
         ),
-    )
-    .unwrap();
+    );
     let out_path = dir.path().join("out.geojson");
-    let out = gridmap(&[
-        "assign",
-        input.to_str().unwrap(),
-        "--db",
-        &db,
-        "--out",
-        out_path.to_str().unwrap(),
-        "--crs",
-        "gcj02",
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = assign(&input, &db, &out_path, &["--crs", "gcj02"]);
+    assert_success(&out);
     assert!(
         text(&out.stderr).contains("feature #1: the feature has no geometry"),
         "{}",
@@ -152,14 +118,7 @@ fn geojson_in_and_out_and_crs_conversion() {
     assert_eq!(v["features"][1]["properties"]["status"], "error");
 
     // Unknown formats and a missing store are clear errors.
-    let out = gridmap(&[
-        "assign",
-        input.to_str().unwrap(),
-        "--db",
-        &db,
-        "--out",
-        "x.shp",
-    ]);
+    let out = assign(&input, &db, Path::new("x.shp"), &[]);
     assert!(!out.status.success());
     assert!(
         text(&out.stderr).contains("unknown output format"),
@@ -167,14 +126,7 @@ fn geojson_in_and_out_and_crs_conversion() {
         text(&out.stderr)
     );
     let missing = dir.path().join("none.gpkg");
-    let out = gridmap(&[
-        "assign",
-        input.to_str().unwrap(),
-        "--db",
-        missing.to_str().unwrap(),
-        "--out",
-        "x.csv",
-    ]);
+    let out = assign(&input, &missing, Path::new("x.csv"), &[]);
     assert!(!out.status.success());
     assert!(
         text(&out.stderr).contains("no store at"),

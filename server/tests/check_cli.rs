@@ -11,17 +11,12 @@ use gridmap_data::store::gpkg::GpkgStore;
 
 fn defects_store(dir: &Path) -> PathBuf {
     let path = dir.join("defects.gpkg");
-    let store = GpkgStore::open(&path).unwrap();
+    let store = GpkgStore::open(&path).expect("a new store");
     let file = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../data/fixtures/defects/zhejiang-defects.geojson");
-    let opts = GridImportOptions {
-        system: "defects".into(),
-        levels: Some(vec!["city".into(), "district".into()]),
-        crs: None,
-        repair: false,
-        replace: false,
-    };
-    import_grids(&store, &file, &opts, &NoProgress).unwrap();
+    let mut opts = GridImportOptions::new("defects");
+    opts.levels = Some(vec!["city".into(), "district".into()]);
+    import_grids(&store, &file, &opts, &NoProgress).expect("the defects fixture imports");
     path
 }
 
@@ -29,15 +24,9 @@ fn defects_store(dir: &Path) -> PathBuf {
 fn formats_and_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
     let db = defects_store(dir.path());
-    let db = db.to_str().unwrap();
 
-    let out = gridmap(&["check", "--db", db]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = check(&db, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         text.starts_with("Coverage check of grid system `defects` (levels city → district)"),
@@ -46,17 +35,17 @@ fn formats_and_exit_codes() {
     assert!(text.contains("\ngap (37):\n"), "{text}");
     assert!(text.contains("1066923.5 m² of city 杭州市 (330100) is covered by no district at 120.100000,30.250000"), "{text}");
 
-    let out = gridmap(&[
-        "check",
-        "--db",
-        db,
-        "--format",
-        "json",
-        "--sliver-m2",
-        "1000",
-        "--system",
-        "defects",
-    ]);
+    let out = check(
+        &db,
+        &[
+            "--format",
+            "json",
+            "--sliver-m2",
+            "1000",
+            "--system",
+            "defects",
+        ],
+    );
     assert_eq!(out.status.code(), Some(0));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["summary"]["thresholds"]["sliver_m2"], 1000.0);
@@ -66,7 +55,7 @@ fn formats_and_exit_codes() {
         "parts under 1000 m² are left out: {gaps}"
     );
 
-    let out = gridmap(&["check", "--db", db, "--format", "geojson"]);
+    let out = check(&db, &["--format", "geojson"]);
     let fc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(fc["type"], "FeatureCollection");
     assert_eq!(
@@ -74,14 +63,7 @@ fn formats_and_exit_codes() {
         fc["summary"]["total"].as_u64().unwrap()
     );
 
-    let out = gridmap(&[
-        "check",
-        "--db",
-        db,
-        "--format",
-        "json",
-        "--fail-on-problems",
-    ]);
+    let out = check(&db, &["--format", "json", "--fail-on-problems"]);
     assert_eq!(out.status.code(), Some(2), "problems found");
     assert!(!out.stdout.is_empty(), "the report is still printed");
 }
@@ -90,28 +72,22 @@ fn formats_and_exit_codes() {
 fn clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("none.gpkg");
-    let out = gridmap(&["check", "--db", missing.to_str().unwrap()]);
+    let out = check(&missing, &[]);
     assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = text(&out.stderr);
     assert!(err.contains("no store at"), "{err}");
     assert!(!missing.exists(), "check must not create a store");
 
     let db = defects_store(dir.path());
-    let out = gridmap(&["check", "--db", db.to_str().unwrap(), "--system", "nope"]);
+    let out = check(&db, &["--system", "nope"]);
     assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = text(&out.stderr);
     assert!(
         err.contains("unknown grid system `nope`; known systems: defects"),
         "{err}"
     );
 
-    let out = gridmap(&[
-        "check",
-        "--db",
-        db.to_str().unwrap(),
-        "--households",
-        "500-300",
-    ]);
+    let out = check(&db, &["--households", "500-300"]);
     assert_ne!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("MIN is larger than MAX"));
+    assert!(text(&out.stderr).contains("MIN is larger than MAX"));
 }

@@ -10,16 +10,7 @@ use gridmap_data::store::GridStore;
 #[test]
 fn rejected_import_names_file_feature_and_reason_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("s.gpkg");
-    let db_arg = db.to_str().unwrap();
-    let good = dir.path().join("good.geojson");
-    write(&good, SQUARES);
-    let out = gridmap(&["import", "grids", good.to_str().unwrap(), "--db", db_arg]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let db = squares_store(dir.path(), &[]);
     let version = GpkgStore::open(&db).unwrap().data_version().unwrap();
 
     // A duplicate code and a bow-tie: the whole file is rejected.
@@ -36,16 +27,9 @@ fn rejected_import_names_file_feature_and_reason_and_writes_nothing() {
                 "[[[120.0,30.0],[120.2,30.1],[120.2,30.0],[120.0,30.1],[120.0,30.0]]]",
             ),
     );
-    let out = gridmap(&[
-        "import",
-        "grids",
-        bad.to_str().unwrap(),
-        "--db",
-        db_arg,
-        "--replace",
-    ]);
+    let out = import_grids(&bad, &db, &["--replace"]);
     assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = text(&out.stderr);
     assert!(err.contains("bad.geojson"), "{err}");
     assert!(
         err.contains("#2") && err.contains("330106001001") && err.contains("duplicate"),
@@ -68,23 +52,12 @@ fn rejected_import_names_file_feature_and_reason_and_writes_nothing() {
             "[[[120.0,30.0],[120.2,30.1],[120.2,30.0],[120.0,30.1],[120.0,30.0]]]",
         ),
     );
-    let out = gridmap(&[
-        "import",
-        "grids",
-        bowtie.to_str().unwrap(),
-        "--db",
-        db_arg,
-        "--repair",
-    ]);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{text}");
+    let out = import_grids(&bowtie, &db, &["--repair"]);
+    let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{shown}");
     assert!(
-        text.contains("feature #0 (code 330106001)") && text.contains("m² ->"),
-        "{text}"
+        shown.contains("feature #0 (code 330106001)") && shown.contains("m² ->"),
+        "{shown}"
     );
 }
 
@@ -97,86 +70,41 @@ fn projected_coordinates_under_a_lonlat_crs_suggest_the_zone() {
         r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"1","name":"a","level":"street"},
         "geometry":{"type":"Polygon","coordinates":[[[40500000,3320000],[40501000,3320000],[40501000,3321000],[40500000,3320000]]]}}]}"#,
     );
-    let out = gridmap(&[
-        "import",
-        "grids",
-        file.to_str().unwrap(),
-        "--db",
-        dir.path().join("s.gpkg").to_str().unwrap(),
-    ]);
+    let out = import_grids(&file, &dir.path().join("s.gpkg"), &[]);
     assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = text(&out.stderr);
     assert!(err.contains("EPSG:4528"), "{err}");
-    let out = gridmap(&[
-        "import",
-        "grids",
-        file.to_str().unwrap(),
-        "--crs",
-        "EPSG:4528",
-        "--db",
-        dir.path().join("t.gpkg").to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = import_grids(&file, &dir.path().join("t.gpkg"), &["--crs", "EPSG:4528"]);
+    assert_success(&out);
 }
 
 #[test]
 fn workers_import_and_demo_refuses_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("s.gpkg");
-    let good = dir.path().join("good.geojson");
-    write(&good, SQUARES);
-    assert!(gridmap(&[
-        "import",
-        "grids",
-        good.to_str().unwrap(),
-        "--db",
-        db.to_str().unwrap()
-    ])
-    .status
-    .success());
+    let db = squares_store(dir.path(), &[]);
     let workers = dir.path().join("w.csv");
     write(&workers, "id,name,phone,role,photo,duties,grids\nw1,王芳,13900000001,专职网格员,,巡查,330106001001;330106001002:0.5\nw1,李四,13900000002,专职网格员,,巡查,330106001002\n");
-    let out = gridmap(&[
-        "import",
-        "workers",
-        workers.to_str().unwrap(),
-        "--db",
-        db.to_str().unwrap(),
-    ]);
+    let out = gridmap(&["import", "workers", arg(&workers), "--db", arg(&db)]);
     assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = text(&out.stderr);
     assert!(
         err.contains("w.csv") && err.contains("line 3") && err.contains("w1"),
         "{err}"
     );
     write(&workers, "id,name,phone,role,photo,duties,grids\nw1,王芳,13900000001,专职网格员,,巡查,330106001001;330106001002:0.5\n");
-    let out = gridmap(&[
-        "import",
-        "workers",
-        workers.to_str().unwrap(),
-        "--db",
-        db.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = gridmap(&["import", "workers", arg(&workers), "--db", arg(&db)]);
+    assert_success(&out);
     let store = GpkgStore::open(&db).unwrap();
     assert_eq!(store.workers().unwrap()[0].grids.len(), 2);
 
     let demo = dir.path().join("demo.gpkg");
-    let demo_arg = demo.to_str().unwrap();
+    let demo_arg = arg(&demo);
     assert!(gridmap(&["demo", "--out", demo_arg, "--blocks", "150"])
         .status
         .success());
     let out = gridmap(&["demo", "--out", demo_arg, "--blocks", "150"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    assert!(text(&out.stderr).contains("--force"));
     let store = GpkgStore::open(&demo).unwrap();
     let blocks = store
         .grids("default")

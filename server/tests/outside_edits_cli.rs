@@ -17,15 +17,10 @@ fn check_names_the_grids_an_outside_edit_broke() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("squares.geojson");
-    write(&file, SQUARES);
-    let db = dir.path().join("s.gpkg");
-    let db = db.to_str().unwrap();
-    let out = gridmap(&["import", "grids", file.to_str().unwrap(), "--db", db]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let db = squares_store(dir.path(), &[]);
     let ogr = |sql: &str| {
         let out = Command::new("ogrinfo")
-            .args([db, "-q", "-sql", sql])
+            .args([arg(&db), "-q", "-sql", sql])
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", text(&out.stderr));
@@ -33,7 +28,7 @@ fn check_names_the_grids_an_outside_edit_broke() {
 
     // The street's code renamed in GDAL: both communities lose their parent.
     ogr("UPDATE grids SET code = '330106009' WHERE code = '330106001'");
-    let out = gridmap(&["check", "--db", db]);
+    let out = check(&db, &[]);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("edits made outside gridmap"), "{err}");
@@ -44,7 +39,7 @@ fn check_names_the_grids_an_outside_edit_broke() {
 
     // Put back: the store passes, the report runs as usual.
     ogr("UPDATE grids SET code = '330106001' WHERE code = '330106009'");
-    let out = gridmap(&["check", "--db", db]);
+    let out = check(&db, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("330106001"),

@@ -79,3 +79,104 @@ pub fn zhejiang_store(path: &Path) -> gridmap_data::store::gpkg::GpkgStore {
     assert_eq!(grids.len(), 102, "province, 11 cities, 90 districts");
     store
 }
+
+/// Requests through the whole application, as the HTTP tests make them.
+pub mod http {
+    use axum::body::Body;
+    use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+    use gridmap::http::{app, AppState};
+    use serde_json::Value;
+    use tower::ServiceExt;
+
+    /// Largest response body read (whole coverage reports of Zhejiang).
+    const MAX_BODY: usize = 1 << 28;
+
+    /// A response, read whole.
+    pub struct Reply {
+        pub status: StatusCode,
+        pub headers: HeaderMap,
+        pub body: Vec<u8>,
+    }
+
+    impl Reply {
+        /// The body as JSON; `Null` when it is not JSON (an empty 204, a tile).
+        pub fn json(&self) -> Value {
+            serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+        }
+
+        pub fn content_type(&self) -> Option<&str> {
+            self.headers
+                .get(header::CONTENT_TYPE)
+                .map(|v| v.to_str().expect("an ASCII content type"))
+        }
+    }
+
+    /// Sends `req` to `app(state)`.
+    pub async fn send(state: &AppState, req: Request<Body>) -> Reply {
+        let resp = app(state.clone()).oneshot(req).await.expect("infallible");
+        let (parts, body) = resp.into_parts();
+        let body = axum::body::to_bytes(body, MAX_BODY)
+            .await
+            .expect("a readable body");
+        Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body: body.to_vec(),
+        }
+    }
+
+    async fn call(
+        state: &AppState,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: Body,
+    ) -> Reply {
+        let mut req = Request::builder().method(method).uri(uri);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        send(state, req.body(body).expect("a valid request")).await
+    }
+
+    /// `GET uri` with the given request headers.
+    pub async fn get_with(state: &AppState, uri: &str, headers: &[(&str, &str)]) -> Reply {
+        call(state, Method::GET, uri, headers, Body::empty()).await
+    }
+
+    /// `GET uri`.
+    pub async fn get(state: &AppState, uri: &str) -> Reply {
+        get_with(state, uri, &[]).await
+    }
+
+    /// `GET uri`: the status and the body as JSON (`Null` when it is not JSON).
+    pub async fn get_json(state: &AppState, uri: &str) -> (StatusCode, Value) {
+        let reply = get(state, uri).await;
+        (reply.status, reply.json())
+    }
+
+    /// `POST uri` with the given request headers (`content-type`, `accept` …) and body.
+    pub async fn post(
+        state: &AppState,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Body>,
+    ) -> Reply {
+        call(state, Method::POST, uri, headers, body.into()).await
+    }
+}
+
+/// The `key` string of every element of the JSON array `items` (the codes
+/// of listed grids, the ids of layers …), in order.
+pub fn strings_of<'a>(items: &'a serde_json::Value, key: &str) -> Vec<&'a str> {
+    items
+        .as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|item| {
+            item[key]
+                .as_str()
+                .unwrap_or_else(|| panic!("no string `{key}` in {item}"))
+        })
+        .collect()
+}

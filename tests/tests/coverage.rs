@@ -3,11 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use geo::{InteriorPoint, Intersects};
 use geo_types::{polygon, Geometry, MultiPolygon, Point};
-use gridmap::http::{app, AppState};
+use gridmap::http::AppState;
 use gridmap_data::analysis::{check, CheckOptions, CoverageReport, ProblemKind};
 use gridmap_data::catalog::Catalog;
 use gridmap_data::geometry::area_m2;
@@ -17,8 +16,8 @@ use gridmap_data::store::gpkg::GpkgStore;
 use gridmap_data::store::GridStore;
 use gridmap_data::{ChangeSet, Site};
 use gridmap_tests::fixture;
+use gridmap_tests::http::{get, get_json};
 use serde_json::Value;
-use tower::ServiceExt;
 
 const AREA_KINDS: [ProblemKind; 3] = [
     ProblemKind::Gap,
@@ -42,8 +41,8 @@ fn defects(dir: &tempfile::TempDir) -> GpkgStore {
 }
 
 fn run(store: &GpkgStore, system: &str) -> CoverageReport {
-    let catalog = Catalog::load(store).unwrap();
-    check(&catalog, system, &CheckOptions::default(), &NoProgress).unwrap()
+    let catalog = Catalog::load(store).expect("a catalog");
+    check(&catalog, system, &CheckOptions::default(), &NoProgress).expect("a report")
 }
 
 #[test]
@@ -232,26 +231,6 @@ fn site(kind: &str, id: &str, lon: f64, lat: f64, households: Option<u32>) -> Si
     }
 }
 
-async fn get(state: &AppState, uri: &str) -> (StatusCode, Option<String>, Value) {
-    let resp = app(state.clone())
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let ctype = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_string());
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 28)
-        .await
-        .unwrap();
-    (
-        status,
-        ctype,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
-
 #[tokio::test]
 async fn coverage_endpoint_json_geojson_and_errors() {
     let dir = tempfile::tempdir().unwrap();
@@ -269,9 +248,10 @@ async fn coverage_endpoint_json_geojson_and_errors() {
         .unwrap();
     let state = AppState::new(store).unwrap();
 
-    let (status, ctype, body) = get(&state, "/api/v1/coverage").await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(ctype.as_deref(), Some("application/json"));
+    let reply = get(&state, "/api/v1/coverage").await;
+    let body = reply.json();
+    assert_eq!(reply.status, StatusCode::OK, "{body}");
+    assert_eq!(reply.content_type(), Some("application/json"));
     assert_eq!(body["system"], "defects");
     assert_eq!(body["summary"]["thresholds"]["sliver_m2"], 1.0);
     assert_eq!(body["summary"]["counts"]["near_school"], 1);
@@ -293,11 +273,12 @@ async fn coverage_endpoint_json_geojson_and_errors() {
     assert!((d - 110.9).abs() < 0.5, "{d}");
 
     // Cached: the same answer again; GeoJSON from the same report.
-    let (_, _, again) = get(&state, "/api/v1/coverage?system=defects").await;
+    let (_, again) = get_json(&state, "/api/v1/coverage?system=defects").await;
     assert_eq!(again, body);
-    let (status, ctype, fc) = get(&state, "/api/v1/coverage?system=defects&format=geojson").await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(ctype.as_deref(), Some("application/geo+json"));
+    let reply = get(&state, "/api/v1/coverage?system=defects&format=geojson").await;
+    let fc = reply.json();
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.content_type(), Some("application/geo+json"));
     assert_eq!(fc["type"], "FeatureCollection");
     let features = fc["features"].as_array().unwrap();
     assert_eq!(
@@ -313,7 +294,7 @@ async fn coverage_endpoint_json_geojson_and_errors() {
 
     // Thresholds as parameters: a huge sliver threshold hides every polygon problem,
     // a short proximity distance the cafe.
-    let (_, _, loose) = get(
+    let (_, loose) = get_json(
         &state,
         "/api/v1/coverage?sliver_m2=1e12&proximity_m=50&households=0-10",
     )
@@ -330,7 +311,7 @@ async fn coverage_endpoint_json_geojson_and_errors() {
         ("/api/v1/coverage?households=500-300", "bad_parameter"),
         ("/api/v1/coverage?proximity_m=abc", "bad_parameter"),
     ] {
-        let (status, _, body) = get(&state, uri).await;
+        let (status, body) = get_json(&state, uri).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
         assert_eq!(body["error"]["code"], code, "{uri}: {body}");
     }

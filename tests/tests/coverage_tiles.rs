@@ -2,44 +2,31 @@
 //! they are: on the planted-defect fixture, the removed district (滨江区) is a
 //! gap polygon in the tile that covers it.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use gridmap::http::{app, AppState};
-use gridmap_data::import::{import_grids, GridImportOptions};
-use gridmap_data::progress::NoProgress;
-use gridmap_data::store::gpkg::GpkgStore;
+use axum::http::StatusCode;
+use gridmap::http::AppState;
+use gridmap_tests::http::get;
+use gridmap_tests::{fixture, import_store};
 use gridmap_tiles::decode::decode_tile;
 use gridmap_tiles::tile::tile_for_lonlat;
 use gridmap_tiles::PropValue;
-use tower::ServiceExt;
 
 #[tokio::test]
 async fn gap_of_removed_district_is_drawn_in_the_coverage_layer() {
     let dir = tempfile::tempdir().unwrap();
-    let store = GpkgStore::open(dir.path().join("d.gpkg")).unwrap();
-    let mut opts = GridImportOptions::new("admin");
-    opts.levels = Some(vec!["city".into(), "district".into()]);
-    import_grids(
-        &store,
-        &gridmap_tests::fixture("defects/zhejiang-defects.geojson"),
-        &opts,
-        &NoProgress,
-    )
-    .unwrap();
+    let store = import_store(
+        &dir.path().join("d.gpkg"),
+        &fixture("defects/zhejiang-defects.geojson"),
+        "admin",
+        &["city", "district"],
+    );
     let state = AppState::new(store).unwrap();
 
     // 滨江区 (removed from the fixture) lies around 120.21, 30.19.
     let tile = tile_for_lonlat(120.21, 30.19, 11).unwrap();
     let uri = format!("/tiles/admin/{}/{}/{}.mvt", tile.z, tile.x, tile.y);
-    let resp = app(state.clone())
-        .oneshot(Request::get(&uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 26)
-        .await
-        .unwrap();
-    let layers = decode_tile(&bytes).unwrap();
+    let reply = get(&state, &uri).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let layers = decode_tile(&reply.body).unwrap();
     let coverage = layers
         .iter()
         .find(|l| l.name == "coverage")
@@ -63,18 +50,8 @@ async fn gap_of_removed_district_is_drawn_in_the_coverage_layer() {
     assert!(gap.id.is_some());
     // Below z8 there is no coverage layer.
     let t7 = tile_for_lonlat(120.21, 30.19, 7).unwrap();
-    let resp = app(state)
-        .oneshot(
-            Request::get(format!("/tiles/admin/7/{}/{}.mvt", t7.x, t7.y))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 26)
-        .await
-        .unwrap();
-    assert!(decode_tile(&bytes)
+    let reply = get(&state, &format!("/tiles/admin/7/{}/{}.mvt", t7.x, t7.y)).await;
+    assert!(decode_tile(&reply.body)
         .unwrap()
         .iter()
         .all(|l| !l.name.starts_with("coverage")));

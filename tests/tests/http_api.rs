@@ -1,12 +1,10 @@
 //! The HTTP API end to end through `app(state).oneshot(request)`.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use gridmap::http::{app, AppState};
+use axum::http::StatusCode;
+use gridmap::http::AppState;
 use gridmap_data::import::import_workers;
-use gridmap_tests::zhejiang_store;
-use serde_json::Value;
-use tower::ServiceExt;
+use gridmap_tests::http::get_json;
+use gridmap_tests::{strings_of, zhejiang_store};
 
 fn zhejiang_state(dir: &tempfile::TempDir) -> AppState {
     let store = zhejiang_store(&dir.path().join("zj.gpkg"));
@@ -17,24 +15,9 @@ fn zhejiang_state(dir: &tempfile::TempDir) -> AppState {
          w1,张三,13900000001,网格长,photos/w1.jpg,统筹,330106\n\
          w2,李四,13900000002,专职网格员,,巡查,330106:0.5;330105\n",
     )
-    .unwrap();
-    import_workers(&store, &workers, "admin").unwrap();
-    AppState::new(store).unwrap()
-}
-
-async fn get(state: &AppState, uri: &str) -> (StatusCode, Value) {
-    let resp = app(state.clone())
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 26)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    .expect("the workers file is written");
+    import_workers(&store, &workers, "admin").expect("the workers import");
+    AppState::new(store).expect("a server state")
 }
 
 #[tokio::test]
@@ -43,15 +26,12 @@ async fn lookup_list_feature_health_and_errors() {
     let state = zhejiang_state(&dir);
 
     // West Lake, Hangzhou, in the GCJ-02 coordinates the polygons were imported with.
-    let (status, body) = get(&state, "/api/v1/lookup?lon=120.13&lat=30.26&system=admin").await;
+    let (status, body) = get_json(&state, "/api/v1/lookup?lon=120.13&lat=30.26&system=admin").await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let codes: Vec<&str> = body["grids"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["code"].as_str().unwrap())
-        .collect();
-    assert_eq!(codes, ["330000", "330100", "330106"]);
+    assert_eq!(
+        strings_of(&body["grids"], "code"),
+        ["330000", "330100", "330106"]
+    );
     assert_eq!(body["grids"][2]["name"], "西湖区");
     assert_eq!(body["grids"][2]["parent"], "330100");
     assert_eq!(body["grids"][0]["level"], "province");
@@ -62,7 +42,7 @@ async fn lookup_list_feature_health_and_errors() {
     assert_eq!(workers[1]["grid"], "330106");
 
     // Outside every grid: an empty answer, not an error.
-    let (status, body) = get(&state, "/api/v1/lookup?lon=100&lat=10").await;
+    let (status, body) = get_json(&state, "/api/v1/lookup?lon=100&lat=10").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["grids"].as_array().unwrap().len(), 0);
 
@@ -78,36 +58,31 @@ async fn lookup_list_feature_health_and_errors() {
         ("/api/v1/grids?bbox=1,2,3", "bad_parameter"),
         ("/api/v1/grids?level=galaxy", "unknown_level"),
     ] {
-        let (status, body) = get(&state, uri).await;
+        let (status, body) = get_json(&state, uri).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
         assert_eq!(body["error"]["code"], code, "{uri}: {body}");
         assert!(body["error"]["message"].as_str().unwrap().len() > 10);
     }
 
-    let (status, body) = get(&state, "/api/v1/grids?system=admin&level=city").await;
+    let (status, body) = get_json(&state, "/api/v1/grids?system=admin&level=city").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["total"], 11);
-    let (_, body) = get(&state, "/api/v1/grids?system=admin&parent=330100").await;
+    let (_, body) = get_json(&state, "/api/v1/grids?system=admin&parent=330100").await;
     assert!(body["grids"]
         .as_array()
         .unwrap()
         .iter()
         .all(|g| g["parent"] == "330100"));
     assert!(body["total"].as_u64().unwrap() >= 10);
-    let (_, body) = get(
+    let (_, body) = get_json(
         &state,
         "/api/v1/grids?level=district&bbox=120.10,30.20,120.14,30.27",
     )
     .await;
-    let listed: Vec<&str> = body["grids"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["code"].as_str().unwrap())
-        .collect();
+    let listed = strings_of(&body["grids"], "code");
     assert!(listed.contains(&"330106"), "{listed:?}");
 
-    let (status, body) = get(&state, "/api/v1/grids/330106?system=admin").await;
+    let (status, body) = get_json(&state, "/api/v1/grids/330106?system=admin").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["type"], "Feature");
     assert_eq!(body["geometry"]["type"], "MultiPolygon");
@@ -116,13 +91,13 @@ async fn lookup_list_feature_health_and_errors() {
     // 西湖区 is about 310 km².
     assert!((250e6..370e6).contains(&area), "area {area}");
 
-    let (status, body) = get(&state, "/api/v1/grids/999999").await;
+    let (status, body) = get_json(&state, "/api/v1/grids/999999").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["code"], "unknown_grid");
-    let (status, _) = get(&state, "/api/v1/nothing-here").await;
+    let (status, _) = get_json(&state, "/api/v1/nothing-here").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    let (status, body) = get(&state, "/health").await;
+    let (status, body) = get_json(&state, "/health").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "ok");
 }

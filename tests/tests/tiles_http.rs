@@ -1,56 +1,59 @@
 //! Tile serving over HTTP: TileJSON, caching headers, gzip, empty and bad
 //! tiles, and invalidation the moment the grids change.
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use gridmap::http::{app, AppState};
+use std::collections::HashMap;
+
+use axum::http::{header, StatusCode};
+use gridmap::http::AppState;
 use gridmap_data::demo::{generate, DemoOptions};
 use gridmap_data::progress::NoProgress;
 use gridmap_data::store::gpkg::GpkgStore;
 use gridmap_data::store::GridStore;
 use gridmap_data::{ChangeSet, GridWriteMode, SystemGrids};
+use gridmap_tests::http::{get, get_json, get_with, Reply};
+use gridmap_tests::strings_of;
+use gridmap_tiles::decode::{decode_tile, DecodedLayer};
 use serde_json::Value;
-use tower::ServiceExt;
 
 fn demo_state(dir: &tempfile::TempDir) -> (AppState, std::path::PathBuf) {
     let path = dir.path().join("demo.gpkg");
-    let store = GpkgStore::open(&path).unwrap();
-    store
-        .apply(
-            &generate(
-                &DemoOptions {
-                    blocks: 200,
-                    seed: 3,
-                },
-                &NoProgress,
-            )
-            .unwrap(),
-        )
-        .unwrap();
-    (AppState::new(store).unwrap(), path)
-}
-
-async fn send(
-    state: &AppState,
-    req: Request<Body>,
-) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let resp = app(state.clone()).oneshot(req).await.unwrap();
-    let (parts, body) = resp.into_parts();
-    let bytes = axum::body::to_bytes(body, 1 << 26).await.unwrap();
-    (parts.status, parts.headers, bytes.to_vec())
-}
-
-fn get(uri: &str) -> Request<Body> {
-    Request::get(uri)
-        .header(header::HOST, "maps.example:8080")
-        .body(Body::empty())
-        .unwrap()
+    let store = GpkgStore::open(&path).expect("a new store");
+    let city = generate(
+        &DemoOptions {
+            blocks: 200,
+            seed: 3,
+        },
+        &NoProgress,
+    )
+    .expect("the demo city");
+    store.apply(&city).expect("the demo city is written");
+    (AppState::new(store).expect("a server state"), path)
 }
 
 /// The tile at zoom z containing a lon/lat point.
 fn tile_of(lon: f64, lat: f64, z: u8) -> (u32, u32) {
-    let t = gridmap_tiles::tile::tile_for_lonlat(lon, lat, z).unwrap();
+    let t = gridmap_tiles::tile::tile_for_lonlat(lon, lat, z).expect("a lon/lat in range");
     (t.x, t.y)
+}
+
+/// The middle of a TileJSON's `bounds`.
+fn center(tilejson: &Value) -> (f64, f64) {
+    let bound = |i: usize| {
+        tilejson["bounds"][i]
+            .as_f64()
+            .expect("four numbers in `bounds`")
+    };
+    ((bound(0) + bound(2)) / 2.0, (bound(1) + bound(3)) / 2.0)
+}
+
+/// The names of a tile's layers, leaving out the coverage layers (which a
+/// tile has only where the coverage report finds problems).
+fn grid_layer_names(layers: &[DecodedLayer]) -> Vec<&str> {
+    layers
+        .iter()
+        .map(|l| l.name.as_str())
+        .filter(|n| !n.starts_with("coverage"))
+        .collect()
 }
 
 #[tokio::test]
@@ -58,50 +61,44 @@ async fn tilejson_tiles_caching_and_invalidation() {
     let dir = tempfile::tempdir().unwrap();
     let (state, path) = demo_state(&dir);
 
-    let (status, _, body) = send(&state, get("/tiles")).await;
-    assert_eq!(status, StatusCode::OK);
-    let catalog: Value = serde_json::from_slice(&body).unwrap();
+    let reply = get_with(&state, "/tiles", &[("host", "maps.example:8080")]).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let catalog = reply.json();
     assert_eq!(
         catalog["tilesets"][0]["tilejson"],
         "http://maps.example:8080/tiles/default.json"
     );
 
-    let req = Request::get("/tiles/default.json")
-        .header(header::HOST, "internal:8080")
-        .header("x-forwarded-proto", "https")
-        .header("x-forwarded-host", "grid.example.cn")
-        .header("x-forwarded-prefix", "/gridmap")
-        .body(Body::empty())
-        .unwrap();
-    let (status, _, body) = send(&state, req).await;
-    assert_eq!(status, StatusCode::OK);
-    let tj: Value = serde_json::from_slice(&body).unwrap();
+    let proxied = [
+        ("host", "internal:8080"),
+        ("x-forwarded-proto", "https"),
+        ("x-forwarded-host", "grid.example.cn"),
+        ("x-forwarded-prefix", "/gridmap"),
+    ];
+    let reply = get_with(&state, "/tiles/default.json", &proxied).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let tj = reply.json();
     assert_eq!(tj["tilejson"], "3.0.0");
     let url = tj["tiles"][0].as_str().unwrap();
     assert!(
         url.starts_with("https://grid.example.cn/gridmap/tiles/default/{z}/{x}/{y}.mvt?v="),
         "{url}"
     );
-    let layers: Vec<&str> = tj["vector_layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["id"].as_str().unwrap())
-        .collect();
+    let layers = strings_of(&tj["vector_layers"], "id");
     for l in ["street", "community", "block", "labels"] {
         assert!(layers.contains(&l), "{layers:?}");
     }
-    let b = tj["bounds"].as_array().unwrap();
-    let (lon, lat) = (
-        (b[0].as_f64().unwrap() + b[2].as_f64().unwrap()) / 2.0,
-        (b[1].as_f64().unwrap() + b[3].as_f64().unwrap()) / 2.0,
-    );
+    let (lon, lat) = center(&tj);
     let version = url.rsplit("v=").next().unwrap().to_string();
 
     // A tile in the middle of the city at z13: all three levels and labels.
     let (x, y) = tile_of(lon, lat, 13);
     let uri = format!("/tiles/default/13/{x}/{y}.mvt?v={version}");
-    let (status, headers, raw) = send(&state, get(&uri)).await;
+    let Reply {
+        status,
+        headers,
+        body: raw,
+    } = get(&state, &uri).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         headers[header::CONTENT_TYPE],
@@ -110,58 +107,48 @@ async fn tilejson_tiles_caching_and_invalidation() {
     assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=86400");
     assert_eq!(headers["access-control-allow-origin"], "*");
     let etag = headers[header::ETAG].to_str().unwrap().to_string();
-    let decoded = gridmap_tiles::decode::decode_tile(&raw).unwrap();
-    let names: Vec<&str> = decoded
-        .iter()
-        .map(|l| l.name.as_str())
-        .filter(|n| !n.starts_with("coverage"))
-        .collect();
-    assert_eq!(names, ["street", "community", "block", "labels"]);
+    let decoded = decode_tile(&raw).unwrap();
+    assert_eq!(
+        grid_layer_names(&decoded),
+        ["street", "community", "block", "labels"]
+    );
     assert!(decoded[2].features.iter().all(|f| f.id.is_some()));
 
     // gzip when accepted, identical content.
-    let req = Request::get(&uri)
-        .header(header::ACCEPT_ENCODING, "gzip, br")
-        .body(Body::empty())
-        .unwrap();
-    let (_, headers, gz) = send(&state, req).await;
-    assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+    let gz = get_with(&state, &uri, &[("accept-encoding", "gzip, br")]).await;
+    assert_eq!(gz.headers[header::CONTENT_ENCODING], "gzip");
     let mut unzipped = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut unzipped).unwrap();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&gz.body[..]),
+        &mut unzipped,
+    )
+    .unwrap();
     assert_eq!(unzipped, raw);
 
     // Revalidation: 304 with the same ETag.
-    let req = Request::get(&uri)
-        .header(header::IF_NONE_MATCH, &etag)
-        .body(Body::empty())
-        .unwrap();
-    let (status, _, body) = send(&state, req).await;
-    assert_eq!(status, StatusCode::NOT_MODIFIED);
-    assert!(body.is_empty());
+    let revalidated = get_with(&state, &uri, &[("if-none-match", &etag)]).await;
+    assert_eq!(revalidated.status, StatusCode::NOT_MODIFIED);
+    assert!(revalidated.body.is_empty());
 
     // Only the top level below z11.
     let (x8, y8) = tile_of(lon, lat, 8);
-    let (_, _, raw8) = send(&state, get(&format!("/tiles/default/8/{x8}/{y8}.mvt"))).await;
-    let names8: Vec<String> = gridmap_tiles::decode::decode_tile(&raw8)
-        .unwrap()
-        .into_iter()
-        .map(|l| l.name)
-        .filter(|n| !n.starts_with("coverage"))
-        .collect();
-    assert_eq!(names8, ["street", "labels"]);
+    let raw8 = get(&state, &format!("/tiles/default/8/{x8}/{y8}.mvt"))
+        .await
+        .body;
+    assert_eq!(
+        grid_layer_names(&decode_tile(&raw8).unwrap()),
+        ["street", "labels"]
+    );
 
     // Empty tile (the other side of the world) → 204; out of range → 400; unknown system → 404.
-    let (status, _, _) = send(&state, get("/tiles/default/13/0/0.mvt")).await;
+    let status = get(&state, "/tiles/default/13/0/0.mvt").await.status;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _, body) = send(&state, get("/tiles/default/3/8/0.mvt")).await;
+    let (status, body) = get_json(&state, "/tiles/default/3/8/0.mvt").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        serde_json::from_slice::<Value>(&body).unwrap()["error"]["code"],
-        "bad_tile"
-    );
-    let (status, _, _) = send(&state, get("/tiles/default/31/0/0.mvt")).await;
+    assert_eq!(body["error"]["code"], "bad_tile");
+    let status = get(&state, "/tiles/default/31/0/0.mvt").await.status;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _, _) = send(&state, get("/tiles/nope/1/0/0.mvt")).await;
+    let status = get(&state, "/tiles/nope/1/0/0.mvt").await.status;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Change the grids: drop every block (replace the system without them).
@@ -190,11 +177,11 @@ async fn tilejson_tiles_caching_and_invalidation() {
         .unwrap()
         .unwrap()
         .is_some());
-    let req = Request::get(&uri)
-        .header(header::IF_NONE_MATCH, &etag)
-        .body(Body::empty())
-        .unwrap();
-    let (status, headers, raw) = send(&state, req).await;
+    let Reply {
+        status,
+        headers,
+        body: raw,
+    } = get_with(&state, &uri, &[("if-none-match", &etag)]).await;
     assert_eq!(status, StatusCode::OK, "old ETag no longer matches");
     assert_ne!(headers[header::ETAG].to_str().unwrap(), etag);
     assert_eq!(
@@ -202,13 +189,12 @@ async fn tilejson_tiles_caching_and_invalidation() {
         "no-cache",
         "the URL names an old data version"
     );
-    let layers = gridmap_tiles::decode::decode_tile(&raw).unwrap();
-    let names: Vec<&str> = layers
-        .iter()
-        .map(|l| l.name.as_str())
-        .filter(|n| !n.starts_with("coverage"))
-        .collect();
-    assert_eq!(names, ["street", "community", "labels"], "no stale blocks");
+    let layers = decode_tile(&raw).unwrap();
+    assert_eq!(
+        grid_layer_names(&layers),
+        ["street", "community", "labels"],
+        "no stale blocks"
+    );
     // Communities without blocks are now gaps, drawn in the coverage layer.
     let coverage = layers
         .iter()
@@ -217,35 +203,37 @@ async fn tilejson_tiles_caching_and_invalidation() {
     assert!(!coverage.features.is_empty());
 }
 
-async fn get_json(state: &AppState, uri: &str) -> Value {
-    let (status, _, body) = send(state, get(uri)).await;
-    assert_eq!(status, StatusCode::OK, "{uri}");
-    serde_json::from_slice(&body).unwrap()
-}
-
-/// `minzoom` of each TileJSON vector layer by id.
-fn layer_zooms(tilejson: &Value) -> std::collections::HashMap<String, u64> {
-    tilejson["vector_layers"]
+/// The TileJSON of `system` and the first zoom of each of its layers by id,
+/// checking on the way that the style draws every level from there.
+async fn tilejson_and_zooms(state: &AppState, system: &str) -> (Value, HashMap<String, u64>) {
+    let (status, tilejson) = get_json(state, &format!("/tiles/{system}.json")).await;
+    assert_eq!(status, StatusCode::OK, "{tilejson}");
+    let zooms: HashMap<String, u64> = tilejson["vector_layers"]
         .as_array()
-        .unwrap()
+        .expect("TileJSON lists its layers")
         .iter()
         .map(|l| {
-            (
-                l["id"].as_str().unwrap().to_string(),
-                l["minzoom"].as_u64().unwrap(),
-            )
+            let id = l["id"].as_str().expect("an id per layer");
+            let minzoom = l["minzoom"].as_u64().expect("a minzoom per layer");
+            (id.to_string(), minzoom)
         })
-        .collect()
+        .collect();
+    let (status, style) = get_json(state, &format!("/styles/{system}.json")).await;
+    assert_eq!(status, StatusCode::OK, "{style}");
+    assert_style_agrees(&style, &zooms);
+    (tilejson, zooms)
 }
 
 /// The style draws every level from the zoom its TileJSON layer starts at.
-fn assert_style_agrees(style: &Value, zooms: &std::collections::HashMap<String, u64>) {
-    let levels = style["metadata"]["gridmap:levels"].as_array().unwrap();
+fn assert_style_agrees(style: &Value, zooms: &HashMap<String, u64>) {
+    let levels = style["metadata"]["gridmap:levels"]
+        .as_array()
+        .expect("the style's metadata lists its levels");
     assert!(!levels.is_empty());
     for level in levels {
-        let name = level["name"].as_str().unwrap();
+        let name = level["name"].as_str().expect("a level name");
         assert_eq!(level["minzoom"].as_u64(), Some(zooms[name]), "{name}");
-        for l in style["layers"].as_array().unwrap() {
+        for l in style["layers"].as_array().expect("style layers") {
             if l["source-layer"] == name {
                 assert_eq!(l["minzoom"].as_u64(), Some(zooms[name]), "{}", l["id"]);
             }
@@ -257,31 +245,21 @@ fn assert_style_agrees(style: &Value, zooms: &std::collections::HashMap<String, 
 /// and districts appear long before z11, and the style agrees with TileJSON.
 #[tokio::test]
 async fn zhejiang_levels_start_where_their_grids_are_label_sized() {
-    use gridmap_data::import::{import_grids, GridImportOptions};
     let dir = tempfile::tempdir().unwrap();
-    let mut store = GpkgStore::open(dir.path().join("zj.gpkg")).unwrap();
-    let mut opts = GridImportOptions::new("admin");
-    opts.levels = Some(vec!["province".into(), "city".into(), "district".into()]);
-    import_grids(
-        &mut store,
-        &gridmap_tests::fixture("zhejiang-admin-gcj02.geojson"),
-        &opts,
-        &NoProgress,
-    )
-    .unwrap();
+    let store = gridmap_tests::zhejiang_store(&dir.path().join("zj.gpkg"));
     let state = AppState::new(store).unwrap();
-    let tj = get_json(&state, "/tiles/admin.json").await;
-    let zooms = layer_zooms(&tj);
+    let (_, zooms) = tilejson_and_zooms(&state, "admin").await;
     assert_eq!(zooms["province"], 0);
     assert!((6..=7).contains(&zooms["city"]), "{zooms:?}");
     assert!((8..=9).contains(&zooms["district"]), "{zooms:?}");
-    assert_style_agrees(&get_json(&state, "/styles/admin.json").await, &zooms);
 
     // At the district zoom a tile over Hangzhou carries the districts and their labels.
     let z = zooms["district"] as u8;
     let (x, y) = tile_of(120.2, 30.25, z);
-    let (_, _, raw) = send(&state, get(&format!("/tiles/admin/{z}/{x}/{y}.mvt"))).await;
-    let layers = gridmap_tiles::decode::decode_tile(&raw).unwrap();
+    let raw = get(&state, &format!("/tiles/admin/{z}/{x}/{y}.mvt"))
+        .await
+        .body;
+    let layers = decode_tile(&raw).unwrap();
     let label_levels: std::collections::BTreeSet<String> = layers
         .iter()
         .filter(|l| l.name == "labels")
@@ -296,8 +274,10 @@ async fn zhejiang_levels_start_where_their_grids_are_label_sized() {
         "{label_levels:?}"
     );
     let (x, y) = tile_of(120.2, 30.25, z - 1);
-    let (_, _, raw) = send(&state, get(&format!("/tiles/admin/{}/{x}/{y}.mvt", z - 1))).await;
-    assert!(gridmap_tiles::decode::decode_tile(&raw)
+    let raw = get(&state, &format!("/tiles/admin/{}/{x}/{y}.mvt", z - 1))
+        .await
+        .body;
+    assert!(decode_tile(&raw)
         .unwrap()
         .iter()
         .all(|l| l.name != "district"));
@@ -314,30 +294,25 @@ async fn demo_levels_start_near_the_old_defaults_and_tiles_match_tilejson() {
         .apply(&generate(&DemoOptions::default(), &NoProgress).unwrap())
         .unwrap();
     let state = AppState::new(store).unwrap();
-    let tj = get_json(&state, "/tiles/default.json").await;
-    let zooms = layer_zooms(&tj);
+    let (tj, zooms) = tilejson_and_zooms(&state, "default").await;
     assert_eq!(zooms["street"], 0);
     assert!((11..=12).contains(&zooms["community"]), "{zooms:?}");
     assert!((13..=14).contains(&zooms["block"]), "{zooms:?}");
-    assert_style_agrees(&get_json(&state, "/styles/default.json").await, &zooms);
 
-    let fields: std::collections::HashMap<&str, &serde_json::Map<String, Value>> = tj
-        ["vector_layers"]
+    let fields: HashMap<&str, &serde_json::Map<String, Value>> = tj["vector_layers"]
         .as_array()
         .unwrap()
         .iter()
         .map(|l| (l["id"].as_str().unwrap(), l["fields"].as_object().unwrap()))
         .collect();
-    let b = tj["bounds"].as_array().unwrap();
-    let (lon, lat) = (
-        (b[0].as_f64().unwrap() + b[2].as_f64().unwrap()) / 2.0,
-        (b[1].as_f64().unwrap() + b[3].as_f64().unwrap()) / 2.0,
-    );
+    let (lon, lat) = center(&tj);
     let mut seen = std::collections::BTreeSet::new();
     for z in [10, 12, 14, 16] {
         let (x, y) = tile_of(lon, lat, z);
-        let (_, _, raw) = send(&state, get(&format!("/tiles/default/{z}/{x}/{y}.mvt"))).await;
-        for layer in gridmap_tiles::decode::decode_tile(&raw).unwrap() {
+        let raw = get(&state, &format!("/tiles/default/{z}/{x}/{y}.mvt"))
+            .await
+            .body;
+        for layer in decode_tile(&raw).unwrap() {
             let known = fields
                 .get(layer.name.as_str())
                 .unwrap_or_else(|| panic!("layer {} not in TileJSON", layer.name));

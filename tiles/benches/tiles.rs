@@ -15,14 +15,9 @@ use std::hint::black_box;
 
 /// 60 × 60 blocks of ~200 m with 30 vertices per side (~3,600 polygons,
 /// ~430,000 vertex references), islands in every 7th block.
-const SPEC: GridSpec = GridSpec {
-    origin: (120.10, 30.20),
-    cell: 0.002,
-    nx: 60,
-    ny: 60,
-    vertices_per_side: 30,
-    island_every: 7,
-};
+const SPEC: GridSpec = GridSpec::new(60, 60, 0.002)
+    .with_vertices_per_side(30)
+    .with_islands_every(7);
 
 fn bench(c: &mut Criterion) {
     let features = wiggly_grid(&SPEC);

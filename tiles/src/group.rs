@@ -97,8 +97,7 @@ impl PreparedLayer {
     /// use gridmap_tiles::synthetic::{nested_grid, GridSpec};
     /// use gridmap_tiles::{render_tile, PreparedLayer, TileOptions};
     ///
-    /// let spec = GridSpec { origin: (120.1, 30.2), cell: 0.004, nx: 4, ny: 4,
-    ///                       vertices_per_side: 40, island_every: 0 };
+    /// let spec = GridSpec::new(4, 4, 0.004).with_vertices_per_side(40);
     /// let (parents, children) = nested_grid(&spec, 2);
     /// let layers = PreparedLayer::new_group(vec![
     ///     GroupLayer::new("community", parents),
@@ -239,7 +238,7 @@ mod tests {
     use super::*;
     use crate::decode::{decode_tile, polygons_from_rings, rings_from_commands};
     use crate::mvt::PropValue;
-    use crate::quantize::TilePolygon;
+    use crate::quantize::polygon_to_geo;
     use crate::render::{render_tile, TileOptions};
     use crate::synthetic::{nested_grid, GridSpec};
     use crate::tile::{mercator_to_lonlat, tiles_covering, TileId};
@@ -247,26 +246,9 @@ mod tests {
     use geo_types::{LineString, MultiPolygon, Polygon};
     use std::collections::{BTreeMap, BTreeSet};
 
-    const SPEC: GridSpec = GridSpec {
-        origin: (120.1, 30.2),
-        cell: 0.004,
-        nx: 6,
-        ny: 5,
-        vertices_per_side: 120,
-        island_every: 7,
-    };
-
-    fn to_geo(p: &TilePolygon) -> Polygon<f64> {
-        let ls = |r: &Vec<[i32; 2]>| {
-            let mut v: Vec<(f64, f64)> = r
-                .iter()
-                .map(|q| (f64::from(q[0]), f64::from(q[1])))
-                .collect();
-            v.push(v[0]);
-            LineString::from(v)
-        };
-        Polygon::new(ls(&p[0]), p[1..].iter().map(ls).collect())
-    }
+    const SPEC: GridSpec = GridSpec::new(6, 5, 0.004)
+        .with_vertices_per_side(120)
+        .with_islands_every(7);
 
     /// Decoded features of one layer: id → (parent property, polygons).
     fn decoded(mvt: &[u8], layer: &str) -> BTreeMap<u64, (Option<u64>, MultiPolygon<f64>)> {
@@ -282,7 +264,7 @@ mod tests {
                     PropValue::Int(p) if k == "parent" => Some(*p as u64),
                     _ => None,
                 });
-                let mp = MultiPolygon(polys.iter().map(to_geo).collect());
+                let mp = MultiPolygon(polys.iter().map(polygon_to_geo).collect());
                 (f.id.unwrap(), (parent, mp))
             })
             .collect()
@@ -343,6 +325,26 @@ mod tests {
             }
         }
         (nest, over, n)
+    }
+
+    /// In every tile of `zooms` over the parents, at the default
+    /// simplification, the children cover their parent exactly and never
+    /// overlap.
+    fn assert_nest_exactly(
+        parents: &PreparedLayer,
+        children: &PreparedLayer,
+        zooms: std::ops::RangeInclusive<u8>,
+    ) {
+        let opts = TileOptions::default();
+        for z in zooms {
+            for tile in tiles_covering(parents.bbox().unwrap(), z).unwrap().iter() {
+                assert_eq!(
+                    tile_errors(parents, children, tile, &opts),
+                    (0.0, 0.0),
+                    "{tile}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -470,16 +472,7 @@ mod tests {
             .unwrap()
             .overrides
             .is_empty());
-        let opts = TileOptions::default();
-        for z in 10..=17 {
-            for tile in tiles_covering(layers[0].bbox().unwrap(), z).unwrap().iter() {
-                assert_eq!(
-                    tile_errors(&layers[0], &layers[1], tile, &opts),
-                    (0.0, 0.0),
-                    "{tile}"
-                );
-            }
-        }
+        assert_nest_exactly(&layers[0], &layers[1], 10..=17);
     }
 
     #[test]
@@ -510,15 +503,7 @@ mod tests {
             .is_empty());
         let mvt = render_tile(tile, &[&layers[0], &layers[1]], None, &opts).unwrap();
         assert_eq!(decode_tile(&mvt).unwrap().len(), 1);
-        for z in 11..=15 {
-            for tile in tiles_covering(layers[0].bbox().unwrap(), z).unwrap().iter() {
-                assert_eq!(
-                    tile_errors(&layers[0], &layers[1], tile, &opts),
-                    (0.0, 0.0),
-                    "{tile}"
-                );
-            }
-        }
+        assert_nest_exactly(&layers[0], &layers[1], 11..=15);
     }
 
     #[test]

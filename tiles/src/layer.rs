@@ -395,14 +395,9 @@ mod tests {
 
     #[test]
     fn concurrent_rendering_is_consistent() {
-        let spec = crate::synthetic::GridSpec {
-            origin: (120.1, 30.2),
-            cell: 0.01,
-            nx: 3,
-            ny: 3,
-            vertices_per_side: 50,
-            island_every: 4,
-        };
+        let spec = crate::synthetic::GridSpec::new(3, 3, 0.01)
+            .with_vertices_per_side(50)
+            .with_islands_every(4);
         let layer = PreparedLayer::new("g", crate::synthetic::wiggly_grid(&spec)).unwrap();
         let tile = crate::tile::tile_for_lonlat(120.115, 30.215, 13).unwrap();
         let results: Vec<Vec<TileFeature>> = std::thread::scope(|s| {

@@ -116,6 +116,18 @@ mod tests {
         }
     }
 
+    /// Encodes `positions` (ids 0, 1, …) into a new tile buffer: the number
+    /// of points written and the buffer.
+    fn encode(tile: TileId, positions: &[(f64, f64)], opts: &TileOptions) -> (usize, Vec<u8>) {
+        let mut out = Vec::new();
+        let points = positions
+            .iter()
+            .enumerate()
+            .map(|(i, &(lon, lat))| point(i as u64, lon, lat));
+        let n = encode_points("p", tile, points, opts, &mut out).unwrap();
+        (n, out)
+    }
+
     /// Decodes the single MoveTo of a point feature.
     fn position(geometry: &[u32]) -> [i32; 2] {
         assert_eq!(geometry[0], (1 << 3) | 1, "one MoveTo of one point");
@@ -128,17 +140,7 @@ mod tests {
         let opts = TileOptions::default();
         let tile = tile_for_lonlat(120.1, 30.25, 15).unwrap();
         let pts = [(120.1, 30.25), (120.1003, 30.2497), (120.0999, 30.2502)];
-        let mut out = Vec::new();
-        let n = encode_points(
-            "p",
-            tile,
-            pts.iter()
-                .enumerate()
-                .map(|(i, &(lon, lat))| point(i as u64, lon, lat)),
-            &opts,
-            &mut out,
-        )
-        .unwrap();
+        let (n, out) = encode(tile, &pts, &opts);
         assert_eq!(n, 3);
         let layers = decode_tile(&out).unwrap();
         assert_eq!(layers.len(), 1);
@@ -168,17 +170,7 @@ mod tests {
         // 64.5 units west (outside it).
         let at = |units: f64| mercator_to_lonlat(b.min().x - units * unit, y);
         let pts = [at(10.0), at(63.9), at(64.5)];
-        let mut out = Vec::new();
-        let n = encode_points(
-            "p",
-            tile,
-            pts.iter()
-                .enumerate()
-                .map(|(i, &(lon, lat))| point(i as u64, lon, lat)),
-            &opts,
-            &mut out,
-        )
-        .unwrap();
+        let (n, out) = encode(tile, &pts, &opts);
         assert_eq!(n, 2);
         let f = &decode_tile(&out).unwrap()[0].features;
         assert_eq!(position(&f[0].geometry)[0], -10);

@@ -101,6 +101,24 @@ fn to_f64(ring: &[TilePoint]) -> Vec<[f64; 2]> {
         .collect()
 }
 
+/// The rings of a tile polygon in floating point, as [`crate::valid`] takes them.
+pub fn polygon_to_f64(poly: &TilePolygon) -> Vec<Vec<[f64; 2]>> {
+    poly.iter().map(|r| to_f64(r)).collect()
+}
+
+/// A tile polygon as a `geo` polygon (closed rings), for boolean operations
+/// and areas.
+pub fn polygon_to_geo(poly: &TilePolygon) -> Polygon<f64> {
+    let ring = |r: &Vec<TilePoint>| {
+        LineString::from(
+            r.iter()
+                .map(|p| (f64::from(p[0]), f64::from(p[1])))
+                .collect::<Vec<_>>(),
+        )
+    };
+    Polygon::new(ring(&poly[0]), poly[1..].iter().map(ring).collect())
+}
+
 /// Cleans, applies the drop rule and orients one polygon's rings.
 fn tidy(exterior: &[TilePoint], holes: &[Vec<TilePoint>]) -> Option<TilePolygon> {
     let mut ext = clean_ring(exterior);
@@ -133,8 +151,7 @@ pub fn finish_polygon(exterior: &[TilePoint], holes: &[Vec<TilePoint>]) -> Vec<T
     let Some(poly) = tidy(exterior, holes) else {
         return Vec::new();
     };
-    let rings: Vec<Vec<[f64; 2]>> = poly.iter().map(|r| to_f64(r)).collect();
-    if is_valid_polygon(&rings) {
+    if is_valid_polygon(&polygon_to_f64(&poly)) {
         return vec![poly];
     }
     repair(&[poly])
@@ -149,10 +166,7 @@ pub fn finish_feature(parts: Vec<TilePolygon>) -> Vec<TilePolygon> {
     if parts.len() < 2 {
         return parts;
     }
-    let as_f64: Vec<Vec<Vec<[f64; 2]>>> = parts
-        .iter()
-        .map(|p| p.iter().map(|r| to_f64(r)).collect())
-        .collect();
+    let as_f64: Vec<Vec<Vec<[f64; 2]>>> = parts.iter().map(polygon_to_f64).collect();
     let bad = conflicting_parts(&as_f64);
     if bad.is_empty() {
         return parts;
@@ -191,19 +205,7 @@ fn repair(polys: &[TilePolygon]) -> Vec<TilePolygon> {
 const REPAIR_PASSES: u32 = 4;
 
 fn repair_pass(polys: &[TilePolygon], pass: u32) -> Vec<TilePolygon> {
-    let ls = |r: &Vec<TilePoint>| {
-        LineString::from(
-            r.iter()
-                .map(|p| (f64::from(p[0]), f64::from(p[1])))
-                .collect::<Vec<_>>(),
-        )
-    };
-    let subject = MultiPolygon(
-        polys
-            .iter()
-            .map(|p| Polygon::new(ls(&p[0]), p[1..].iter().map(ls).collect()))
-            .collect(),
-    );
+    let subject = MultiPolygon(polys.iter().map(polygon_to_geo).collect());
     let repaired = subject.boolean_op_with_fill_rule(
         &MultiPolygon::<f64>(Vec::new()),
         OpType::Union,
@@ -249,8 +251,7 @@ fn repair_pass(polys: &[TilePolygon], pass: u32) -> Vec<TilePolygon> {
         }
         for (shell, holes) in shells.iter().zip(&holes_of) {
             if let Some(t) = tidy(shell, holes) {
-                let rings: Vec<Vec<[f64; 2]>> = t.iter().map(|r| to_f64(r)).collect();
-                if is_valid_polygon(&rings) {
+                if is_valid_polygon(&polygon_to_f64(&t)) {
                     out.push(t);
                 } else {
                     again.push(t);
@@ -404,10 +405,7 @@ mod tests {
         assert_eq!(out.len(), 2);
         assert_eq!(out[0], far);
         assert_eq!(area2(&out[1][0]), 2 * 175);
-        let rings: Vec<Vec<Vec<[f64; 2]>>> = out
-            .iter()
-            .map(|p| p.iter().map(|r| to_f64(r)).collect())
-            .collect();
+        let rings: Vec<Vec<Vec<[f64; 2]>>> = out.iter().map(polygon_to_f64).collect();
         assert!(conflicting_parts(&rings).is_empty());
     }
 
@@ -424,10 +422,7 @@ mod tests {
         let in_b = vec![vec![[12, 12], [18, 12], [18, 18], [12, 18]]];
         let out = finish_feature(vec![a, b, in_a, in_b]);
         assert_eq!(total_area2(&out), 2 * 200, "{out:?}");
-        let rings: Vec<Vec<Vec<[f64; 2]>>> = out
-            .iter()
-            .map(|p| p.iter().map(|r| to_f64(r)).collect())
-            .collect();
+        let rings: Vec<Vec<Vec<[f64; 2]>>> = out.iter().map(polygon_to_f64).collect();
         for p in &rings {
             assert!(is_valid_polygon(p), "{p:?}");
         }
@@ -465,8 +460,7 @@ mod tests {
         assert!(!out.is_empty());
         assert_eq!(total_area2(&out), 100);
         for p in &out {
-            let rings: Vec<_> = p.iter().map(|r| to_f64(r)).collect();
-            assert!(is_valid_polygon(&rings));
+            assert!(is_valid_polygon(&polygon_to_f64(p)));
         }
     }
 }

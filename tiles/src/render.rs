@@ -66,8 +66,7 @@ impl TileOptions {
 /// use gridmap_tiles::{render_tile, PreparedLayer, TileId, TileOptions};
 /// use gridmap_tiles::synthetic::{wiggly_grid, GridSpec};
 ///
-/// let spec = GridSpec { origin: (120.1, 30.2), cell: 0.01, nx: 3, ny: 3,
-///                       vertices_per_side: 20, island_every: 0 };
+/// let spec = GridSpec::new(3, 3, 0.01);
 /// let layer = PreparedLayer::new("grids", wiggly_grid(&spec)).unwrap();
 /// let tile = gridmap_tiles::tile::tile_for_lonlat(120.115, 30.215, 12).unwrap();
 /// let mvt = render_tile(tile, &[&layer], None, &TileOptions::default()).unwrap();
@@ -123,22 +122,17 @@ mod tests {
     use super::*;
     use crate::decode::{decode_tile, polygons_from_rings, rings_from_commands};
     use crate::label::LabelLayer;
-    use crate::quantize::{area2, TilePolygon};
+    use crate::quantize::{area2, polygon_to_f64, polygon_to_geo, TilePolygon};
     use crate::synthetic::{wiggly_grid, GridSpec};
     use crate::tile::{tiles_covering, TileRange};
     use crate::valid::is_valid_polygon;
     use geo::{unary_union, Area};
-    use geo_types::{LineString, MultiPolygon, Polygon};
+    use geo_types::{MultiPolygon, Polygon};
     use std::collections::{BTreeSet, HashMap};
 
-    const SPEC: GridSpec = GridSpec {
-        origin: (120.1, 30.2),
-        cell: 0.004,
-        nx: 4,
-        ny: 3,
-        vertices_per_side: 150,
-        island_every: 5,
-    };
+    const SPEC: GridSpec = GridSpec::new(4, 3, 0.004)
+        .with_vertices_per_side(150)
+        .with_islands_every(5);
 
     fn decoded_polys(mvt: &[u8], layer: &str) -> Vec<(u64, Vec<TilePolygon>)> {
         let layers = decode_tile(mvt).unwrap();
@@ -154,18 +148,6 @@ mod tests {
                 (f.id.unwrap(), polys)
             })
             .collect()
-    }
-
-    fn to_geo(p: &TilePolygon) -> Polygon<f64> {
-        let ls = |r: &Vec<[i32; 2]>| {
-            let mut v: Vec<(f64, f64)> = r
-                .iter()
-                .map(|q| (f64::from(q[0]), f64::from(q[1])))
-                .collect();
-            v.push(v[0]);
-            LineString::from(v)
-        };
-        Polygon::new(ls(&p[0]), p[1..].iter().map(ls).collect())
     }
 
     fn range(z: u8) -> TileRange {
@@ -192,18 +174,13 @@ mod tests {
                 let mut sum = 0.0;
                 for (id, polys) in &feats {
                     for p in polys {
-                        let rings: Vec<Vec<[f64; 2]>> = p
-                            .iter()
-                            .map(|r| {
-                                r.iter()
-                                    .map(|q| [f64::from(q[0]), f64::from(q[1])])
-                                    .collect()
-                            })
-                            .collect();
-                        assert!(is_valid_polygon(&rings), "z{z} feature {id} invalid");
+                        assert!(
+                            is_valid_polygon(&polygon_to_f64(p)),
+                            "z{z} feature {id} invalid"
+                        );
                         assert!(area2(&p[0]) > 0);
                         assert!(p[1..].iter().all(|h| area2(h) < 0));
-                        let g = to_geo(p);
+                        let g = polygon_to_geo(p);
                         sum += g.unsigned_area();
                         all.push(g);
                     }
@@ -255,19 +232,14 @@ mod tests {
                 let mut all = Vec::new();
                 for (id, polys) in &feats {
                     for p in polys {
-                        let rings: Vec<Vec<[f64; 2]>> = p
-                            .iter()
-                            .map(|r| {
-                                r.iter()
-                                    .map(|q| [f64::from(q[0]), f64::from(q[1])])
-                                    .collect()
-                            })
-                            .collect();
-                        assert!(is_valid_polygon(&rings), "z{z} feature {id} invalid");
-                        all.push(to_geo(p));
+                        assert!(
+                            is_valid_polygon(&polygon_to_f64(p)),
+                            "z{z} feature {id} invalid"
+                        );
+                        all.push(polygon_to_geo(p));
                     }
                 }
-                let sum: f64 = all.iter().map(|p| p.unsigned_area()).sum();
+                let sum: f64 = all.iter().map(Area::unsigned_area).sum();
                 let ua = unary_union(all.iter()).unsigned_area();
                 assert!(
                     (sum - ua).abs() < 1e-6 * ua.max(1.0),
@@ -394,14 +366,7 @@ mod tests {
             // The label lies in its own polygon.
             let p = pts[0][0];
             let inside = polys[&f.id.unwrap()].iter().any(|poly| {
-                let rings: Vec<Vec<[f64; 2]>> = poly
-                    .iter()
-                    .map(|r| {
-                        r.iter()
-                            .map(|q| [f64::from(q[0]), f64::from(q[1])])
-                            .collect()
-                    })
-                    .collect();
+                let rings = polygon_to_f64(poly);
                 crate::valid::point_in_ring([f64::from(p[0]), f64::from(p[1])], &rings[0])
                     == crate::valid::Side::Inside
             });

@@ -27,6 +27,38 @@ pub struct GridSpec {
     pub island_every: u32,
 }
 
+impl GridSpec {
+    /// `nx` × `ny` cells of `cell` degrees with their south-west corner at
+    /// 120.1°E, 30.2°N (Hangzhou, where grids like these are drawn), 20
+    /// interior vertices per cell side and no islands.
+    pub const fn new(nx: u32, ny: u32, cell: f64) -> Self {
+        GridSpec {
+            origin: (120.1, 30.2),
+            cell,
+            nx,
+            ny,
+            vertices_per_side: 20,
+            island_every: 0,
+        }
+    }
+
+    /// The same grid with `k` interior vertices per cell side.
+    pub const fn with_vertices_per_side(self, k: u32) -> Self {
+        GridSpec {
+            vertices_per_side: k,
+            ..self
+        }
+    }
+
+    /// The same grid with an island in every `n`-th cell (0 for none).
+    pub const fn with_islands_every(self, n: u32) -> Self {
+        GridSpec {
+            island_every: n,
+            ..self
+        }
+    }
+}
+
 /// A small deterministic hash to [0, 1).
 fn unit(a: u64, b: u64, c: u64) -> f64 {
     let mut h = a.wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -233,14 +265,9 @@ mod tests {
 
     #[test]
     fn cells_are_valid_and_tile_the_block() {
-        let spec = GridSpec {
-            origin: (120.1, 30.2),
-            cell: 0.01,
-            nx: 4,
-            ny: 3,
-            vertices_per_side: 60,
-            island_every: 5,
-        };
+        let spec = GridSpec::new(4, 3, 0.01)
+            .with_vertices_per_side(60)
+            .with_islands_every(5);
         let f = wiggly_grid(&spec);
         assert_eq!(f.len(), 12 + 2);
         for x in &f {
@@ -260,14 +287,9 @@ mod tests {
 
     #[test]
     fn nested_parents_are_unions_of_their_children() {
-        let spec = GridSpec {
-            origin: (120.1, 30.2),
-            cell: 0.01,
-            nx: 5,
-            ny: 4,
-            vertices_per_side: 30,
-            island_every: 3,
-        };
+        let spec = GridSpec::new(5, 4, 0.01)
+            .with_vertices_per_side(30)
+            .with_islands_every(3);
         let (parents, children) = nested_grid(&spec, 2);
         assert_eq!(parents.len(), 3 * 2);
         assert_eq!(children.len(), 20 + 6);

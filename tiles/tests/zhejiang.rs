@@ -11,7 +11,7 @@
 use geo_types::{Geometry, MultiPolygon};
 use gridmap_tiles::decode::{decode_tile, polygons_from_rings, rings_from_commands};
 use gridmap_tiles::group::GroupLayer;
-use gridmap_tiles::quantize::{area2, TilePolygon};
+use gridmap_tiles::quantize::{area2, polygon_to_f64, TilePolygon};
 use gridmap_tiles::tile::tiles_covering;
 use gridmap_tiles::valid::{conflicting_parts, is_valid_polygon};
 use gridmap_tiles::{render_tile, FeatureInput, PreparedLayer, PropValue, TileId, TileOptions};
@@ -97,16 +97,6 @@ fn decoded(mvt: &[u8]) -> BTreeMap<String, BTreeMap<String, Drawn>> {
     out
 }
 
-fn as_f64(p: &TilePolygon) -> Vec<Vec<[f64; 2]>> {
-    p.iter()
-        .map(|r| {
-            r.iter()
-                .map(|q| [f64::from(q[0]), f64::from(q[1])])
-                .collect()
-        })
-        .collect()
-}
-
 /// Area of a feature's polygons, square tile units.
 fn area(d: &Drawn) -> f64 {
     d.polygons
@@ -123,7 +113,7 @@ fn problems(tile: TileId, layers: &[&PreparedLayer]) -> Vec<String> {
     let mut out = Vec::new();
     for (level, feats) in &tiles {
         for (code, d) in feats {
-            let parts: Vec<_> = d.polygons.iter().map(as_f64).collect();
+            let parts: Vec<_> = d.polygons.iter().map(polygon_to_f64).collect();
             if parts.iter().any(|p| !is_valid_polygon(p)) || !conflicting_parts(&parts).is_empty() {
                 out.push(format!("{tile} {level} {code}: invalid"));
             }

@@ -15,7 +15,7 @@ use gridmap_data::assign::{
 use gridmap_data::catalog::Catalog;
 use gridmap_data::crs::Crs;
 
-use crate::cli::DbArg;
+use crate::cli::{parse_crs, DbArg, CRS_HELP};
 use crate::progress::BarProgress;
 
 /// Bad rows listed on stderr; the rest are only counted.
@@ -26,8 +26,7 @@ pub struct AssignArgs {
     /// Points: .csv with columns id,lon,lat,… (or x,y / lng,lat), or .geojson/.json
     /// (a FeatureCollection of Points, or {"points":[{"id","lon","lat"},…]}).
     pub file: PathBuf,
-    /// CRS of the input coordinates: EPSG:4326 (default), EPSG:4490, EPSG:4513–4554, EPSG:3857, gcj02, bd09.
-    #[arg(long)]
+    #[arg(long, help = CRS_HELP)]
     pub crs: Option<String>,
     /// Grid system to assign to (default: the only one in the store).
     #[arg(long)]
@@ -61,13 +60,7 @@ pub fn run(args: &AssignArgs) -> anyhow::Result<()> {
             args.out.display()
         )
     })?;
-    let crs = args
-        .crs
-        .as_deref()
-        .map(Crs::parse)
-        .transpose()
-        .context("--crs")?
-        .unwrap_or(Crs::Wgs84);
+    let crs = parse_crs(args.crs.as_deref())?.unwrap_or(Crs::Wgs84);
     let store = args.db.open_existing()?;
     if same_file(&args.file, &args.out) {
         bail!("--out {} is the input file", args.out.display());

@@ -1,11 +1,14 @@
 //! `gridmap import grids|workers|sites`.
 
-use anyhow::Context;
-use gridmap_data::crs::Crs;
+use std::fmt::Display;
+
 use gridmap_data::import::{import_grids, import_workers, GridImportOptions};
 use gridmap_data::sites::{import_sites, SiteImportOptions};
+use gridmap_data::store::GridStore;
 
-use crate::cli::{ImportCommand, ImportGridsArgs, ImportSitesArgs, ImportWorkersArgs};
+use crate::cli::{
+    parse_crs, DbArg, ImportCommand, ImportGridsArgs, ImportSitesArgs, ImportWorkersArgs,
+};
 use crate::progress::BarProgress;
 
 pub fn run(cmd: &ImportCommand) -> anyhow::Result<()> {
@@ -17,47 +20,47 @@ pub fn run(cmd: &ImportCommand) -> anyhow::Result<()> {
 }
 
 fn grids(args: &ImportGridsArgs) -> anyhow::Result<()> {
-    let crs = args
-        .crs
-        .as_deref()
-        .map(Crs::parse)
-        .transpose()
-        .context("--crs")?;
     let opts = GridImportOptions {
         system: args.system.clone(),
         levels: args.levels.clone(),
-        crs,
+        crs: parse_crs(args.crs.as_deref())?,
         repair: args.repair,
         replace: args.replace,
     };
-    let store = args.db.open()?;
-    let report = import_grids(store.as_ref(), &args.file, &opts, &BarProgress::new())?;
-    println!("{report}");
-    Ok(())
+    import_into(&args.db, |store| {
+        import_grids(store, &args.file, &opts, &BarProgress::new())
+    })
 }
 
 fn workers(args: &ImportWorkersArgs) -> anyhow::Result<()> {
-    let store = args.db.open()?;
-    let report = import_workers(store.as_ref(), &args.file, &args.system)?;
-    println!("{report}");
-    Ok(())
+    import_into(&args.db, |store| {
+        import_workers(store, &args.file, &args.system)
+    })
 }
 
 fn sites(args: &ImportSitesArgs) -> anyhow::Result<()> {
-    let crs = args
-        .crs
-        .as_deref()
-        .map(Crs::parse)
-        .transpose()
-        .context("--crs")?;
     let opts = SiteImportOptions {
         kind: args.kind.clone(),
-        crs,
+        crs: parse_crs(args.crs.as_deref())?,
         replace: args.replace,
         system: args.system.clone(),
     };
-    let store = args.db.open()?;
-    let report = import_sites(store.as_ref(), &args.file, &opts, &BarProgress::new())?;
+    import_into(&args.db, |store| {
+        import_sites(store, &args.file, &opts, &BarProgress::new())
+    })
+}
+
+/// Opens the store (options are checked first, so a bad flag creates no
+/// file), runs one import on it and prints the import's report.
+fn import_into<R: Display, E>(
+    db: &DbArg,
+    import: impl FnOnce(&dyn GridStore) -> Result<R, E>,
+) -> anyhow::Result<()>
+where
+    anyhow::Error: From<E>,
+{
+    let store = db.open()?;
+    let report = import(store.as_ref())?;
     println!("{report}");
     Ok(())
 }

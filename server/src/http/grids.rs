@@ -15,8 +15,7 @@ use super::lookup::worker_cards;
 use super::params::Params;
 use super::state::AppState;
 
-/// Most grids one list page returns.
-pub const MAX_PAGE: usize = 10_000;
+/// Grids one list page returns unless `limit` says otherwise.
 const DEFAULT_PAGE: usize = 1_000;
 
 pub fn router() -> Router<AppState> {
@@ -46,18 +45,6 @@ fn bbox_of(g: &gridmap_data::Grid) -> Option<[f64; 4]> {
         .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
 }
 
-fn usize_param(params: &Params, name: &str, default: usize) -> Result<usize, AppError> {
-    match params.get(name) {
-        None => Ok(default),
-        Some(s) => s.parse().map_err(|_| {
-            AppError::bad_request(
-                "bad_parameter",
-                format!("parameter `{name}` must be a non-negative integer, got `{s}`"),
-            )
-        }),
-    }
-}
-
 async fn list(State(state): State<AppState>, params: Params) -> Result<Json<GridList>, AppError> {
     let catalog = state.catalog();
     let systems = catalog.select_systems(params.get("system"))?;
@@ -74,14 +61,7 @@ async fn list(State(state): State<AppState>, params: Params) -> Result<Json<Grid
     let bbox = params
         .bbox("bbox")?
         .map(|[a, b, c, d]| Rect::new(coord! {x: a, y: b}, coord! {x: c, y: d}));
-    let limit = usize_param(&params, "limit", DEFAULT_PAGE)?;
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(AppError::bad_request(
-            "bad_parameter",
-            format!("parameter `limit` must be between 1 and {MAX_PAGE}"),
-        ));
-    }
-    let offset = usize_param(&params, "offset", 0)?;
+    let page = params.page(DEFAULT_PAGE)?;
     let mut matching = Vec::new();
     for s in systems {
         let name = &s.system().name;
@@ -98,11 +78,10 @@ async fn list(State(state): State<AppState>, params: Params) -> Result<Json<Grid
         }
     }
     let total = matching.len();
-    let grids = matching.into_iter().skip(offset).take(limit).collect();
     Ok(Json(GridList {
         total,
-        offset,
-        grids,
+        offset: page.offset,
+        grids: page.of(matching).collect(),
     }))
 }
 

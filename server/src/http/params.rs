@@ -7,6 +7,23 @@ use axum::http::request::Parts;
 
 use super::error::AppError;
 
+/// Most items one page of a list endpoint returns.
+pub const MAX_PAGE: usize = 10_000;
+
+/// The `limit` and `offset` of a paged list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub limit: usize,
+    pub offset: usize,
+}
+
+impl Page {
+    /// The items of this page.
+    pub fn of<I: IntoIterator>(self, items: I) -> impl Iterator<Item = I::Item> {
+        items.into_iter().skip(self.offset).take(self.limit)
+    }
+}
+
 /// The query string as a map; later duplicates win.
 pub struct Params(pub HashMap<String, String>);
 
@@ -53,6 +70,33 @@ impl Params {
         }
     }
 
+    /// A non-negative integer, `default` when absent.
+    pub fn usize(&self, name: &str, default: usize) -> Result<usize, AppError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(s) => s.trim().parse().map_err(|_| {
+                AppError::bad_request(
+                    "bad_parameter",
+                    format!("parameter `{name}` must be a non-negative integer, got `{s}`"),
+                )
+            }),
+        }
+    }
+
+    /// `limit` (1 to [`MAX_PAGE`], `default_limit` when absent) and `offset`
+    /// (0 when absent) of a list endpoint.
+    pub fn page(&self, default_limit: usize) -> Result<Page, AppError> {
+        let limit = self.usize("limit", default_limit)?;
+        if limit == 0 || limit > MAX_PAGE {
+            return Err(AppError::bad_request(
+                "bad_parameter",
+                format!("parameter `limit` must be between 1 and {MAX_PAGE}"),
+            ));
+        }
+        let offset = self.usize("offset", 0)?;
+        Ok(Page { limit, offset })
+    }
+
     /// `minlon,minlat,maxlon,maxlat`.
     pub fn bbox(&self, name: &str) -> Result<Option<[f64; 4]>, AppError> {
         let Some(s) = self.get(name) else {
@@ -75,5 +119,75 @@ impl Params {
             }
             _ => Err(bad()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        Params(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    fn bad_parameter(result: Result<Page, AppError>) -> String {
+        match result {
+            Err(AppError::BadRequest { code, message }) => {
+                assert_eq!(code, "bad_parameter");
+                message
+            }
+            other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn page_defaults_bounds_and_errors() {
+        assert_eq!(
+            params(&[]).page(100).unwrap(),
+            Page {
+                limit: 100,
+                offset: 0
+            }
+        );
+        assert_eq!(
+            params(&[("limit", " 7 "), ("offset", "30"), ("other", "x")])
+                .page(100)
+                .unwrap(),
+            Page {
+                limit: 7,
+                offset: 30
+            }
+        );
+        assert_eq!(
+            params(&[("limit", "10000")]).page(1).unwrap().limit,
+            MAX_PAGE
+        );
+        for limit in ["0", "10001"] {
+            let message = bad_parameter(params(&[("limit", limit)]).page(100));
+            assert!(message.contains("between 1 and 10000"), "{message}");
+        }
+        let message = bad_parameter(params(&[("limit", "ten")]).page(100));
+        assert!(
+            message.contains("`limit`") && message.contains("`ten`"),
+            "{message}"
+        );
+        let message = bad_parameter(params(&[("offset", "-1")]).page(100));
+        assert!(message.contains("`offset`"), "{message}");
+    }
+
+    #[test]
+    fn page_of_skips_the_offset_and_takes_the_limit() {
+        let page = Page {
+            limit: 2,
+            offset: 3,
+        };
+        assert_eq!(page.of(0..10).collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(page.of(0..4).collect::<Vec<_>>(), [3]);
+        assert_eq!(page.of(0..2).count(), 0);
     }
 }

@@ -17,8 +17,7 @@ use super::error::AppError;
 use super::params::Params;
 use super::state::AppState;
 
-/// Most sites one page returns.
-pub const MAX_PAGE: usize = 10_000;
+/// Sites one page returns unless `limit` says otherwise.
 const DEFAULT_PAGE: usize = 100;
 
 pub fn router() -> Router<AppState> {
@@ -65,18 +64,6 @@ async fn stats(
     })))
 }
 
-fn usize_param(params: &Params, name: &str, default: usize) -> Result<usize, AppError> {
-    match params.get(name) {
-        None => Ok(default),
-        Some(s) => s.trim().parse().map_err(|_| {
-            AppError::bad_request(
-                "bad_parameter",
-                format!("parameter `{name}` must be a non-negative integer, got `{s}`"),
-            )
-        }),
-    }
-}
-
 async fn sites(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -86,14 +73,7 @@ async fn sites(
     if let Some(k) = kind {
         validate_kind(k).map_err(|e| AppError::bad_request("bad_parameter", e))?;
     }
-    let limit = usize_param(&params, "limit", DEFAULT_PAGE)?;
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(AppError::bad_request(
-            "bad_parameter",
-            format!("parameter `limit` must be between 1 and {MAX_PAGE}"),
-        ));
-    }
-    let offset = usize_param(&params, "offset", 0)?;
+    let page = params.page(DEFAULT_PAGE)?;
     let catalog = state.catalog();
     let found = catalog.find_grid(params.get("system"), &code)?;
     let (system, index, grid) = (found.system, found.index, found.grid);
@@ -113,10 +93,8 @@ async fn sites(
         }
     };
     let assignment = register.assignment(name);
-    let page: Vec<Value> = selected
-        .iter()
-        .skip(offset)
-        .take(limit)
+    let listed: Vec<Value> = page
+        .of(selected)
         .map(|&i| {
             let site = &register.sites()[i as usize];
             let on_border = depth
@@ -140,8 +118,8 @@ async fn sites(
         "system": name,
         "kind": kind,
         "total": selected.len(),
-        "offset": offset,
-        "limit": limit,
-        "sites": page,
+        "offset": page.offset,
+        "limit": page.limit,
+        "sites": listed,
     })))
 }

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use super::error::AppError;
 use super::state::AppState;
-use super::tiles::{prepared_tileset, urlencode};
+use super::tiles::{system_document, urlencode};
 use crate::tileset::schema::{LayerKind, TileSchema, COVERAGE_LAYER, LABELS_LAYER};
 
 /// The Chinese name shown for a level; unknown level names are shown as-is.
@@ -48,20 +48,10 @@ async fn style(
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let name = file.strip_suffix(".json").ok_or_else(|| {
-        AppError::not_found(
-            "no_route",
-            format!("styles are `/styles/{{system}}.json`, not `{file}`"),
-        )
-    })?;
-    let catalog = state.catalog();
-    let tileset = prepared_tileset(&state, &catalog, name).await?;
-    let system = catalog
-        .system(name)
-        .expect("prepared_tileset checked the system");
+    let described = system_document(&state, "/styles", "a style", &file).await?;
     let body = build_style(
-        system.system(),
-        &tileset.schema,
+        described.system().system(),
+        &described.tileset.schema,
         &state.public_base(&headers),
         state.config().basemap.as_ref(),
     );
@@ -306,13 +296,12 @@ fn label_font(bold: bool) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::body::Body;
-    use axum::http::{Request, StatusCode};
-    use gridmap_data::model::{ChangeSet, GridWriteMode, SystemGrids};
+    use axum::http::StatusCode;
+    use gridmap_data::model::{ChangeSet, Grid, GridWriteMode, SystemGrids};
     use gridmap_data::store::gpkg::GpkgStore;
     use gridmap_data::store::GridStore;
-    use tower::ServiceExt;
 
+    use crate::test_support::{get, rect};
     use crate::tileset::TileConfig;
 
     /// The style of `system` without grids, so levels start where the depth
@@ -326,6 +315,16 @@ mod tests {
         super::build_style(system, &TileSchema::new(system, &[], tiles), base, basemap)
     }
 
+    /// The style of the default levels with default tile settings, no basemap.
+    fn default_style(base: &str) -> Value {
+        build_style(
+            &GridSystem::with_default_levels("default"),
+            base,
+            &TileConfig::default(),
+            None,
+        )
+    }
+
     fn layer<'a>(style: &'a Value, id: &str) -> &'a Value {
         style["layers"]
             .as_array()
@@ -335,14 +334,19 @@ mod tests {
             .unwrap_or_else(|| panic!("no layer {id}"))
     }
 
+    /// The ids of the style's layers, in drawing order.
+    fn layer_ids(style: &Value) -> Vec<&str> {
+        style["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["id"].as_str().unwrap())
+            .collect()
+    }
+
     #[test]
     fn default_levels_give_every_layer() {
-        let s = build_style(
-            &GridSystem::with_default_levels("default"),
-            "http://h:1",
-            &TileConfig::default(),
-            None,
-        );
+        let s = default_style("http://h:1");
         assert_eq!(s["version"], 8);
         assert!(
             s.get("glyphs").is_none(),
@@ -366,11 +370,7 @@ mod tests {
             layer(&s, "block-unstaffed")["filter"],
             json!(["==", ["get", "staffed"], false])
         );
-        assert!(s["layers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|l| l["id"] != "street-unstaffed"));
+        assert!(!layer_ids(&s).contains(&"street-unstaffed"));
         assert_eq!(layer(&s, "street-fill")["minzoom"], 0);
         assert_eq!(layer(&s, "community-label")["minzoom"], 11);
         assert_eq!(layer(&s, "block-line")["minzoom"], 13);
@@ -385,18 +385,8 @@ mod tests {
 
     #[test]
     fn layer_order_keeps_street_borders_and_labels_on_top() {
-        let s = build_style(
-            &GridSystem::with_default_levels("default"),
-            "http://h",
-            &TileConfig::default(),
-            None,
-        );
-        let ids: Vec<&str> = s["layers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| l["id"].as_str().unwrap())
-            .collect();
+        let s = default_style("http://h");
+        let ids = layer_ids(&s);
         let at = |id: &str| ids.iter().position(|x| *x == id).unwrap();
         assert!(at("street-fill") < at("block-fill"));
         assert!(at("block-line") < at("street-line"));
@@ -406,12 +396,7 @@ mod tests {
 
     #[test]
     fn hover_and_selection_use_feature_state() {
-        let s = build_style(
-            &GridSystem::with_default_levels("default"),
-            "http://h",
-            &TileConfig::default(),
-            None,
-        );
+        let s = default_style("http://h");
         let text = layer(&s, "block-fill")["paint"]["fill-opacity"].to_string();
         assert!(text.contains("\"hover\"") && text.contains("\"selected\""));
     }
@@ -474,22 +459,9 @@ mod tests {
     /// the levels' zooms follow the grids given to the schema.
     #[test]
     fn metadata_names_the_style_layers_and_zooms_follow_the_data() {
-        use geo_types::polygon;
-        use gridmap_data::model::Grid;
         let sys = GridSystem::with_default_levels("d");
-        let square = |w: f64| {
-            geo_types::MultiPolygon(vec![polygon![
-                (x: 120.0, y: 30.0), (x: 120.0 + w, y: 30.0), (x: 120.0 + w, y: 30.0 + w), (x: 120.0, y: 30.0 + w)
-            ]])
-        };
-        let grid = |code: &str, level: &str, w: f64| Grid {
-            code: code.into(),
-            name: code.into(),
-            level: level.into(),
-            parent: None,
-            geometry: square(w),
-            attributes: Default::default(),
-        };
+        let grid =
+            |code: &str, level: &str, w: f64| Grid::new(code, level, None, rect(120.0, 30.0, w, w));
         let grids = [
             grid("s", "street", 0.2),
             grid("c", "community", 0.1),
@@ -500,17 +472,11 @@ mod tests {
         let ids = &s["metadata"]["gridmap:style_layers"];
         assert_eq!(ids["block"]["unstaffed"], "block-unstaffed");
         assert!(ids["street"].get("unstaffed").is_none());
+        let drawn = layer_ids(&s);
         for level in ["street", "community", "block"] {
             for kind in ["fill", "line", "selected", "label"] {
                 let id = ids[level][kind].as_str().unwrap();
-                assert!(
-                    s["layers"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .any(|l| l["id"] == id),
-                    "{id}"
-                );
+                assert!(drawn.contains(&id), "{id}");
             }
         }
         // At 30°N a 0.1° community (12 km in Mercator) reaches 128 px at z9.7,
@@ -534,23 +500,6 @@ mod tests {
         };
         store.apply(&change).unwrap();
         AppState::new(store).unwrap()
-    }
-
-    async fn get(state: &AppState, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, Value) {
-        let mut req = Request::get(uri);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let resp = router()
-            .with_state(state.clone())
-            .oneshot(req.body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        let status = resp.status();
-        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
-            .await
-            .unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap())
     }
 
     #[tokio::test]
@@ -577,7 +526,8 @@ mod tests {
         let (status, e) = get(&st, "/styles/nope.json", &[]).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(e["error"]["code"], "unknown_system");
-        let (status, _) = get(&st, "/styles/default", &[]).await;
+        let (status, e) = get(&st, "/styles/default", &[]).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(e["error"]["code"], "no_route");
     }
 }

@@ -21,9 +21,9 @@ use super::error::AppError;
 use super::params::Params;
 use super::state::AppState;
 use crate::tile_cache::{CachedTile, TileKey};
-use gridmap_data::catalog::Catalog;
-
 use crate::tileset::{render_tile, Tileset, MAX_ZOOM};
+use gridmap_data::catalog::Catalog;
+use gridmap_data::index::SystemIndex;
 
 pub const MVT_CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 
@@ -76,19 +76,13 @@ async fn tilejson(
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, AppError> {
-    let system = file.strip_suffix(".json").ok_or_else(|| {
-        AppError::not_found(
-            "no_route",
-            format!("no such resource /tiles/{file}; TileJSON is at /tiles/{{system}}.json"),
-        )
-    })?;
-    let catalog = state.catalog();
-    let tileset = prepared_tileset(&state, &catalog, system).await?;
-    let s = catalog
-        .system(system)
-        .expect("prepared_tileset checked the system");
+    let described = system_document(&state, "/tiles", "TileJSON", &file).await?;
+    let (catalog, system) = (&described.catalog, described.name.as_str());
     let base = state.public_base(&headers);
-    let bounds = s.bounds().unwrap_or([-180.0, -85.0511, 180.0, 85.0511]);
+    let bounds = described
+        .system()
+        .bounds()
+        .unwrap_or([-180.0, -85.0511, 180.0, 85.0511]);
     let center = [
         (bounds[0] + bounds[2]) / 2.0,
         (bounds[1] + bounds[3]) / 2.0,
@@ -106,30 +100,64 @@ async fn tilejson(
         "maxzoom": MAX_ZOOM,
         "bounds": bounds,
         "center": center,
-        "vector_layers": tileset.schema.vector_layers(),
+        "vector_layers": described.tileset.schema.vector_layers(),
     })))
 }
 
-/// The tileset of `system` in `catalog`, prepared on a blocking thread if it
-/// is not yet: TileJSON and the style describe exactly the layers and zooms
-/// the tiles are cut with (the tiles need the tileset next anyway).
-pub async fn prepared_tileset(
-    state: &AppState,
-    catalog: &Arc<Catalog>,
-    system: &str,
-) -> Result<Arc<Tileset>, AppError> {
-    if catalog.system(system).is_none() {
-        return Err(AppError::not_found(
-            "unknown_system",
-            format!("no grid system named `{system}`"),
-        ));
+/// What a document describing one system's tiles (TileJSON, the style) is
+/// made from: the system, the catalog snapshot of the request and the
+/// tileset prepared from it, so the document lists exactly the layers and
+/// zooms the tiles are cut with.
+pub struct SystemDocument {
+    pub name: String,
+    pub catalog: Arc<Catalog>,
+    pub tileset: Arc<Tileset>,
+}
+
+impl SystemDocument {
+    pub fn system(&self) -> &SystemIndex {
+        self.catalog
+            .system(&self.name)
+            .expect("system_document checked the system")
     }
-    let (st, catalog, name) = (state.clone(), catalog.clone(), system.to_string());
-    let built = tokio::task::spawn_blocking(move || st.tileset(&catalog, &name))
+}
+
+/// The system a `{route}/{system}.json` request names in `file`, with its
+/// tileset, prepared on a blocking thread if it is not yet (the tiles need
+/// it next anyway). Any other file name is a 404 saying where the
+/// `document` is; an unknown system is a 404 too.
+pub async fn system_document(
+    state: &AppState,
+    route: &str,
+    document: &str,
+    file: &str,
+) -> Result<SystemDocument, AppError> {
+    let name = file.strip_suffix(".json").ok_or_else(|| {
+        AppError::not_found(
+            "no_route",
+            format!("no such resource {route}/{file}; {document} is at {route}/{{system}}.json"),
+        )
+    })?;
+    let catalog = state.catalog();
+    known_system(&catalog, name)?;
+    let (st, snapshot, system) = (state.clone(), catalog.clone(), name.to_string());
+    let built = tokio::task::spawn_blocking(move || st.tileset(&snapshot, &system))
         .await
         .map_err(anyhow::Error::from)?
         .expect("system checked above");
-    Ok(built.map_err(|e| anyhow::anyhow!("preparing tiles of {system}: {e}"))?)
+    let tileset = built.map_err(|e| anyhow::anyhow!("preparing tiles of {name}: {e}"))?;
+    Ok(SystemDocument {
+        name: name.to_string(),
+        catalog,
+        tileset,
+    })
+}
+
+/// The system named in a request, or a 404 naming it.
+fn known_system<'a>(catalog: &'a Catalog, name: &str) -> Result<&'a SystemIndex, AppError> {
+    catalog.system(name).ok_or_else(|| {
+        AppError::not_found("unknown_system", format!("no grid system named `{name}`"))
+    })
 }
 
 fn bad_tile(message: String) -> AppError {
@@ -175,12 +203,7 @@ async fn tile(
 ) -> Result<Response, AppError> {
     let tile = parse_tile(&z, &x, &file)?;
     let catalog = state.catalog();
-    if catalog.system(&system).is_none() {
-        return Err(AppError::not_found(
-            "unknown_system",
-            format!("no grid system named `{system}`"),
-        ));
-    }
+    known_system(&catalog, &system)?;
     let version = catalog.version();
     let etag = format!(
         "\"{version}-{}-{}-{}-{}\"",

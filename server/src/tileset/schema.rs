@@ -63,23 +63,25 @@ const fn field(name: &'static str, ty: FieldType, about: &'static str) -> Field 
 
 use FieldType::{Boolean, Number, String as Text};
 
+// Fields several layers carry, with the same meaning in each.
+const CODE: Field = field("code", Text, "");
+const NAME: Field = field("name", Text, "");
+const LEVEL: Field = field("level", Text, "");
+const GRID_CODES: Field = field("grids", Text, "comma-separated codes");
+const MESSAGE: Field = field("message", Text, "");
+
 /// Fields of every level's polygon layer.
 pub const GRID_FIELDS: &[Field] = &[
-    field("code", Text, ""),
-    field("name", Text, ""),
-    field("level", Text, ""),
+    CODE,
+    NAME,
+    LEVEL,
     field("parent", Text, "code of the parent grid, empty at the top"),
     field("staffed", Boolean, "has at least one worker"),
     field("workers", Text, "comma-separated names"),
 ];
 
 /// Fields of the `labels` layer.
-pub const LABEL_FIELDS: &[Field] = &[
-    field("code", Text, ""),
-    field("name", Text, ""),
-    field("level", Text, ""),
-    field("rank", Number, "depth"),
-];
+pub const LABEL_FIELDS: &[Field] = &[CODE, NAME, LEVEL, field("rank", Number, "depth")];
 
 /// Fields of the `coverage` layer.
 pub const COVERAGE_FIELDS: &[Field] = &[
@@ -88,16 +90,16 @@ pub const COVERAGE_FIELDS: &[Field] = &[
         Text,
         "gap, overlap, overhang, invalid_geometry, sliver_grid",
     ),
-    field("grids", Text, "comma-separated codes"),
-    field("message", Text, ""),
+    GRID_CODES,
+    MESSAGE,
     field("area_m2", Number, ""),
 ];
 
 /// Fields of the `coverage_points` layer.
 pub const COVERAGE_POINT_FIELDS: &[Field] = &[
     field("kind", Text, ""),
-    field("grids", Text, "comma-separated codes"),
-    field("message", Text, ""),
+    GRID_CODES,
+    MESSAGE,
     field("area_m2", Number, "area problems only"),
 ];
 
@@ -105,7 +107,7 @@ pub const COVERAGE_POINT_FIELDS: &[Field] = &[
 pub const SITE_FIELDS: &[Field] = &[
     field("id", Text, ""),
     field("kind", Text, ""),
-    field("name", Text, ""),
+    NAME,
     field("households", Number, "addresses"),
 ];
 

@@ -1,7 +1,7 @@
 use std::cell::Cell;
 
 use geo::{Area, BooleanOps};
-use geo_types::{polygon, MultiPolygon};
+use geo_types::MultiPolygon;
 use gridmap_data::analysis::{check, CheckOptions};
 use gridmap_data::model::{Grid, GridSystem};
 use gridmap_data::progress::NoProgress;
@@ -10,6 +10,7 @@ use gridmap_tiles::tile::{tile_for_lonlat, tiles_covering};
 
 use super::schema::FieldType;
 use super::*;
+use crate::test_support::rect;
 
 /// The demo city (`blocks` blocks) as a catalog with its workers and sites,
 /// and the sites as the store holds them (for the coverage check).
@@ -69,18 +70,8 @@ fn level_zooms_parse_and_default() {
 /// features with two ids (parsing the code as a number gave both id 7).
 #[test]
 fn codes_007_and_7_get_distinct_ids_in_a_tile() {
-    let square = |lon: f64| {
-        MultiPolygon(vec![polygon![
-            (x: lon, y: 30.0), (x: lon + 0.01, y: 30.0), (x: lon + 0.01, y: 30.01), (x: lon, y: 30.01)
-        ]])
-    };
-    let grid = |code: &str, lon: f64| Grid {
-        code: code.into(),
-        name: format!("格{code}"),
-        level: "block".into(),
-        parent: None,
-        geometry: square(lon),
-        attributes: Default::default(),
+    let grid = |code: &str, lon: f64| {
+        Grid::new(code, "block", None, rect(lon, 30.0, 0.01, 0.01)).named(format!("格{code}"))
     };
     let system = GridSystem::new("s", vec!["block".into()]);
     let index = SystemIndex::build(system, vec![grid("007", 120.0), grid("7", 120.01)]);

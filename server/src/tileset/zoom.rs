@@ -123,25 +123,7 @@ pub fn level_min_zooms(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo_types::{polygon, MultiPolygon};
-
-    /// A `w`×`h` degree rectangle with its south-west corner at (lon, lat).
-    fn rect(lon: f64, lat: f64, w: f64, h: f64) -> MultiPolygon<f64> {
-        MultiPolygon(vec![polygon![
-            (x: lon, y: lat), (x: lon + w, y: lat), (x: lon + w, y: lat + h), (x: lon, y: lat + h)
-        ]])
-    }
-
-    fn grid(code: &str, level: &str, geometry: MultiPolygon<f64>) -> Grid {
-        Grid {
-            code: code.into(),
-            name: code.into(),
-            level: level.into(),
-            parent: None,
-            geometry,
-            attributes: Default::default(),
-        }
-    }
+    use crate::test_support::rect;
 
     #[test]
     fn zoom_is_where_the_size_first_reaches_the_label_span() {
@@ -196,13 +178,18 @@ mod tests {
     #[test]
     fn levels_follow_their_grids_and_are_clamped() {
         let sys = GridSystem::new("s", vec!["a".into(), "b".into(), "c".into(), "d".into()]);
-        let mut grids = vec![grid("A", "a", rect(120.0, 30.0, 2.0, 2.0))];
+        let mut grids = vec![Grid::new("A", "a", None, rect(120.0, 30.0, 2.0, 2.0))];
         // b: three ~0.1° grids and one huge outlier → decided by the median.
         for (i, w) in [0.1, 0.1, 0.11, 5.0].iter().enumerate() {
-            grids.push(grid(&format!("b{i}"), "b", rect(120.0, 30.0, *w, *w)));
+            grids.push(Grid::new(
+                format!("b{i}"),
+                "b",
+                None,
+                rect(120.0, 30.0, *w, *w),
+            ));
         }
         // c: grids larger than b's (a bad import) → not before b.
-        grids.push(grid("c0", "c", rect(120.0, 30.0, 1.0, 1.0)));
+        grids.push(Grid::new("c0", "c", None, rect(120.0, 30.0, 1.0, 1.0)));
         // d: no grids → the depth rule, d being at depth 3.
         let z = level_min_zooms(&sys, &grids, &HashMap::new());
         let b = zoom_for_size(grid_size_m(&rect(120.0, 30.0, 0.1, 0.1)).unwrap());
@@ -219,8 +206,8 @@ mod tests {
         );
         // Tiny grids stop at MAX_ZOOM.
         let tiny = vec![
-            grid("A", "a", rect(120.0, 30.0, 1.0, 1.0)),
-            grid("b", "b", rect(120.0, 30.0, 1e-7, 1e-7)),
+            Grid::new("A", "a", None, rect(120.0, 30.0, 1.0, 1.0)),
+            Grid::new("b", "b", None, rect(120.0, 30.0, 1e-7, 1e-7)),
         ];
         assert_eq!(level_min_zooms(&sys, &tiny, &HashMap::new())[1], MAX_ZOOM);
     }
