@@ -13,6 +13,7 @@ pub mod index;
 pub mod model;
 pub mod point_columns;
 pub mod progress;
+pub mod search;
 pub mod sites;
 pub mod store;
 

@@ -187,6 +187,77 @@ const FOOD: [&str; 10] = [
     "茶餐厅",
 ];
 
+/// Endings of residential compound names: `桂花苑`, `文鼎花园`, `翠苑三区`.
+const COMPOUND_ENDINGS: [&str; 8] = ["苑", "花园", "小区", "新村", "家园", "公寓", "府", "庭"];
+
+/// Residential compound (小区) names, one per block, distinct while the
+/// combinations last (about 57,600), then repeating in the same order: a very
+/// large demo city has compounds of the same name on different roads, as real
+/// cities do.
+pub(crate) fn compound_names(n: usize, rng: &mut ChaCha8Rng) -> Vec<String> {
+    let combos = pairs(rng);
+    let mut plain: Vec<String> = combos
+        .iter()
+        .flat_map(|c| COMPOUND_ENDINGS.iter().map(move |e| format!("{c}{e}")))
+        .chain(
+            combos
+                .iter()
+                .flat_map(|c| QUARTERS[..6].iter().map(move |q| format!("{c}{q}"))),
+        )
+        .collect();
+    plain.shuffle(rng);
+    let mut quartered: Vec<String> = combos
+        .iter()
+        .flat_map(|c| {
+            COMPOUND_ENDINGS[..6]
+                .iter()
+                .flat_map(move |e| QUARTERS[..6].iter().map(move |q| format!("{c}{e}{q}")))
+        })
+        .collect();
+    quartered.shuffle(rng);
+    plain.extend(quartered);
+    plain.iter().cycle().take(n).cloned().collect()
+}
+
+/// `base` if no site of the register has that name yet, else another draw of
+/// `redraw`, else `base` with a branch suffix (`（文一路店）`), as registers
+/// tell same-named shops apart. Records the name it returns.
+pub(crate) fn unique_name(
+    base: String,
+    branch: &str,
+    used: &mut HashSet<String>,
+    rng: &mut ChaCha8Rng,
+    redraw: impl Fn(&mut ChaCha8Rng) -> String,
+) -> String {
+    let mut candidate = base.clone();
+    for _ in 0..8 {
+        if used.insert(candidate.clone()) {
+            return candidate;
+        }
+        candidate = redraw(rng);
+    }
+    let mut k = 1;
+    loop {
+        let named = if k == 1 {
+            format!("{base}（{branch}店）")
+        } else {
+            format!("{base}（{branch}{k}店）")
+        };
+        if used.insert(named.clone()) {
+            return named;
+        }
+        k += 1;
+    }
+}
+
+/// A company name from the naming stream, with two brand words.
+pub(crate) fn company_long(rng: &mut ChaCha8Rng) -> String {
+    let w = COMPANY_WORDS[rng.random_range(0..COMPANY_WORDS.len())];
+    let v = COMPANY_WORDS[rng.random_range(0..COMPANY_WORDS.len())];
+    let t = COMPANY_TRADES[rng.random_range(0..COMPANY_TRADES.len())];
+    format!("杭州{w}{v}{t}有限公司")
+}
+
 /// The reading order of sibling grids, used to number them `001`, `002`, …
 ///
 /// Rule: with `n` points (longitude, latitude), split the latitude span of the
@@ -364,6 +435,33 @@ mod tests {
                 assert_eq!(s[n - 1], "双浦镇");
             }
         }
+    }
+
+    #[test]
+    fn compounds_are_distinct_while_combinations_last() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let names = compound_names(50_000, &mut rng);
+        assert_eq!(names.iter().collect::<HashSet<_>>().len(), 50_000);
+        assert!(names.iter().take(100).any(|n| n.ends_with("区")));
+        assert!(names
+            .iter()
+            .take(100)
+            .any(|n| n.ends_with("苑") || n.ends_with("花园")));
+        assert_eq!(compound_names(80_000, &mut rng).len(), 80_000);
+    }
+
+    #[test]
+    fn unique_names_redraw_then_name_a_branch() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut used = HashSet::new();
+        let same = |_: &mut ChaCha8Rng| "桂花面馆".to_string();
+        let a = unique_name("桂花面馆".into(), "文一路", &mut used, &mut rng, same);
+        let b = unique_name("桂花面馆".into(), "文一路", &mut used, &mut rng, same);
+        let c = unique_name("桂花面馆".into(), "文一路", &mut used, &mut rng, same);
+        assert_eq!(
+            (a.as_str(), b.as_str(), c.as_str()),
+            ("桂花面馆", "桂花面馆（文一路店）", "桂花面馆（文一路2店）")
+        );
     }
 
     #[test]

@@ -1,5 +1,14 @@
 //! Point registers of the demo city: addresses (门牌) with households,
 //! enterprises, fire-risk sites, schools, internet cafes and food shops.
+//!
+//! Addresses read like Hangzhou's: each block is one 号 on a road holding a
+//! residential compound (`文一路115号翠苑三区12幢`); businesses sit in its
+//! buildings, written the ways real registers write them (`3号楼502室`,
+//! `5栋102室`, `2幢1单元301室`). Every address starts `杭州市西湖区`. Names are
+//! unique within the city, as a register's are.
+//!
+//! The names come from their own random stream, so the positions and the
+//! number of sites of each kind are those the main stream has always drawn.
 
 use super::names;
 use crate::model::Site;
@@ -10,7 +19,10 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+/// What every demo address starts with.
+pub(crate) const CITY_PREFIX: &str = "杭州市西湖区";
 
 /// All site kinds the demo writes (and replaces).
 pub(crate) const KINDS: [&str; 6] = [
@@ -106,6 +118,39 @@ impl SchoolHash {
     }
 }
 
+/// Where a block's sites are: its road, its 号, its compound and buildings.
+struct BlockAddress {
+    road: &'static str,
+    number: u32,
+    compound: String,
+    buildings: usize,
+}
+
+impl BlockAddress {
+    /// `文一路115号`.
+    fn gate(&self) -> String {
+        format!("{}{}号", self.road, self.number)
+    }
+
+    /// An address inside one of the block's buildings, written one of the
+    /// ways registers write it; `room_floor` is the floor of the room.
+    fn inside(&self, rng: &mut ChaCha8Rng, room_floor: u32) -> String {
+        let b = rng.random_range(1..=self.buildings);
+        let room = format!("{room_floor}{:02}室", rng.random_range(1..=8));
+        let gate = self.gate();
+        match rng.random_range(0..4) {
+            0 => format!("{CITY_PREFIX}{gate}{b}号楼{room}"),
+            1 => format!("{CITY_PREFIX}{gate}{}{b}栋{room}", self.compound),
+            2 => format!(
+                "{CITY_PREFIX}{gate}{}{b}幢{}单元{room}",
+                self.compound,
+                rng.random_range(1..=3)
+            ),
+            _ => format!("{CITY_PREFIX}{gate}{}{b}幢{room}", self.compound),
+        }
+    }
+}
+
 struct Builder {
     sites: Vec<Site>,
     counters: HashMap<&'static str, usize>,
@@ -142,6 +187,10 @@ impl Builder {
 /// All sites of the demo city, deterministic for a seed.
 pub(crate) fn make_sites(blocks: &[BlockInfo], seed: u64, progress: &dyn Progress) -> Vec<Site> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5173);
+    // Names and address details only: drawing them never moves a site.
+    let mut naming = ChaCha8Rng::seed_from_u64(seed ^ 0xADD2E55);
+    let compounds = names::compound_names(blocks.len(), &mut naming);
+    let mut used_names: HashSet<String> = HashSet::new();
     let mut b = Builder {
         sites: Vec::with_capacity(blocks.len() * 20),
         counters: HashMap::new(),
@@ -151,6 +200,7 @@ pub(crate) fn make_sites(blocks: &[BlockInfo], seed: u64, progress: &dyn Progres
         buckets: HashMap::new(),
     };
     let mut school_blocks = Vec::new();
+    let mut addresses: Vec<BlockAddress> = Vec::with_capacity(blocks.len());
     let school_chance = (MAX_SCHOOLS / blocks.len() as f64).min(0.1);
     progress.start("registers", blocks.len() as u64 + 1);
     for (k, block) in blocks.iter().enumerate() {
@@ -163,26 +213,41 @@ pub(crate) fn make_sites(blocks: &[BlockInfo], seed: u64, progress: &dyn Progres
         *number += 1;
         let street_no = 2 * *number - 1;
         let total = rng.random_range(HOUSEHOLDS_PER_BLOCK.0..=HOUSEHOLDS_PER_BLOCK.1);
-        for (n, h) in buildings(total, &mut rng).into_iter().enumerate() {
-            let addr = format!("{road}{street_no}号{}幢", n + 1);
+        let sizes = buildings(total, &mut rng);
+        let here = BlockAddress {
+            road,
+            number: street_no,
+            compound: compounds[k].clone(),
+            buildings: sizes.len(),
+        };
+        for (n, h) in sizes.into_iter().enumerate() {
+            let name = format!("{}{}{}幢", here.gate(), here.compound, n + 1);
             let at = place(&mut rng);
             b.push(
                 ("address", 'A'),
-                addr.clone(),
-                Some(addr),
+                name.clone(),
+                Some(format!("{CITY_PREFIX}{name}")),
                 Some(h),
                 at,
                 grid.clone(),
             );
         }
-        let office = format!("{road}{street_no}号");
         for _ in 0..rng.random_range(0..=3) {
             let at = place(&mut rng);
             let attrs = json!({ "grid": block.code, "employees": rng.random_range(5..=300) });
+            let drawn = names::company(&mut rng);
+            let name = names::unique_name(
+                drawn,
+                road,
+                &mut used_names,
+                &mut naming,
+                names::company_long,
+            );
+            let floor = naming.random_range(2..=12);
             b.push(
                 ("enterprise", 'E'),
-                names::company(&mut rng),
-                Some(office.clone()),
+                name,
+                Some(here.inside(&mut naming, floor)),
                 None,
                 at,
                 attrs,
@@ -192,10 +257,14 @@ pub(crate) fn make_sites(blocks: &[BlockInfo], seed: u64, progress: &dyn Progres
             let (kind, category) = names::FIRE_RISK[rng.random_range(0..names::FIRE_RISK.len())];
             let at = place(&mut rng);
             let attrs = json!({ "grid": block.code, "category": category });
+            let drawn = names::shop(&mut rng, kind);
+            let name = names::unique_name(drawn, road, &mut used_names, &mut naming, |r| {
+                names::shop(r, kind)
+            });
             b.push(
                 ("fire_risk", 'F'),
-                names::shop(&mut rng, kind),
-                Some(office.clone()),
+                name,
+                Some(here.inside(&mut naming, 1)),
                 None,
                 at,
                 attrs,
@@ -203,10 +272,12 @@ pub(crate) fn make_sites(blocks: &[BlockInfo], seed: u64, progress: &dyn Progres
         }
         for _ in 0..rng.random_range(1..=4) {
             let at = place(&mut rng);
+            let drawn = names::food(&mut rng);
+            let name = names::unique_name(drawn, road, &mut used_names, &mut naming, names::food);
             b.push(
                 ("food", 'R'),
-                names::food(&mut rng),
-                Some(office.clone()),
+                name,
+                Some(here.inside(&mut naming, 1)),
                 None,
                 at,
                 grid.clone(),
@@ -219,11 +290,14 @@ pub(crate) fn make_sites(blocks: &[BlockInfo], seed: u64, progress: &dyn Progres
                 "中学"
             };
             let at = place(&mut rng);
-            let name = names::shop(&mut rng, stage);
+            let drawn = format!("杭州市{}", names::shop(&mut rng, stage));
+            let name = names::unique_name(drawn, road, &mut used_names, &mut naming, |r| {
+                format!("杭州市{}", names::shop(r, stage))
+            });
             b.push(
                 ("school", 'S'),
-                format!("杭州市{name}"),
-                Some(office.clone()),
+                name,
+                Some(format!("{CITY_PREFIX}{}", here.gate())),
                 None,
                 at,
                 json!({ "grid": block.code, "stage": stage }),
@@ -235,8 +309,30 @@ pub(crate) fn make_sites(blocks: &[BlockInfo], seed: u64, progress: &dyn Progres
                 .push(at);
             school_blocks.push((k, at));
         }
+        addresses.push(here);
         progress.advance(1);
     }
+    let mut cafe = |b: &mut Builder, rng: &mut ChaCha8Rng, k: usize, at: Point<f64>| {
+        let here = &addresses[k];
+        let drawn = names::shop(rng, "网吧");
+        let name = names::unique_name(drawn, here.road, &mut used_names, &mut naming, |r| {
+            names::shop(r, "网吧")
+        });
+        let building = naming.random_range(1..=here.buildings);
+        let floor = naming.random_range(2..=3);
+        b.push(
+            ("internet_cafe", 'N'),
+            name,
+            Some(format!(
+                "{CITY_PREFIX}{}{}{building}幢{floor}楼",
+                here.gate(),
+                here.compound
+            )),
+            None,
+            at,
+            json!({ "grid": blocks[k].code }),
+        );
+    };
     // Internet cafes: a few on purpose near a school, the rest well away from all schools.
     let cafes = ((blocks.len() as f64 * 0.04).min(MAX_CAFES).round() as usize).max(2);
     let near = (cafes / 8).max(1).min(school_blocks.len());
@@ -249,15 +345,7 @@ pub(crate) fn make_sites(blocks: &[BlockInfo], seed: u64, progress: &dyn Progres
         let close =
             |p: Point<f64>| (5.0..NEAR_SCHOOL_M - 20.0).contains(&Haversine.distance(p, school));
         if let Some(at) = sample(&blocks[k], &mut rng, 500, close) {
-            let attrs = json!({ "grid": blocks[k].code });
-            b.push(
-                ("internet_cafe", 'N'),
-                names::shop(&mut rng, "网吧"),
-                None,
-                None,
-                at,
-                attrs,
-            );
+            cafe(&mut b, &mut rng, k, at);
             placed += 1;
         }
     }
@@ -268,15 +356,7 @@ pub(crate) fn make_sites(blocks: &[BlockInfo], seed: u64, progress: &dyn Progres
         if let Some(at) = sample(&blocks[k], &mut rng, 50, |p| {
             schools.nearest_m(p) > FAR_FROM_SCHOOL_M
         }) {
-            let attrs = json!({ "grid": blocks[k].code });
-            b.push(
-                ("internet_cafe", 'N'),
-                names::shop(&mut rng, "网吧"),
-                None,
-                None,
-                at,
-                attrs,
-            );
+            cafe(&mut b, &mut rng, k, at);
             placed += 1;
         }
     }
@@ -326,5 +406,43 @@ mod tests {
         }
         let households: u32 = sites.iter().filter_map(|s| s.households).sum();
         assert!((60 * 300..=60 * 500).contains(&households));
+    }
+
+    #[test]
+    fn registers_read_like_hangzhou_addresses_with_unique_names() {
+        let a = polygon![(x: 120.0, y: 30.0), (x: 120.01, y: 30.0), (x: 120.01, y: 30.01), (x: 120.0, y: 30.01)];
+        let blocks: Vec<BlockInfo> = (0..300)
+            .map(|_| BlockInfo {
+                code: "A",
+                polygon: &a,
+                label: Point::new(120.005, 30.005),
+            })
+            .collect();
+        let sites = make_sites(&blocks, 9, &NoProgress);
+        let mut names = HashSet::new();
+        for s in &sites {
+            let address = s
+                .address
+                .as_deref()
+                .expect("every demo site has an address");
+            assert!(address.starts_with(CITY_PREFIX), "{address}");
+            assert!(names.insert(s.name.as_str()), "duplicate name {}", s.name);
+            if s.kind == "address" {
+                assert_eq!(address, format!("{CITY_PREFIX}{}", s.name));
+            }
+        }
+        let written = |part: &str| {
+            sites
+                .iter()
+                .filter(|s| s.address.as_deref().unwrap().contains(part))
+                .count()
+        };
+        for form in ["号楼", "栋", "单元", "室", "幢"] {
+            assert!(written(form) > 0, "no address written with {form}");
+        }
+        let compounds = ["苑", "花园", "小区", "区"];
+        assert!(compounds.iter().all(|c| sites
+            .iter()
+            .any(|s| s.kind == "address" && s.name.contains(c))));
     }
 }
