@@ -111,6 +111,19 @@ pub struct ServeArgs {
     /// First zoom at which the `sites` point layer is drawn.
     #[arg(long, default_value_t = 15)]
     pub sites_min_zoom: u8,
+    /// Requests per second each client may make to lookup and search (0 = no limit).
+    #[arg(long, env = "GRIDMAP_RATE_LIMIT", default_value_t = 20.0)]
+    pub rate_limit: f64,
+    /// Requests a client may make at once before the per-second rate applies.
+    #[arg(long, env = "GRIDMAP_RATE_BURST", default_value_t = 60)]
+    pub rate_burst: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (IP addresses, comma-separated).
+    #[arg(long, env = "GRIDMAP_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
+    /// A secret that unlocks the registers' full rows (households, attributes, ids)
+    /// for requests with `Authorization: Bearer <it>`; without it they are never served.
+    #[arg(long, env = "GRIDMAP_VIEWER_TOKEN", hide_env_values = true)]
+    pub viewer_token: Option<String>,
 }
 
 /// `gridmap` with no command: `serve` with its defaults, still read from the environment.
@@ -161,9 +174,24 @@ impl ServeArgs {
             }
             Some(url) => anyhow::bail!("--basemap-url `{url}` needs {{z}}, {{x}} and {{y}} in it"),
         };
+        let rate_limit = crate::http::rate_limit::RateLimit {
+            per_second: self.rate_limit,
+            burst: self.rate_burst,
+            trusted_proxies: self.trusted_proxy.clone(),
+        };
+        rate_limit.validate().map_err(anyhow::Error::msg)?;
+        let viewer_token = match self.viewer_token.as_deref().map(str::trim) {
+            None => None,
+            Some(t) if t.len() >= 16 && !t.contains(char::is_whitespace) => Some(t.to_string()),
+            Some(_) => anyhow::bail!(
+                "--viewer-token must be at least 16 characters without spaces (it guards the registers)"
+            ),
+        };
         Ok(crate::http::state::ServerConfig {
             public_url,
             basemap,
+            rate_limit,
+            viewer_token,
             tiles: crate::tileset::TileConfig {
                 level_min_zoom,
                 cache_bytes: self.tile_cache_mb << 20,
@@ -187,7 +215,7 @@ pub enum ImportCommand {
 pub struct ImportSitesArgs {
     /// .csv (lon/lat or x/y columns, or a WKT column), .geojson/.json or .shp
     pub file: PathBuf,
-    /// Kind of every site in the file: address (needs `households`), enterprise, fire_risk,
+    /// Kind of every site in the file: address (`households` optional: unknown, not zero), enterprise, fire_risk,
     /// school, internet_cafe, food, or any other name of a-z, 0-9 and _.
     #[arg(long)]
     pub kind: String,

@@ -15,6 +15,22 @@ use rand_chacha::ChaCha8Rng;
 use super::normalize::split_region_prefix;
 use super::{search, SearchIndex};
 use crate::catalog::Catalog;
+use crate::index::SystemIndex;
+use crate::model::ChangeSet;
+
+/// The catalog a change set (the demo city) makes, without a store: for
+/// the accuracy benchmark and tests.
+pub fn catalog_of(change: &ChangeSet, version: u64) -> Catalog {
+    let systems = change
+        .grids
+        .iter()
+        .map(|g| {
+            let index = SystemIndex::build(g.system.clone(), g.grids.clone());
+            (g.system.name.clone(), index)
+        })
+        .collect();
+    Catalog::from_parts(version, systems, change.workers.clone()).with_sites(change.sites.clone())
+}
 
 /// How a query is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -278,7 +294,6 @@ pub fn evaluate(
 mod tests {
     use super::*;
     use crate::demo::{generate, DemoOptions};
-    use crate::index::SystemIndex;
     use crate::progress::NoProgress;
 
     #[test]
@@ -291,18 +306,7 @@ mod tests {
             &NoProgress,
         )
         .unwrap();
-        let systems = cs
-            .grids
-            .iter()
-            .map(|g| {
-                (
-                    g.system.name.clone(),
-                    SystemIndex::build(g.system.clone(), g.grids.clone()),
-                )
-            })
-            .collect();
-        let catalog =
-            Catalog::from_parts(1, systems, cs.workers.clone()).with_sites(cs.sites.clone());
+        let catalog = catalog_of(&cs, 1);
         let index = SearchIndex::build(catalog.sites(), catalog.version());
         let queries = query_set(&catalog, 120, 3);
         assert_eq!(queries.len(), 120 * Variant::ALL.len());

@@ -19,6 +19,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let location = store.location();
     let state =
         tokio::task::spawn_blocking(move || AppState::with_config(store.into(), config)).await??;
+    state.prewarm_search();
     state.prewarm_tiles();
     let catalog = state.catalog();
     tracing::info!(
@@ -35,7 +36,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!("gridmap serving on http://{}", listener.local_addr()?);
-    axum::serve(listener, app(state))
+    // The peer address feeds the per-client rate limit.
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down");
@@ -75,7 +78,8 @@ fn spawn_reloader(state: AppState, every: Duration) {
             let s = state.clone();
             match tokio::task::spawn_blocking(move || s.reload_if_changed()).await {
                 Ok(Ok(Some(v))) => {
-                    tracing::info!(data_version = v, "store changed: catalog reloaded")
+                    tracing::info!(data_version = v, "store changed: catalog reloaded");
+                    state.prewarm_search();
                 }
                 Ok(Ok(None)) => {}
                 Ok(Err(e)) => tracing::warn!(error = ?e, "checking the store for changes failed"),

@@ -17,6 +17,8 @@ pub enum AppError {
     NotFound { code: &'static str, message: String },
     /// 413: the request body is larger than allowed.
     TooLarge { message: String },
+    /// 429: the client's rate limit is spent; `Retry-After` says when to come back.
+    RateLimited { retry_after_s: u64 },
     /// 500: logged in full, reported as a generic message.
     Internal(anyhow::Error),
 }
@@ -88,7 +90,16 @@ impl From<anyhow::Error> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let mut retry_after = None;
         let (status, code, message) = match self {
+            Self::RateLimited { retry_after_s } => {
+                retry_after = Some(retry_after_s);
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    format!("too many requests from this client; retry after {retry_after_s} s"),
+                )
+            }
             Self::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message),
             Self::NotFound { code, message } => (StatusCode::NOT_FOUND, code, message),
             Self::TooLarge { message } => {
@@ -103,11 +114,17 @@ impl IntoResponse for AppError {
                 )
             }
         };
-        (
+        let mut response = (
             status,
             Json(json!({ "error": { "code": code, "message": message } })),
         )
-            .into_response()
+            .into_response();
+        if let Some(s) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, s.into());
+        }
+        response
     }
 }
 

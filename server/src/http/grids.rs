@@ -87,6 +87,7 @@ async fn list(State(state): State<AppState>, params: Params) -> Result<Json<Grid
 
 async fn one(
     State(state): State<AppState>,
+    access: super::viewer::Access,
     Path(code): Path<String>,
     params: Params,
 ) -> Result<Json<Value>, AppError> {
@@ -112,9 +113,10 @@ async fn one(
             "system": name,
             "parent": grid.parent,
             "area_m2": area_m2(&grid.geometry),
-            "attributes": grid.attributes,
+            // Free attributes may hold anything an import carried: viewers only.
+            "attributes": if access.full() { json!(grid.attributes) } else { json!({}) },
             "children": children,
-            "workers": worker_cards(&catalog, name, &grid.code),
+            "workers": worker_cards(&catalog, name, &grid.code, access),
         }
     })))
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::error::AppError;
 use super::params::Params;
 use super::state::AppState;
+use super::viewer::Access;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/lookup", get(lookup))
@@ -23,10 +24,13 @@ struct LookupGrid {
     on_border: bool,
 }
 
-/// A worker as shown on the lookup card.
+/// A worker as shown on the lookup card: the public card (name, role,
+/// phone, photo, duties, the grid served and the share of it, shown as 兼),
+/// plus the internal id for a viewer.
 #[derive(Serialize)]
 pub struct WorkerCard {
-    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     pub name: String,
     pub phone: String,
     pub role: String,
@@ -45,12 +49,17 @@ struct LookupAnswer {
     workers: Vec<WorkerCard>,
 }
 
-pub fn worker_cards(catalog: &Catalog, system: &str, code: &str) -> Vec<WorkerCard> {
+pub fn worker_cards(
+    catalog: &Catalog,
+    system: &str,
+    code: &str,
+    access: Access,
+) -> Vec<WorkerCard> {
     catalog
         .workers_of(system, code)
         .into_iter()
         .map(|(w, share)| WorkerCard {
-            id: w.id.clone(),
+            id: access.full().then(|| w.id.clone()),
             name: w.name.clone(),
             phone: w.phone.clone(),
             role: w.role.clone(),
@@ -65,6 +74,7 @@ pub fn worker_cards(catalog: &Catalog, system: &str, code: &str) -> Vec<WorkerCa
 
 async fn lookup(
     State(state): State<AppState>,
+    access: Access,
     params: Params,
 ) -> Result<Json<LookupAnswer>, AppError> {
     let x = params
@@ -96,7 +106,7 @@ async fn lookup(
         let name = &system.system().name;
         for hit in system.locate(lon, lat) {
             let g = &system.grids()[hit.grid];
-            workers.extend(worker_cards(&catalog, name, &g.code));
+            workers.extend(worker_cards(&catalog, name, &g.code, access));
             grids.push(LookupGrid {
                 grid: GridRef::new(name, g),
                 on_border: hit.on_border,

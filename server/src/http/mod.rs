@@ -8,10 +8,13 @@ pub mod grids;
 pub mod health;
 pub mod lookup;
 pub mod params;
+pub mod rate_limit;
+pub mod search;
 pub mod sites;
 pub mod state;
 pub mod style;
 pub mod tiles;
+pub mod viewer;
 pub mod web;
 
 use axum::Router;
@@ -32,9 +35,17 @@ pub fn app(state: AppState) -> Router {
             axum::http::header::CONTENT_TYPE,
             axum::http::header::IF_NONE_MATCH,
         ]);
+    // The public, per-request-costly answers are rate limited per client.
+    let limited =
+        lookup::router()
+            .merge(search::router())
+            .route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                rate_limit::limit,
+            ));
     Router::new()
         .merge(health::router())
-        .merge(lookup::router())
+        .merge(limited)
         .merge(assign::router())
         .merge(grids::router())
         .merge(sites::router())

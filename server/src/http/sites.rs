@@ -2,6 +2,9 @@
 //! and households, for the grid and each child) and
 //! `GET /api/v1/grids/{code}/sites` (the sites inside a grid, paged).
 //!
+//! Household counts are register data: only a viewer (see [`super::viewer`])
+//! gets them, in the stats and in each site row.
+//!
 //! A grid's counts cover its whole subtree: a site belongs to a grid of level
 //! L when the lookup at level L finds that grid, so the counts are those of
 //! the grid's own area, including any part no child covers.
@@ -16,6 +19,7 @@ use serde_json::{json, Value};
 use super::error::AppError;
 use super::params::Params;
 use super::state::AppState;
+use super::viewer::Access;
 
 /// Sites one page returns unless `limit` says otherwise.
 const DEFAULT_PAGE: usize = 100;
@@ -26,15 +30,19 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/grids/{code}/sites", get(sites))
 }
 
-fn counts(catalog: &Catalog, system: &str, grid: usize) -> (Value, u64) {
+fn counts(catalog: &Catalog, system: &str, grid: usize, access: Access) -> (Value, Option<u64>) {
     let stats = catalog
         .grid_site_stats(system, grid)
         .expect("the system comes from this catalog");
-    (json!(stats.sites), stats.households)
+    (
+        json!(stats.sites),
+        access.full().then_some(stats.households),
+    )
 }
 
 async fn stats(
     State(state): State<AppState>,
+    access: Access,
     Path(code): Path<String>,
     params: Params,
 ) -> Result<Json<Value>, AppError> {
@@ -42,30 +50,43 @@ async fn stats(
     let found = catalog.find_grid(params.get("system"), &code)?;
     let (system, index, grid) = (found.system, found.index, found.grid);
     let name = &system.system().name;
-    let (sites, households) = counts(&catalog, name, index);
+    let (sites, households) = counts(&catalog, name, index, access);
     let children: Vec<Value> = system
         .children(index)
         .iter()
         .map(|&c| {
             let child = &system.grids()[c];
-            let (sites, households) = counts(&catalog, name, c);
-            json!({"code": child.code, "name": child.name, "level": child.level,
-                   "sites": sites, "households": households})
+            let (sites, households) = counts(&catalog, name, c, access);
+            with_households(
+                json!({"code": child.code, "name": child.name, "level": child.level, "sites": sites}),
+                households,
+            )
         })
         .collect();
-    Ok(Json(json!({
-        "code": grid.code,
-        "name": grid.name,
-        "level": grid.level,
-        "system": name,
-        "sites": sites,
-        "households": households,
-        "children": children,
-    })))
+    Ok(Json(with_households(
+        json!({
+            "code": grid.code,
+            "name": grid.name,
+            "level": grid.level,
+            "system": name,
+            "sites": sites,
+            "children": children,
+        }),
+        households,
+    )))
+}
+
+/// Adds `households` to an object when the request may see it.
+fn with_households(mut v: Value, households: Option<u64>) -> Value {
+    if let (Some(h), Some(o)) = (households, v.as_object_mut()) {
+        o.insert("households".into(), json!(h));
+    }
+    v
 }
 
 async fn sites(
     State(state): State<AppState>,
+    access: Access,
     Path(code): Path<String>,
     params: Params,
 ) -> Result<Json<Value>, AppError> {
@@ -101,16 +122,22 @@ async fn sites(
                 .zip(assignment)
                 .and_then(|(d, a)| a.hit(i as usize, d))
                 .is_some_and(|h| h.on_border);
-            json!({
+            let row = json!({
                 "id": site.id,
                 "kind": register.kind_name(site),
                 "name": site.name,
                 "address": site.address,
-                "households": site.households,
                 "lon": site.lon,
                 "lat": site.lat,
                 "on_border": on_border,
-            })
+            });
+            match (access.full(), row) {
+                (true, Value::Object(mut o)) => {
+                    o.insert("households".into(), json!(site.households));
+                    Value::Object(o)
+                }
+                (_, row) => row,
+            }
         })
         .collect();
     Ok(Json(json!({

@@ -1,6 +1,7 @@
 //! Shared server state: the store, the current catalog snapshot, and what is
-//! derived from a snapshot (tilesets, coverage reports), cached per data
-//! version so that nothing built from version N is ever served as N+1.
+//! derived from a snapshot (tilesets, coverage reports, the search index),
+//! cached per data version so that nothing built from version N is ever
+//! served as N+1.
 
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
@@ -9,9 +10,11 @@ use gridmap_data::analysis::{check, CheckOptions, CoverageReport};
 use gridmap_data::catalog::Catalog;
 use gridmap_data::change::{load_checked, CheckedLoadError};
 use gridmap_data::progress::NoProgress;
+use gridmap_data::search::SearchIndex;
 use gridmap_data::store::GridStore;
 
 use super::error::AppError;
+use super::rate_limit::{RateLimit, RateLimiter};
 use crate::tile_cache::TileCache;
 use crate::tileset::{TileConfig, Tileset};
 
@@ -24,6 +27,11 @@ pub struct ServerConfig {
     /// A raster basemap under the grids in the style (`--basemap-url`).
     pub basemap: Option<super::style::Basemap>,
     pub tiles: TileConfig,
+    /// Requests per client on lookup and search (`--rate-limit`, `--rate-burst`, `--trusted-proxy`).
+    pub rate_limit: RateLimit,
+    /// The bearer token that unlocks the registers' full rows
+    /// (`--viewer-token`); without one they are never served.
+    pub viewer_token: Option<String>,
 }
 
 /// Coverage reports kept per data version (one per system and option set).
@@ -48,6 +56,8 @@ struct Inner {
     tilesets: PerVersion<String, Result<Arc<Tileset>, String>>,
     coverage: PerVersion<(String, CheckOptions), Result<Arc<CoverageReport>, String>>,
     tile_cache: TileCache,
+    search: PerVersion<(), Arc<SearchIndex>>,
+    rate_limiter: RateLimiter,
 }
 
 /// A data version written outside gridmap and refused by the change rules.
@@ -68,6 +78,7 @@ impl AppState {
         // With no earlier snapshot to keep serving, refused content stops the start.
         let catalog = load_checked(store.as_ref())?;
         let tile_cache = TileCache::new(config.tiles.cache_bytes);
+        let rate_limiter = RateLimiter::new(config.rate_limit.clone());
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -78,6 +89,8 @@ impl AppState {
                 tilesets: PerVersion::new(usize::MAX),
                 coverage: PerVersion::new(COVERAGE_ENTRIES),
                 tile_cache,
+                search: PerVersion::new(1),
+                rate_limiter,
             }),
         })
     }
@@ -120,6 +133,38 @@ impl AppState {
 
     pub fn tile_cache(&self) -> &TileCache {
         &self.inner.tile_cache
+    }
+
+    pub fn rate_limiter(&self) -> &RateLimiter {
+        &self.inner.rate_limiter
+    }
+
+    /// The search index of exactly this `catalog`, built once per data
+    /// version (blocking: call from a blocking thread; a request arriving
+    /// while [`AppState::prewarm_search`] builds it waits for that build).
+    pub fn search_index(&self, catalog: &Catalog) -> Arc<SearchIndex> {
+        self.inner.search.get_or_build(catalog.version(), (), || {
+            let started = std::time::Instant::now();
+            let index = SearchIndex::build(catalog.sites(), catalog.version());
+            tracing::info!(
+                version = catalog.version(),
+                sites = index.len(),
+                terms = index.terms(),
+                ms = started.elapsed().as_millis() as u64,
+                "search index built"
+            );
+            Arc::new(index)
+        })
+    }
+
+    /// Builds the search index of the current catalog in the background, so
+    /// neither start-up nor lookups wait for it.
+    pub fn prewarm_search(&self) {
+        let state = self.clone();
+        std::thread::spawn(move || {
+            let catalog = state.catalog();
+            state.search_index(&catalog);
+        });
     }
 
     /// The tileset of a system in `catalog`, built once per data version

@@ -103,12 +103,12 @@ pub const COVERAGE_POINT_FIELDS: &[Field] = &[
     field("area_m2", Number, "area problems only"),
 ];
 
-/// Fields of the `sites` layer.
+/// Fields of the `sites` layer: what a publicity board shows, never
+/// register data such as household counts (tiles are public).
 pub const SITE_FIELDS: &[Field] = &[
     field("id", Text, ""),
     field("kind", Text, ""),
     NAME,
-    field("households", Number, "addresses"),
 ];
 
 /// What a layer holds.

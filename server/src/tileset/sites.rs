@@ -9,8 +9,9 @@ use super::ids::site_feature_id;
 use super::schema::SITES_LAYER;
 
 /// Appends the `sites` layer of a tile: every site of the catalog inside the
-/// tile plus `opts.buffer`, from `min_zoom` on, with properties `id`, `kind`,
-/// `name` and, where set, `households`. Returns the number of sites written;
+/// tile plus `opts.buffer`, from `min_zoom` on, with properties `id`, `kind`
+/// and `name` only: tiles are public, so no register data such as household
+/// counts goes into them. Returns the number of sites written;
 /// nothing is appended when there are none.
 pub fn encode_sites_layer(
     catalog: &Catalog,
@@ -29,14 +30,11 @@ pub fn encode_sites_layer(
     let points = found.iter().map(|&i| {
         let site = &register.sites()[i as usize];
         let kind = register.kind_name(site);
-        let mut properties = vec![
+        let properties = vec![
             ("id".to_string(), PropValue::String(site.id.to_string())),
             ("kind".to_string(), PropValue::String(kind.to_string())),
             ("name".to_string(), PropValue::String(site.name.to_string())),
         ];
-        if let Some(h) = site.households {
-            properties.push(("households".to_string(), PropValue::Int(i64::from(h))));
-        }
         PointFeature {
             id: Some(site_feature_id(kind, &site.id)),
             lon: site.lon,
@@ -86,14 +84,12 @@ mod tests {
         );
         assert!(f
             .properties
-            .contains(&("households".to_string(), PropValue::Int(42))));
-        assert!(f
-            .properties
             .contains(&("name".to_string(), PropValue::String("A1名".into()))));
-        assert!(!layers[0].features[1]
-            .properties
+        // The address point has 42 households; tiles never say so.
+        assert!(layers[0]
+            .features
             .iter()
-            .any(|(k, _)| k == "households"));
+            .all(|f| f.properties.iter().all(|(k, _)| k != "households")));
         // The encoded position maps back to the site within half a tile unit.
         let [dx, dy] =
             [f.geometry[1], f.geometry[2]].map(|v| ((v >> 1) as i32) ^ -((v & 1) as i32));
