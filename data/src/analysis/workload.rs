@@ -1,6 +1,9 @@
 //! Workload balance: households (address sites) per finest-level grid against
 //! a target range. Run only when the sites include addresses at all, so a
 //! system without an address register is not flooded with "under" findings.
+//! An address without a household count is unknown, not zero: a grid with
+//! such addresses can still be found over the range (what is known already
+//! exceeds it), never under it.
 
 use super::orphans::LocatedSite;
 use super::problem::{Problem, ProblemKind};
@@ -28,6 +31,20 @@ pub fn check(index: &SystemIndex, located: &[LocatedSite], opts: &CheckOptions) 
         return Vec::new();
     };
     let totals = households_per_grid(index, located);
+    let mut unknown = vec![false; index.grids().len()];
+    for l in located
+        .iter()
+        .filter(|l| l.kind == ADDRESS_KIND && l.site.households.is_none())
+    {
+        if let Some(hit) = l.hit {
+            unknown[hit.grid] = true;
+        }
+    }
+    let g_index = |index: &SystemIndex, g: &crate::model::Grid| {
+        index
+            .grid_index(&g.code)
+            .expect("the grid comes from this index")
+    };
     let range = opts.households;
     let mut found = Vec::new();
     for (g, &total) in index
@@ -38,7 +55,7 @@ pub fn check(index: &SystemIndex, located: &[LocatedSite], opts: &CheckOptions) 
     {
         let (kind, what) = if total > u64::from(range.max) {
             (ProblemKind::HouseholdsOver, "over")
-        } else if total < u64::from(range.min) {
+        } else if total < u64::from(range.min) && !unknown[g_index(index, g)] {
             (ProblemKind::HouseholdsUnder, "under")
         } else {
             continue;
@@ -95,6 +112,24 @@ mod tests {
             found[0].message,
             "block B1名 (B1) has 510 households, over the target 300–500"
         );
+
+        // Unknown household counts are not zero: 299 known plus an unknown
+        // address is not "under"; 510 known plus an unknown is still "over".
+        let (catalog, name) = block_tree(vec![]);
+        let catalog = catalog.with_sites(vec![
+            site("address", "a1", 120.001, 30.005, Some(510)),
+            site("address", "a2", 120.002, 30.005, None),
+            site("address", "a4", 120.025, 30.005, Some(299)),
+            site("address", "a5", 120.026, 30.005, None),
+        ]);
+        let index = catalog.system(&name).unwrap();
+        let located = located_sites(&catalog, index);
+        let kinds: Vec<_> = check(index, &located, &CheckOptions::default())
+            .iter()
+            .map(|p| (p.kind, p.grids[0].clone()))
+            .collect();
+        assert!(kinds.contains(&(ProblemKind::HouseholdsOver, "B1".to_string())));
+        assert!(!kinds.iter().any(|(_, g)| g == "B3"), "{kinds:?}");
         // A wider range accepts B1.
         let opts = CheckOptions {
             households: HouseholdRange { min: 0, max: 600 },

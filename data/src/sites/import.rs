@@ -4,7 +4,7 @@
 //!
 //! Reserved properties (any case): `id` (required, unique in the file),
 //! `name` (default: the address, else the id), `address`, `households`
-//! (a whole number ≥ 0; required for kind `address`). Every other property is
+//! (a whole number ≥ 0; left out, it is unknown — not zero). Every other property is
 //! kept as an attribute.
 
 use std::collections::{HashMap, HashSet};
@@ -254,12 +254,9 @@ fn site_of(row: PointRow, kind: &str, crs: Crs) -> Result<Site, RowRejection> {
     if id.is_none() && !reasons.iter().any(|r| r.contains("`id`")) {
         reasons.push("missing id (a non-empty string or number)".into());
     }
+    // An address register may not know its household counts: unknown is
+    // kept as unknown (the workload check skips it), never read as zero.
     let households = match households(reserved.get("households")) {
-        Ok(None) if kind == "address" => {
-            reasons
-                .push("missing households (an address needs a whole number of households)".into());
-            None
-        }
         Ok(h) => h,
         Err(e) => {
             reasons.push(e);
@@ -318,8 +315,8 @@ fn site_of(row: PointRow, kind: &str, crs: Crs) -> Result<Site, RowRejection> {
 ///
 /// Nothing is written. Fails with [`SiteImportError::Rejected`] listing every
 /// bad row (missing or duplicate id, missing/non-point/non-finite/out-of-range
-/// coordinates — with a Gauss-Krüger suggestion for 8-digit eastings —, bad or
-/// missing households), with [`ImportError::Crs`] when no row converts (the
+/// coordinates — with a Gauss-Krüger suggestion for 8-digit eastings —, bad
+/// households), with [`ImportError::Crs`] when no row converts (the
 /// CRS is wrong, not the rows), and with [`ImportError::UnknownSystem`] when
 /// `opts.system` names no stored system.
 pub fn prepare_site_import(
