@@ -11,25 +11,21 @@
 // and the ids of each level's style layers in `metadata["gridmap:style_layers"]`,
 // both made from the tiles' one layer schema.
 
+import { closeCard, escapeHtml, levelLabel, onCardClose, openCard, renderCard, setLevelLabel, cardElement as card } from './card.js';
+
 const maplibregl = window.maplibregl;
 
 const $ = (sel) => document.querySelector(sel);
-const card = $('#grid-card');
-const cardBody = card.querySelector('.card-body');
 const select = $('#system-select');
 
 /** Absolute URL of a server path, relative to the page (keeps a proxy prefix). */
 const url = (path) => new URL(path, document.baseURI).href;
 
-/** Shown level name, as the style's metadata gives it (else the raw name). */
-export const levelLabel = (level) => levels.find((l) => l.name === level)?.label ?? level;
+// Level names as the style's metadata gives them, for the card.
+setLevelLabel((level) => levels.find((l) => l.name === level)?.label);
 
 /** Id of a level's style layer of one kind (fill, unstaffed, line, selected, label), if the style has it. */
 const styleLayer = (level, kind) => levels.find((l) => l.name === level)?.layers?.[kind];
-
-function escapeHtml(s) {
-  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
-}
 
 async function getJson(path) {
   const resp = await fetch(url(path));
@@ -121,6 +117,7 @@ function switchSystem(name) {
   const ts = tileset(name);
   if (!ts || name === system) return;
   system = name;
+  window.gridmap.system = name;
   closeCard();
   const params = new URLSearchParams(location.search);
   params.set('system', name);
@@ -170,59 +167,12 @@ function selectGrid(point, grids) {
   }
 }
 
-function renderCard(answer) {
-  const grids = answer.grids ?? [];
-  const workers = answer.workers ?? [];
-  if (grids.length === 0) {
-    return `<p class="outside">此处不在任何网格内。</p>`;
-  }
-  const path = grids.map((g) => `<span>${escapeHtml(g.name || g.code)}</span>`).join('<span class="sep">›</span>');
-  const rows = grids
-    .map((g, i) => {
-      const border = g.on_border ? '<span class="tag" title="点击位置在网格边界上">边界</span>' : '';
-      return `<li class="${i === grids.length - 1 ? 'finest' : ''}" data-code="${escapeHtml(g.code)}">
-        <span class="level">${escapeHtml(levelLabel(g.level))}</span>
-        <span class="name">${escapeHtml(g.name)}${border}</span>
-        <span class="code">${escapeHtml(g.code)}</span>
-      </li>`;
-    })
-    .join('');
-  // The finest grid's own workers first: they are the ones to call.
-  const depthOf = new Map(grids.map((g, i) => [g.code, i]));
-  const ordered = [...workers].sort((a, b) => (depthOf.get(b.grid) ?? -1) - (depthOf.get(a.grid) ?? -1));
-  const finestCode = grids.at(-1).code;
-  const people = ordered.length
-    ? `<ul class="workers">${ordered
-        .map((w) => {
-          const g = grids.find((x) => x.code === w.grid);
-          const where = g && g.code !== finestCode ? `<span class="share">${escapeHtml(levelLabel(g.level))} · ${escapeHtml(g.name)}</span>` : '';
-          const share = w.share > 0 && w.share < 1 ? `<span class="share">兼 ${Math.round(w.share * 100)}%</span>` : '';
-          const tel = String(w.phone ?? '').replace(/[^\d+]/g, '');
-          const phone = tel ? `<a class="phone" href="tel:${escapeHtml(tel)}">${escapeHtml(w.phone)}</a>` : '';
-          const duties = w.duties ? `<div class="duties">职责：${escapeHtml(w.duties)}</div>` : '';
-          const role = w.role ? `<span class="role">${escapeHtml(w.role)}</span>` : '';
-          return `<li><div class="worker-head">${role}<span class="worker-name">${escapeHtml(w.name)}</span>${where}${share}</div>${duties}${phone}</li>`;
-        })
-        .join('')}</ul>`
-    : '<p class="none">暂无网格员</p>';
-  return `<p class="path">${path}</p><ul class="grids">${rows}</ul><h2>网格员</h2>${people}`;
-}
-
-function openCard(html) {
-  cardBody.innerHTML = html;
-  card.hidden = false;
-  cardBody.scrollTop = 0;
-  document.body.classList.add('card-open');
-}
-
-function closeCard() {
-  card.hidden = true;
-  document.body.classList.remove('card-open');
+onCardClose(() => {
   if (map) {
     setState(selected, 'selected', false);
     selected = null;
   }
-}
+});
 
 /** Pans the clicked point out from under the card (the bottom sheet on phones). */
 function revealPoint(lngLat, point) {
@@ -252,6 +202,29 @@ async function onClick(e) {
     openCard(`<p class="error">查询失败：${escapeHtml(err.message)}</p>`);
   }
 }
+
+// ---- a place from the search box or "my location" ------------------------
+
+/** Flies to a place the search showed and highlights its grid. */
+function showPlace(place) {
+  if (!map || !place?.location) return;
+  const [lng, lat] = place.location;
+  const zoom = Math.max(map.getZoom(), levels.at(-1)?.minzoom ?? 15, 15);
+  const sheet = card.getBoundingClientRect();
+  const m = map.getContainer().getBoundingClientRect();
+  // Keep the place clear of the card: above a bottom sheet, left of a panel.
+  const offset = sheet.width >= m.width - 1 ? [0, -(m.bottom - sheet.top) / 2] : [-(m.right - sheet.left) / 2, 0];
+  map.once('moveend', () => {
+    map.once('idle', () => selectGrid(map.project([lng, lat]), place.grids ?? []));
+  });
+  map.flyTo({ center: [lng, lat], zoom, offset: card.hidden ? [0, 0] : offset, duration: 600 });
+}
+
+let pendingPlace = null;
+window.addEventListener('gridmap:place', (e) => {
+  if (map && map.isStyleLoaded()) showPlace(e.detail);
+  else pendingPlace = e.detail;
+});
 
 // ---- start ---------------------------------------------------------------
 
@@ -288,7 +261,7 @@ async function main() {
     pitchWithRotate: false,
   });
   map.touchZoomRotate.disableRotation();
-  window.gridmap = { map };
+  window.gridmap = { map, system };
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   map.on('style.load', onStyleLoaded);
@@ -298,10 +271,8 @@ async function main() {
   map.on('error', (ev) => console.warn('map error', ev.error?.message ?? ev));
   map.once('idle', () => {
     document.body.dataset.ready = '1';
-  });
-  card.querySelector('.card-close').addEventListener('click', closeCard);
-  document.addEventListener('keydown', (ev) => {
-    if (ev.key === 'Escape') closeCard();
+    if (pendingPlace) showPlace(pendingPlace);
+    pendingPlace = null;
   });
 }
 

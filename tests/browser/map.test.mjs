@@ -11,103 +11,25 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { SHOTS, launchChromium, startGridmap } from './helpers.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-// playwright-core lives in web/node_modules, not beside this file.
-const require = createRequire(path.join(root, 'web', 'package.json'));
-const { chromium } = require('playwright-core');
-
-const BIN = path.resolve(root, process.env.GRIDMAP_BIN ?? 'target/release/gridmap');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = path.join(root, 'target', 'screenshots');
-
-let work;
-let server;
-let serverLog = '';
+let gridmap;
 let base;
 let browser;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function getJson(p) {
-  const resp = await fetch(base + p);
-  const body = await resp.json();
-  assert.ok(resp.ok, `GET ${p} → ${resp.status} ${JSON.stringify(body)}`);
-  return body;
-}
-
-async function waitForHealth(deadlineMs) {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    if (server.exitCode !== null) {
-      throw new Error(`gridmap serve exited with ${server.exitCode}:\n${serverLog}`);
-    }
-    try {
-      const r = await fetch(`${base}/health`);
-      if (r.ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > until) throw new Error(`gridmap serve did not answer /health in time:\n${serverLog}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const getJson = (p) => gridmap.getJson(p);
 
 before(async () => {
-  assert.ok(existsSync(BIN), `${BIN} not found: run \`cargo build --release\` or set GRIDMAP_BIN`);
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} not found: apt-get install -y chromium fonts-noto-cjk`);
-  work = mkdtempSync(path.join(tmpdir(), 'gridmap-browser-'));
-  const db = path.join(work, 'demo.gpkg');
-  const demo = spawnSync(BIN, ['demo', '--out', db], { encoding: 'utf8' });
-  assert.equal(demo.status, 0, `gridmap demo failed:\n${demo.stdout}\n${demo.stderr}`);
-
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stdout.on('data', (d) => (serverLog += d));
-  server.stderr.on('data', (d) => (serverLog += d));
-  await waitForHealth(30_000);
-
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless=new',
-      '--no-sandbox',
-      '--use-gl=swiftshader',
-      '--enable-unsafe-swiftshader',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  gridmap = await startGridmap();
+  base = gridmap.base;
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once('exit', r));
-    server.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    if (server.exitCode === null) server.kill('SIGKILL');
-  }
-  if (work) rmSync(work, { recursive: true, force: true });
+  await gridmap?.stop();
 });
 
 /** A staffed block and a point that /api/v1/lookup places inside it (not on its border). */
