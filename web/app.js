@@ -220,7 +220,8 @@ function showPlace(place) {
   map.flyTo({ center: [lng, lat], zoom, offset: card.hidden ? [0, 0] : offset, duration: 600 });
 }
 
-let pendingPlace = null;
+// A place picked before this module ran (the search box works without the map).
+let pendingPlace = window.gridmapPlace ?? null;
 window.addEventListener('gridmap:place', (e) => {
   if (map && map.isStyleLoaded()) showPlace(e.detail);
   else pendingPlace = e.detail;

@@ -89,6 +89,9 @@ async function suggest(text, limit = SUGGEST_LIMIT) {
 /** Shows a place's card and tells the map where it is. */
 function showPlace(place, heading) {
   openCard(renderCard(place, heading));
+  // The map may not have started yet (its library loads later): it reads
+  // the last place when it does, and listens for the next ones.
+  window.gridmapPlace = place;
   window.dispatchEvent(new CustomEvent('gridmap:place', { detail: place }));
 }
 
