@@ -115,15 +115,13 @@ mod tests {
 
         // Unknown household counts are not zero: 299 known plus an unknown
         // address is not "under"; 510 known plus an unknown is still "over".
-        let (catalog, name) = block_tree(vec![]);
-        let catalog = catalog.with_sites(vec![
+        let catalog = block_tree_with_sites(vec![
             site("address", "a1", 120.001, 30.005, Some(510)),
             site("address", "a2", 120.002, 30.005, None),
             site("address", "a4", 120.025, 30.005, Some(299)),
             site("address", "a5", 120.026, 30.005, None),
         ]);
-        let index = catalog.system(&name).unwrap();
-        let located = located_sites(&catalog, index);
+        let (index, located) = crate::analysis::testutil::located(&catalog);
         let kinds: Vec<_> = check(index, &located, &CheckOptions::default())
             .iter()
             .map(|p| (p.kind, p.grids[0].clone()))
