@@ -30,13 +30,7 @@ mod shapefile;
 mod workers;
 
 #[cfg(test)]
-mod grids_tests;
-#[cfg(test)]
-mod shapefile_tests;
-#[cfg(test)]
 mod testutil;
-#[cfg(test)]
-mod workers_tests;
 
 use std::path::Path;
 

@@ -222,9 +222,6 @@ impl SiteRegister {
 }
 
 #[cfg(test)]
-mod import_tests;
-
-#[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::{Grid, GridSystem};

@@ -7,9 +7,11 @@ use ::shapefile::dbase::{self, encoding::EncodingRs, FieldValue, TableWriterBuil
 use ::shapefile::{Point, Polygon, PolygonRing, Writer};
 use serde_json::json;
 
-use super::shapefile::{assemble, encoding_from_cpg};
-use super::testutil::MemStore;
-use super::*;
+use super::{assemble, encoding_from_cpg};
+use crate::import::testutil::MemStore;
+use crate::import::{
+    import_grids, prepare_grid_import, read_features, GridImportOptions, ImportError, RawProblem,
+};
 use crate::crs::Crs;
 use crate::geometry::area_m2;
 use crate::progress::NoProgress;

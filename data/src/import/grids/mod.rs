@@ -546,3 +546,6 @@ fn geometry(
     let report = (problem.to_string(), area_m2(&mp), area_m2(&fixed));
     Ok((fixed.orient(Direction::Default), Some(report)))
 }
+
+#[cfg(test)]
+mod tests;

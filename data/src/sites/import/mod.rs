@@ -524,3 +524,6 @@ pub fn import_sites(
     report.placement = placement?;
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests;

@@ -244,3 +244,6 @@ pub fn import_workers(
     change::apply(store, &valid)?;
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests;

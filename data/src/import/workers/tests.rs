@@ -2,8 +2,9 @@
 
 use serde_json::json;
 
-use super::testutil::{write, MemStore};
 use super::*;
+use crate::import::testutil::{write, MemStore};
+use crate::import::{import_grids, GridImportOptions};
 use crate::model::WorkerGrid;
 use crate::progress::NoProgress;
 use crate::store::GridStore;

@@ -5,7 +5,7 @@ use std::path::Path;
 use geo_types::{Geometry, MultiPolygon};
 use serde_json::json;
 
-use super::testutil::{write, MemStore};
+use crate::import::testutil::{write, MemStore};
 use super::*;
 use crate::crs::{gcj02_to_wgs84, Crs};
 use crate::geometry::area_m2;
