@@ -296,6 +296,17 @@ async fn sites_endpoint_pages_filters_and_rejects_bad_parameters() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+/// The site counts per kind and the households of each grid, from the stats endpoint.
+async fn site_stats(state: &AppState, codes: &[&str]) -> Vec<(Value, u64)> {
+    let mut out = Vec::new();
+    for code in codes {
+        let (status, body) = get(state, &format!("/api/v1/grids/{code}/stats")).await;
+        assert_eq!(status, StatusCode::OK, "{code}: {body}");
+        out.push((body["sites"].clone(), body["households"].as_u64().unwrap()));
+    }
+    out
+}
+
 /// A grid as a GeoJSON Feature, for re-import.
 fn feature(g: &Grid, geometry: &geo_types::MultiPolygon<f64>) -> Value {
     let ring =
@@ -331,15 +342,13 @@ async fn sites_are_reassigned_when_grids_change() {
         .iter()
         .find(|b| b.parent == x.parent && brute_force(b, &sites).1 != brute_force(x, &sites).1)
         .expect("a sibling with other totals");
-    let stats = |body: &Value| (body["sites"].clone(), body["households"].as_u64().unwrap());
-    let (_, before_x) = get(&state, &format!("/api/v1/grids/{}/stats", x.code)).await;
-    let (_, before_y) = get(&state, &format!("/api/v1/grids/{}/stats", y.code)).await;
-    let (_, parent_before) = get(
-        &state,
-        &format!("/api/v1/grids/{}/stats", x.parent.as_ref().unwrap()),
-    )
-    .await;
-    assert_ne!(stats(&before_x), stats(&before_y));
+    let codes = [
+        x.code.as_str(),
+        y.code.as_str(),
+        x.parent.as_deref().unwrap(),
+    ];
+    let before = site_stats(&state, &codes).await;
+    assert_ne!(before[0], before[1]);
     let file = dir.path().join("swap.geojson");
     let fc = json!({"type": "FeatureCollection", "features": [feature(x, &y.geometry), feature(y, &x.geometry)]});
     std::fs::write(&file, fc.to_string()).unwrap();
@@ -351,16 +360,10 @@ async fn sites_are_reassigned_when_grids_change() {
     )
     .unwrap();
     assert!(state.reload_if_changed().unwrap().is_some());
-    let (_, after_x) = get(&state, &format!("/api/v1/grids/{}/stats", x.code)).await;
-    let (_, after_y) = get(&state, &format!("/api/v1/grids/{}/stats", y.code)).await;
-    let (_, parent_after) = get(
-        &state,
-        &format!("/api/v1/grids/{}/stats", x.parent.as_ref().unwrap()),
-    )
-    .await;
-    assert_eq!(stats(&after_x), stats(&before_y));
-    assert_eq!(stats(&after_y), stats(&before_x));
-    assert_eq!(stats(&parent_after), stats(&parent_before));
+    let after = site_stats(&state, &codes).await;
+    assert_eq!(after[0], before[1], "x has y's sites");
+    assert_eq!(after[1], before[0], "y has x's sites");
+    assert_eq!(after[2], before[2], "their parent is unchanged");
     // A site generated in x is now assigned to y.
     let catalog = state.catalog();
     let system = catalog.system(SYSTEM).unwrap();
