@@ -5,10 +5,9 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use gridmap::http::assign::ASSIGN_BODY_LIMIT;
-use gridmap::http::{app, AppState};
+use gridmap::http::AppState;
 use gridmap_data::assign::{
     assign_stream, AssignOptions, AssignSummary, InputFormat, OutputFormat,
 };
@@ -16,9 +15,9 @@ use gridmap_data::catalog::Catalog;
 use gridmap_data::index::SystemIndex;
 use gridmap_data::progress::NoProgress;
 use gridmap_data::store::gpkg::GpkgStore;
+use gridmap_tests::http::post;
 use gridmap_tests::{assert_agrees_with_oracle, fixture, import_store, oracle_points, OraclePoint};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 /// The Zhejiang partition as written (the oracle was computed on its GCJ-02
 /// coordinates: no conversion).
@@ -218,36 +217,6 @@ fn point_on_a_shared_edge_has_border_status_and_goes_east() {
     assert_eq!((s.border, s.inside, s.outside), (2, 2, 1));
 }
 
-async fn post(
-    state: &AppState,
-    uri: &str,
-    content_type: Option<&str>,
-    accept: Option<&str>,
-    body: Vec<u8>,
-) -> (StatusCode, String, Vec<u8>) {
-    let mut req = Request::post(uri);
-    if let Some(ct) = content_type {
-        req = req.header(header::CONTENT_TYPE, ct);
-    }
-    if let Some(a) = accept {
-        req = req.header(header::ACCEPT, a);
-    }
-    let resp = app(state.clone())
-        .oneshot(req.body(Body::from(body)).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let ct = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 28)
-        .await
-        .unwrap();
-    (status, ct, bytes.to_vec())
-}
-
 fn json_body(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(bytes)))
@@ -265,22 +234,21 @@ async fn http_assign_json_csv_limits_and_errors() {
         {"id":"sea","lon":125.0,"lat":28.0},
         {"id":"bad","lon":"east","lat":30.0}
     ]});
-    let (status, ct, bytes) = post(
+    let reply = post(
         &state,
         uri,
-        Some("application/json"),
-        None,
-        body.to_string().into_bytes(),
+        &[("content-type", "application/json")],
+        body.to_string(),
     )
     .await;
     assert_eq!(
-        status,
+        reply.status,
         StatusCode::OK,
         "{}",
-        String::from_utf8_lossy(&bytes)
+        String::from_utf8_lossy(&reply.body)
     );
-    assert_eq!(ct, "application/json");
-    let v = json_body(&bytes);
+    assert_eq!(reply.content_type(), Some("application/json"));
+    let v = json_body(&reply.body);
     let r = &v["results"];
     assert_eq!(r[0]["id"], "lake");
     assert_eq!(
@@ -306,39 +274,41 @@ async fn http_assign_json_csv_limits_and_errors() {
     let (bx, by) = gridmap_data::crs::wgs84_to_bd09(120.13, 30.26);
     let fc = json!({"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"l"},
         "geometry":{"type":"Point","coordinates":[bx,by]}}]});
-    let (status, _, bytes) = post(
+    let reply = post(
         &state,
         "/api/v1/assign?crs=bd09",
-        Some("application/geo+json"),
-        None,
-        fc.to_string().into_bytes(),
+        &[("content-type", "application/geo+json")],
+        fc.to_string(),
     )
     .await;
-    assert_eq!(status, StatusCode::OK);
-    let v = json_body(&bytes);
+    assert_eq!(reply.status, StatusCode::OK);
+    let v = json_body(&reply.body);
     // GCJ-02 polygons read as WGS84 (see the oracle): 120.13,30.26 WGS84 is still West Lake district.
     assert_eq!(v["results"][0]["id"], "l");
     assert_eq!(v["results"][0]["codes"]["district"], "330106", "{v}");
 
     // CSV in, JSON out; CSV in, CSV out with Accept: text/csv.
     let csv = "id,lng,lat,note\nlake,120.13,30.26,x\nbad,,30,y\n";
-    let (status, _, bytes) = post(&state, uri, Some("text/csv"), None, csv.into()).await;
-    assert_eq!(status, StatusCode::OK);
-    let v = json_body(&bytes);
+    let reply = post(&state, uri, &[("content-type", "text/csv")], csv).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let v = json_body(&reply.body);
     assert_eq!(v["results"][0]["codes"]["district"], "330106");
     assert_eq!(v["results"][1]["message"], "missing `lng`");
-    let (status, ct, bytes) = post(
+    let reply = post(
         &state,
         uri,
-        Some("text/csv; charset=utf-8"),
-        Some("text/csv"),
-        csv.into(),
+        &[
+            ("content-type", "text/csv; charset=utf-8"),
+            ("accept", "text/csv"),
+        ],
+        csv,
     )
     .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(reply.status, StatusCode::OK);
+    let ct = reply.content_type().unwrap_or_default();
     assert!(ct.starts_with("text/csv"), "{ct}");
     assert_eq!(
-        String::from_utf8(bytes).unwrap(),
+        String::from_utf8(reply.body).unwrap(),
         "id,lng,lat,note,province_code,city_code,district_code,status\n\
          lake,120.13,30.26,x,330000,330100,330106,inside\n\
          bad,,30,y,,,,error\n"
@@ -349,10 +319,10 @@ async fn http_assign_json_csv_limits_and_errors() {
     while big.len() <= ASSIGN_BODY_LIMIT {
         big.extend_from_slice(b"p,120.13000000000000,30.26000000000000\n");
     }
-    let (status, ct, bytes) = post(&state, uri, Some("text/csv"), None, big).await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(ct, "application/json");
-    let v = json_body(&bytes);
+    let reply = post(&state, uri, &[("content-type", "text/csv")], big).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(reply.content_type(), Some("application/json"));
+    let v = json_body(&reply.body);
     assert_eq!(v["error"]["code"], "body_too_large", "{v}");
     assert!(
         v["error"]["message"].as_str().unwrap().contains("16 MiB"),
@@ -388,9 +358,9 @@ async fn http_assign_json_csv_limits_and_errors() {
         ),
         (uri, "image/png", "x", "unsupported_media_type"),
     ] {
-        let (status, _, bytes) = post(&state, uri, Some(ct), None, body.into()).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-        let v = json_body(&bytes);
+        let reply = post(&state, uri, &[("content-type", ct)], body).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
+        let v = json_body(&reply.body);
         assert_eq!(v["error"]["code"], code, "{body}: {v}");
     }
 }

@@ -4,10 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use geo::Intersects;
-use gridmap::http::{app, AppState};
+use gridmap::http::AppState;
 use gridmap_data::catalog::Catalog;
 use gridmap_data::demo::{generate, DemoOptions};
 use gridmap_data::import::{import_grids, GridImportOptions};
@@ -15,8 +14,8 @@ use gridmap_data::progress::NoProgress;
 use gridmap_data::store::gpkg::GpkgStore;
 use gridmap_data::store::GridStore;
 use gridmap_data::{ChangeSet, Grid, Site};
+use gridmap_tests::http::{get, get_json};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 const SYSTEM: &str = "default";
 
@@ -84,29 +83,6 @@ fn brute_force(
     (counts, households, ids)
 }
 
-async fn get_raw(state: &AppState, uri: &str) -> (StatusCode, Vec<u8>) {
-    let resp = app(state.clone())
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    (
-        status,
-        axum::body::to_bytes(resp.into_body(), 1 << 26)
-            .await
-            .unwrap()
-            .to_vec(),
-    )
-}
-
-async fn get(state: &AppState, uri: &str) -> (StatusCode, Value) {
-    let (status, bytes) = get_raw(state, uri).await;
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
-
 #[test]
 fn every_demo_site_is_assigned_to_its_block_and_the_blocks_ancestors() {
     let dir = tempfile::tempdir().unwrap();
@@ -165,7 +141,7 @@ async fn stats_endpoint_matches_a_brute_force_count() {
         .chain(all.iter().filter(|g| g.level == "block").step_by(5))
         .collect();
     for g in checked {
-        let (status, body) = get(
+        let (status, body) = get_json(
             &state,
             &format!("/api/v1/grids/{}/stats?system={SYSTEM}", g.code),
         )
@@ -206,12 +182,12 @@ async fn stats_endpoint_matches_a_brute_force_count() {
             assert_eq!(sum, households);
         }
     }
-    let (status, body) = get(&state, "/api/v1/grids/999/stats").await;
+    let (status, body) = get_json(&state, "/api/v1/grids/999/stats").await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("unknown_grid"))
     );
-    let (status, body) = get(
+    let (status, body) = get_json(
         &state,
         &format!("/api/v1/grids/{}/stats?system=nope", all[0].code),
     )
@@ -237,7 +213,7 @@ async fn sites_endpoint_pages_filters_and_rejects_bad_parameters() {
     let mut got = Vec::new();
     let mut offset = 0;
     loop {
-        let (status, body) = get(&state, &format!("{base}?limit=37&offset={offset}")).await;
+        let (status, body) = get_json(&state, &format!("{base}?limit=37&offset={offset}")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["total"], expected.len());
         let page = body["sites"].as_array().unwrap();
@@ -265,7 +241,7 @@ async fn sites_endpoint_pages_filters_and_rejects_bad_parameters() {
     sorted.sort();
     assert_eq!(got, sorted, "kind then id order");
     // One kind.
-    let (_, body) = get(&state, &format!("{base}?kind=address&limit=10000")).await;
+    let (_, body) = get_json(&state, &format!("{base}?kind=address&limit=10000")).await;
     let addresses = expected.iter().filter(|(k, _)| k == "address").count();
     assert_eq!(body["total"], addresses);
     let page = body["sites"].as_array().unwrap();
@@ -273,12 +249,12 @@ async fn sites_endpoint_pages_filters_and_rejects_bad_parameters() {
     assert!(page
         .iter()
         .all(|s| s["kind"] == "address" && s["households"].as_u64().unwrap() > 0));
-    let (_, body) = get(&state, &format!("{base}?kind=school&limit=10000")).await;
+    let (_, body) = get_json(&state, &format!("{base}?kind=school&limit=10000")).await;
     assert_eq!(
         body["total"],
         expected.iter().filter(|(k, _)| k == "school").count()
     );
-    let (status, body) = get(&state, &format!("{base}?kind=pharmacy")).await;
+    let (status, body) = get_json(&state, &format!("{base}?kind=pharmacy")).await;
     assert_eq!((status, body["total"].as_u64()), (StatusCode::OK, Some(0)));
     // Bad parameters.
     for bad in [
@@ -288,11 +264,11 @@ async fn sites_endpoint_pages_filters_and_rejects_bad_parameters() {
         "limit=ten",
         "offset=-1",
     ] {
-        let (status, body) = get(&state, &format!("{base}?{bad}")).await;
+        let (status, body) = get_json(&state, &format!("{base}?{bad}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
         assert_eq!(body["error"]["code"], "bad_parameter", "{bad}");
     }
-    let (status, _) = get(&state, "/api/v1/grids/000/sites").await;
+    let (status, _) = get_json(&state, "/api/v1/grids/000/sites").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -300,7 +276,7 @@ async fn sites_endpoint_pages_filters_and_rejects_bad_parameters() {
 async fn site_stats(state: &AppState, codes: &[&str]) -> Vec<(Value, u64)> {
     let mut out = Vec::new();
     for code in codes {
-        let (status, body) = get(state, &format!("/api/v1/grids/{code}/stats")).await;
+        let (status, body) = get_json(state, &format!("/api/v1/grids/{code}/stats")).await;
         assert_eq!(status, StatusCode::OK, "{code}: {body}");
         out.push((body["sites"].clone(), body["households"].as_u64().unwrap()));
     }
@@ -387,13 +363,13 @@ async fn sites_layer_appears_from_z15() {
     let (lon, lat) = (address.location.x(), address.location.y());
     let layers = |bytes: &[u8]| decode_tile(bytes).unwrap();
     let t15 = tile_for_lonlat(lon, lat, 15).unwrap();
-    let (status, bytes) = get_raw(
+    let z15 = get(
         &state,
         &format!("/tiles/{SYSTEM}/15/{}/{}.mvt", t15.x, t15.y),
     )
     .await;
-    assert_eq!(status, StatusCode::OK);
-    let decoded = layers(&bytes);
+    assert_eq!(z15.status, StatusCode::OK);
+    let decoded = layers(&z15.body);
     let sites = decoded
         .iter()
         .find(|l| l.name == "sites")
@@ -426,17 +402,17 @@ async fn sites_layer_appears_from_z15() {
         .properties
         .contains(&("households".to_string(), PropValue::Int(households))));
     let t14 = tile_for_lonlat(lon, lat, 14).unwrap();
-    let (status, bytes) = get_raw(
+    let z14 = get(
         &state,
         &format!("/tiles/{SYSTEM}/14/{}/{}.mvt", t14.x, t14.y),
     )
     .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(z14.status, StatusCode::OK);
     assert!(
-        !layers(&bytes).iter().any(|l| l.name == "sites"),
+        !layers(&z14.body).iter().any(|l| l.name == "sites"),
         "no sites layer at z14"
     );
-    let (_, tilejson) = get(&state, &format!("/tiles/{SYSTEM}.json")).await;
+    let (_, tilejson) = get_json(&state, &format!("/tiles/{SYSTEM}.json")).await;
     let entry = tilejson["vector_layers"]
         .as_array()
         .unwrap()
