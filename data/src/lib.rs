@@ -11,11 +11,14 @@ pub mod geometry;
 pub mod import;
 pub mod index;
 pub mod model;
-pub mod point_columns;
+pub mod points;
 pub mod progress;
 pub mod search;
 pub mod sites;
 pub mod store;
+
+#[cfg(test)]
+mod testutil;
 
 /// The shared-arc topology the tiles are built on: editing moves a shared
 /// border once for every grid that uses it.

@@ -26,6 +26,27 @@ pub struct OraclePoint {
     pub district: String,
 }
 
+impl OraclePoint {
+    /// The GEOS answer per level, top down (`""` where no grid holds the point).
+    pub fn codes(&self) -> [&str; 3] {
+        [&self.province, &self.city, &self.district]
+    }
+}
+
+/// Fails, listing the first ten, if there are `mismatches` against the GEOS
+/// oracle; and unless more than 5,000 of the points checked lay `inside` a
+/// district: the fixture's bounding box is mostly sea and neighbouring
+/// provinces, and the land must be exercised too.
+pub fn assert_agrees_with_oracle(mismatches: &[String], inside: usize) {
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches, first: {:#?}",
+        mismatches.len(),
+        &mismatches[..mismatches.len().min(10)]
+    );
+    assert!(inside > 5_000, "only {inside} points inside");
+}
+
 /// Reads the 20,000-point GEOS oracle.
 pub fn oracle_points() -> Vec<OraclePoint> {
     let mut rdr =

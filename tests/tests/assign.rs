@@ -3,32 +3,46 @@
 //! and `POST /api/v1/assign` (JSON, CSV, 413, 400).
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::io::Read;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use gridmap::http::assign::ASSIGN_BODY_LIMIT;
-use gridmap::http::{app, AppState};
-use gridmap_data::assign::{assign_stream, AssignOptions, InputFormat, OutputFormat};
+use gridmap::http::AppState;
+use gridmap_data::assign::{
+    assign_stream, AssignOptions, AssignSummary, InputFormat, OutputFormat,
+};
 use gridmap_data::catalog::Catalog;
+use gridmap_data::index::SystemIndex;
 use gridmap_data::progress::NoProgress;
 use gridmap_data::store::gpkg::GpkgStore;
-use gridmap_tests::{fixture, oracle_points, OraclePoint};
+use gridmap_tests::http::post;
+use gridmap_tests::{assert_agrees_with_oracle, fixture, import_store, oracle_points, OraclePoint};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
-fn import(path: &Path, file: &Path, system: &str, levels: &[&str]) -> GpkgStore {
-    // The oracle was computed on the GCJ-02 coordinates as written: no conversion.
-    gridmap_tests::import_store(path, file, system, levels)
+/// The Zhejiang partition as written (the oracle was computed on its GCJ-02
+/// coordinates: no conversion).
+fn zhejiang(dir: &tempfile::TempDir) -> GpkgStore {
+    gridmap_tests::zhejiang_store(&dir.path().join("zj.gpkg"))
 }
 
-fn zhejiang(dir: &tempfile::TempDir) -> GpkgStore {
-    import(
-        &dir.path().join("zj.gpkg"),
-        &fixture("zhejiang-admin-gcj02.geojson"),
-        "admin",
-        &["province", "city", "district"],
-    )
+/// Assigns every row of `input` on `threads` lookup threads in batches of
+/// `batch_size`; the output and the summary.
+fn assign(
+    index: &SystemIndex,
+    input: InputFormat,
+    reader: impl Read + Send,
+    output: OutputFormat,
+    (threads, batch_size): (usize, usize),
+) -> (Vec<u8>, AssignSummary) {
+    let opts = AssignOptions {
+        threads,
+        batch_size,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    let summary = assign_stream(index, input, reader, output, &mut out, &opts, &NoProgress)
+        .unwrap_or_else(|e| panic!("{e}"));
+    (out, summary)
 }
 
 /// Two adjacent squares (west, east community) in one street; their shared edge is x = 120.1.
@@ -41,10 +55,6 @@ const SQUARES: &str = r#"{"type":"FeatureCollection","features":[
   "geometry":{"type":"Polygon","coordinates":[[[120.1,30.0],[120.2,30.0],[120.2,30.1],[120.1,30.1],[120.1,30.0]]]}}
 ]}"#;
 
-fn expected(p: &OraclePoint) -> [&str; 3] {
-    [&p.province, &p.city, &p.district]
-}
-
 #[test]
 fn bulk_assignment_matches_geos_on_all_20000_oracle_points() {
     let dir = tempfile::tempdir().unwrap();
@@ -52,22 +62,7 @@ fn bulk_assignment_matches_geos_on_all_20000_oracle_points() {
     let catalog = Catalog::load(&store).unwrap();
     let admin = catalog.system("admin").unwrap();
     let input = std::fs::File::open(fixture("zhejiang-points-oracle.csv")).unwrap();
-    let mut out = Vec::new();
-    let opts = AssignOptions {
-        threads: 2,
-        batch_size: 1000,
-        ..Default::default()
-    };
-    let summary = assign_stream(
-        admin,
-        InputFormat::Csv,
-        input,
-        OutputFormat::Csv,
-        &mut out,
-        &opts,
-        &NoProgress,
-    )
-    .unwrap();
+    let (out, summary) = assign(admin, InputFormat::Csv, input, OutputFormat::Csv, (2, 1000));
     assert_eq!(summary.rows, 20_000);
     assert_eq!(summary.errors, 0);
 
@@ -96,13 +91,13 @@ fn bulk_assignment_matches_geos_on_all_20000_oracle_points() {
     for (p, row) in points.iter().zip(&rows) {
         assert_eq!(&row[0], p.id, "output order = input order");
         let got = [&row[6], &row[7], &row[8]];
-        if got != expected(p) {
+        if got != p.codes() {
             mismatches.push(format!(
                 "{} ({}, {}): got {got:?}, GEOS {:?}",
                 p.id,
                 p.lon,
                 p.lat,
-                expected(p)
+                p.codes()
             ));
         }
         let status = &row[9];
@@ -121,13 +116,7 @@ fn bulk_assignment_matches_geos_on_all_20000_oracle_points() {
             inside += 1;
         }
     }
-    assert!(
-        mismatches.is_empty(),
-        "{} mismatches, first: {:#?}",
-        mismatches.len(),
-        &mismatches[..mismatches.len().min(10)]
-    );
-    assert!(inside > 5_000, "only {inside} points inside");
+    assert_agrees_with_oracle(&mismatches, inside);
     assert_eq!(summary.inside + summary.border + summary.outside, 20_000);
 }
 
@@ -146,22 +135,13 @@ fn geojson_input_and_output_agree_with_the_oracle() {
         })
         .collect();
     let input = json!({"type":"FeatureCollection","features":features}).to_string();
-    let mut out = Vec::new();
-    let opts = AssignOptions {
-        threads: 2,
-        batch_size: 256,
-        ..Default::default()
-    };
-    let summary = assign_stream(
+    let (out, summary) = assign(
         admin,
         InputFormat::Json,
         input.as_bytes(),
         OutputFormat::GeoJson,
-        &mut out,
-        &opts,
-        &NoProgress,
-    )
-    .unwrap();
+        (2, 256),
+    );
     assert_eq!(summary.rows, 3000);
     let v: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["type"], "FeatureCollection");
@@ -176,22 +156,18 @@ fn geojson_input_and_output_agree_with_the_oracle() {
             .iter()
             .map(|k| props[k].as_str().unwrap_or(""))
             .collect();
-        assert_eq!(got, expected(p), "{}", p.id);
+        assert_eq!(got, p.codes(), "{}", p.id);
     }
 
     // CSV in, GeoJSON out: Point features at the (WGS84) position, columns as string properties.
     let csv_in = "id,lon,lat\na,120.13,30.26\nb,abc,30\n";
-    let mut out = Vec::new();
-    assign_stream(
+    let (out, _) = assign(
         admin,
         InputFormat::Csv,
         csv_in.as_bytes(),
         OutputFormat::GeoJson,
-        &mut out,
-        &opts,
-        &NoProgress,
-    )
-    .unwrap();
+        (2, 256),
+    );
     let v: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(
         v["features"][0]["geometry"]["coordinates"],
@@ -208,7 +184,7 @@ fn point_on_a_shared_edge_has_border_status_and_goes_east() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("squares.geojson");
     std::fs::write(&file, SQUARES).unwrap();
-    let store = import(
+    let store = import_store(
         &dir.path().join("s.gpkg"),
         &file,
         "grid",
@@ -217,21 +193,14 @@ fn point_on_a_shared_edge_has_border_status_and_goes_east() {
     let catalog = Catalog::load(&store).unwrap();
     let index = catalog.system("grid").unwrap();
     let input = "id,lon,lat\nedge,120.1,30.05\nwest,120.05,30.05\neast,120.15,30.05\ncorner,120.0,30.0\nout,121,31\n";
-    let mut out = Vec::new();
-    let opts = AssignOptions {
-        threads: 1,
-        ..Default::default()
-    };
-    let s = assign_stream(
+    let batch_size = AssignOptions::default().batch_size;
+    let (out, s) = assign(
         index,
         InputFormat::Csv,
         input.as_bytes(),
         OutputFormat::Csv,
-        &mut out,
-        &opts,
-        &NoProgress,
-    )
-    .unwrap();
+        (1, batch_size),
+    );
     let text = String::from_utf8(out).unwrap();
     let rows: HashMap<&str, &str> = text
         .lines()
@@ -246,36 +215,6 @@ fn point_on_a_shared_edge_has_border_status_and_goes_east() {
     assert_eq!(rows["corner"], "corner,120.0,30.0,S1,W1,border");
     assert_eq!(rows["out"], "out,121,31,,,outside");
     assert_eq!((s.border, s.inside, s.outside), (2, 2, 1));
-}
-
-async fn post(
-    state: &AppState,
-    uri: &str,
-    content_type: Option<&str>,
-    accept: Option<&str>,
-    body: Vec<u8>,
-) -> (StatusCode, String, Vec<u8>) {
-    let mut req = Request::post(uri);
-    if let Some(ct) = content_type {
-        req = req.header(header::CONTENT_TYPE, ct);
-    }
-    if let Some(a) = accept {
-        req = req.header(header::ACCEPT, a);
-    }
-    let resp = app(state.clone())
-        .oneshot(req.body(Body::from(body)).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let ct = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 28)
-        .await
-        .unwrap();
-    (status, ct, bytes.to_vec())
 }
 
 fn json_body(bytes: &[u8]) -> Value {
@@ -295,22 +234,21 @@ async fn http_assign_json_csv_limits_and_errors() {
         {"id":"sea","lon":125.0,"lat":28.0},
         {"id":"bad","lon":"east","lat":30.0}
     ]});
-    let (status, ct, bytes) = post(
+    let reply = post(
         &state,
         uri,
-        Some("application/json"),
-        None,
-        body.to_string().into_bytes(),
+        &[("content-type", "application/json")],
+        body.to_string(),
     )
     .await;
     assert_eq!(
-        status,
+        reply.status,
         StatusCode::OK,
         "{}",
-        String::from_utf8_lossy(&bytes)
+        String::from_utf8_lossy(&reply.body)
     );
-    assert_eq!(ct, "application/json");
-    let v = json_body(&bytes);
+    assert_eq!(reply.content_type(), Some("application/json"));
+    let v = json_body(&reply.body);
     let r = &v["results"];
     assert_eq!(r[0]["id"], "lake");
     assert_eq!(
@@ -336,39 +274,41 @@ async fn http_assign_json_csv_limits_and_errors() {
     let (bx, by) = gridmap_data::crs::wgs84_to_bd09(120.13, 30.26);
     let fc = json!({"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"l"},
         "geometry":{"type":"Point","coordinates":[bx,by]}}]});
-    let (status, _, bytes) = post(
+    let reply = post(
         &state,
         "/api/v1/assign?crs=bd09",
-        Some("application/geo+json"),
-        None,
-        fc.to_string().into_bytes(),
+        &[("content-type", "application/geo+json")],
+        fc.to_string(),
     )
     .await;
-    assert_eq!(status, StatusCode::OK);
-    let v = json_body(&bytes);
+    assert_eq!(reply.status, StatusCode::OK);
+    let v = json_body(&reply.body);
     // GCJ-02 polygons read as WGS84 (see the oracle): 120.13,30.26 WGS84 is still West Lake district.
     assert_eq!(v["results"][0]["id"], "l");
     assert_eq!(v["results"][0]["codes"]["district"], "330106", "{v}");
 
     // CSV in, JSON out; CSV in, CSV out with Accept: text/csv.
     let csv = "id,lng,lat,note\nlake,120.13,30.26,x\nbad,,30,y\n";
-    let (status, _, bytes) = post(&state, uri, Some("text/csv"), None, csv.into()).await;
-    assert_eq!(status, StatusCode::OK);
-    let v = json_body(&bytes);
+    let reply = post(&state, uri, &[("content-type", "text/csv")], csv).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let v = json_body(&reply.body);
     assert_eq!(v["results"][0]["codes"]["district"], "330106");
     assert_eq!(v["results"][1]["message"], "missing `lng`");
-    let (status, ct, bytes) = post(
+    let reply = post(
         &state,
         uri,
-        Some("text/csv; charset=utf-8"),
-        Some("text/csv"),
-        csv.into(),
+        &[
+            ("content-type", "text/csv; charset=utf-8"),
+            ("accept", "text/csv"),
+        ],
+        csv,
     )
     .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(reply.status, StatusCode::OK);
+    let ct = reply.content_type().unwrap_or_default();
     assert!(ct.starts_with("text/csv"), "{ct}");
     assert_eq!(
-        String::from_utf8(bytes).unwrap(),
+        String::from_utf8(reply.body).unwrap(),
         "id,lng,lat,note,province_code,city_code,district_code,status\n\
          lake,120.13,30.26,x,330000,330100,330106,inside\n\
          bad,,30,y,,,,error\n"
@@ -379,10 +319,10 @@ async fn http_assign_json_csv_limits_and_errors() {
     while big.len() <= ASSIGN_BODY_LIMIT {
         big.extend_from_slice(b"p,120.13000000000000,30.26000000000000\n");
     }
-    let (status, ct, bytes) = post(&state, uri, Some("text/csv"), None, big).await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(ct, "application/json");
-    let v = json_body(&bytes);
+    let reply = post(&state, uri, &[("content-type", "text/csv")], big).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(reply.content_type(), Some("application/json"));
+    let v = json_body(&reply.body);
     assert_eq!(v["error"]["code"], "body_too_large", "{v}");
     assert!(
         v["error"]["message"].as_str().unwrap().contains("16 MiB"),
@@ -418,9 +358,9 @@ async fn http_assign_json_csv_limits_and_errors() {
         ),
         (uri, "image/png", "x", "unsupported_media_type"),
     ] {
-        let (status, _, bytes) = post(&state, uri, Some(ct), None, body.into()).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-        let v = json_body(&bytes);
+        let reply = post(&state, uri, &[("content-type", ct)], body).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
+        let v = json_body(&reply.body);
         assert_eq!(v["error"]["code"], code, "{body}: {v}");
     }
 }

@@ -112,7 +112,7 @@ fn repaired_bow_ties_leave_only_the_gaps_and_overlaps_geos_finds() {
     let dir = tempfile::tempdir().unwrap();
     let planted = planted_partition(dir.path(), &oracle);
     let (store, import) = import_repaired(&dir, &planted);
-    assert_eq!(import.imported, 102, "{import}");
+    assert_eq!(import.counts.imported, 102, "{import}");
     // The report names each repaired district, its defect and the area change.
     let mut repaired: Vec<String> = import.repaired.iter().map(|r| r.code.clone()).collect();
     repaired.sort();

@@ -1,10 +1,11 @@
 //! Bulk assignment of points to grids: every input row gets the code of its
 //! grid at every level of a system, plus a status.
 //!
-//! Input is streamed ([`InputFormat`]): CSV with `id,lon,lat,…` columns (or
-//! `x,y` / `lng`), or JSON: a GeoJSON FeatureCollection of Points or an object
-//! `{"points":[{"id":…,"lon":…,"lat":…},…]}`, read element by element so ten
-//! million rows run in bounded memory. A reader thread cuts the input into
+//! Input is streamed through the one point reader ([`crate::points`]): CSV with
+//! `id,lon,lat,…` columns (or `x,y` / `lng`), or JSON: a GeoJSON
+//! FeatureCollection of Points or an object `{"points":[{"id":…,"lon":…,"lat":…},…]}`,
+//! read element by element so ten million rows run in bounded memory. A reader
+//! thread cuts the input into
 //! batches, worker threads look the points up and format their output rows,
 //! and the calling thread writes the batches back in input order
 //! ([`assign_stream`]). At most `4 × threads` batches are in flight at once.
@@ -24,10 +25,7 @@
 //!
 //! let system = GridSystem::new("s", vec!["block".into()]);
 //! let square = polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0)];
-//! let grid = Grid {
-//!     code: "B1".into(), name: "B1".into(), level: "block".into(), parent: None,
-//!     geometry: MultiPolygon(vec![square]), attributes: Default::default(),
-//! };
+//! let grid = Grid::new("B1", "block", None, MultiPolygon(vec![square]));
 //! let index = SystemIndex::build(system, vec![grid]);
 //! let input = "id,lon,lat\na,0.5,0.5\nb,5,5\nc,x,1\n";
 //! let mut out = Vec::new();
@@ -42,7 +40,6 @@
 //!
 //! [`SystemIndex::locate_at_depth`]: crate::index::SystemIndex::locate_at_depth
 
-mod reader;
 mod run;
 mod writer;
 
@@ -52,32 +49,10 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::crs::Crs;
+use crate::points::{extension, ReadError};
 
+pub use crate::points::{InputFormat, RowPos};
 pub use run::assign_stream;
-
-/// How the input is laid out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InputFormat {
-    /// CSV with a header row naming an x column (`lon`, `lng`, `longitude`,
-    /// `x`), a y column (`lat`, `latitude`, `y`) and optionally `id`; any
-    /// other columns are carried through. Names are matched case-insensitively.
-    Csv,
-    /// JSON: a GeoJSON FeatureCollection of Point features, or an object with
-    /// a `points` array of `{"id":…,"lon":…,"lat":…}` objects (same key names
-    /// as the CSV columns; numbers or numeric strings).
-    Json,
-}
-
-impl InputFormat {
-    /// By file extension: `.csv` (and `.txt`), `.geojson` / `.json`.
-    pub fn from_path(path: &Path) -> Option<Self> {
-        match extension(path).as_deref() {
-            Some("csv" | "txt") => Some(Self::Csv),
-            Some("geojson" | "json") => Some(Self::Json),
-            _ => None,
-        }
-    }
-}
 
 /// How the output is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,12 +82,6 @@ impl OutputFormat {
     }
 }
 
-fn extension(path: &Path) -> Option<String> {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-}
-
 /// Settings of one run.
 #[derive(Debug, Clone)]
 pub struct AssignOptions {
@@ -133,7 +102,7 @@ impl Default for AssignOptions {
     fn default() -> Self {
         Self {
             crs: Crs::Wgs84,
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             strict: false,
             batch_size: 8192,
             max_row_errors: 1000,
@@ -163,27 +132,6 @@ impl Status {
             Status::Outside => "outside",
             Status::Border => "border",
             Status::Error => "error",
-        }
-    }
-}
-
-/// Where a row is in the input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RowPos {
-    /// A CSV record by physical line number (the header is line 1).
-    Line(u64),
-    /// A GeoJSON feature by 0-based index.
-    Feature(u64),
-    /// An element of a `points` array by 0-based index.
-    Point(u64),
-}
-
-impl fmt::Display for RowPos {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RowPos::Line(n) => write!(f, "line {n}"),
-            RowPos::Feature(n) => write!(f, "feature #{n}"),
-            RowPos::Point(n) => write!(f, "point #{n}"),
         }
     }
 }
@@ -249,6 +197,7 @@ impl fmt::Display for AssignSummary {
 
 /// Why a run stopped.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AssignError {
     #[error("reading the input: {0}")]
     Read(#[source] std::io::Error),
@@ -279,6 +228,35 @@ pub enum AssignError {
     /// A worker thread panicked (a bug); the message is the panic's.
     #[error("internal error in a worker thread: {0}")]
     Worker(String),
+}
+
+impl From<ReadError> for AssignError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Io(e) => AssignError::Read(e),
+            ReadError::Csv { line, message } => AssignError::Csv { line, message },
+            ReadError::MissingColumn {
+                which,
+                accepted,
+                header,
+            } => AssignError::MissingColumn {
+                which,
+                accepted,
+                header: header.join(","),
+            },
+            ReadError::Json {
+                line,
+                column,
+                element,
+                message,
+            } => AssignError::Json {
+                line,
+                column,
+                element,
+                message,
+            },
+        }
+    }
 }
 
 #[cfg(test)]

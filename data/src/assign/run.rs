@@ -14,13 +14,13 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use super::reader::{CsvColumns, Row, Source};
 use super::writer::{strip_first_comma, Layout, Outcome};
 use super::{
     AssignError, AssignOptions, AssignSummary, InputFormat, OutputFormat, RowError, Status,
 };
 use crate::crs::Crs;
 use crate::index::SystemIndex;
+use crate::points::{to_wgs84, CsvColumns, Row, Source};
 use crate::progress::Progress;
 
 /// Assigns every row of `reader` to the grids of `index` and writes the rows
@@ -48,7 +48,7 @@ pub fn assign_stream<R: Read + Send, W: Write>(
     let start = Instant::now();
     let threads = opts.threads.max(1);
     let batch_size = opts.batch_size.max(1);
-    let (source, cols) = Source::open(input, reader)?;
+    let (source, cols) = Source::open(input, reader).map_err(AssignError::from)?;
     let layout = Layout {
         format: output,
         levels: &index.system().levels,
@@ -80,13 +80,15 @@ pub fn assign_stream<R: Read + Send, W: Write>(
     let mut summary = std::thread::scope(|s| {
         let reader_thread = s.spawn(move || {
             let mut seq = 0u64;
-            source.run(batch_size, |rows| {
+            // A legacy `crs` member is not read: the CRS is the caller's (`opts.crs`).
+            let run = source.run(batch_size, |rows| {
                 if token_rx.recv().is_err() {
                     return false;
                 }
                 seq += 1;
                 batch_tx.send((seq - 1, rows)).is_ok()
-            })
+            });
+            run.map(drop).map_err(AssignError::from)
         });
         for _ in 0..threads {
             let (batch_rx, done_tx, work) = (Arc::clone(&batch_rx), done_tx.clone(), &work);
@@ -132,7 +134,7 @@ struct Done {
 
 fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
     p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
+        .map(ToString::to_string)
         .or_else(|| p.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into())
 }
@@ -197,7 +199,9 @@ impl Work<'_> {
         let mut codes: Vec<Option<&str>> = vec![None; depth];
         for row in rows {
             let raw = row.coords(self.cols);
-            let wgs84 = raw.clone().and_then(|(x, y)| to_wgs84(self.crs, x, y));
+            let wgs84 = raw
+                .clone()
+                .and_then(|xy| to_wgs84(self.crs, xy).map_err(|e| e.to_string()));
             codes.iter_mut().for_each(|c| *c = None);
             let status = match wgs84 {
                 Ok((lon, lat)) => {
@@ -240,18 +244,5 @@ impl Work<'_> {
             counts,
             errors,
         }
-    }
-}
-
-/// Converts to WGS84 and checks the result is a point on Earth.
-fn to_wgs84(crs: Crs, x: f64, y: f64) -> Result<(f64, f64), String> {
-    let (lon, lat) = crs.to_wgs84(x, y).map_err(|e| e.to_string())?;
-    if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) {
-        Ok((lon, lat))
-    } else {
-        Err(format!(
-            "({x}, {y}) under {} is not a point on Earth (lon {lon}, lat {lat})",
-            crs.code()
-        ))
     }
 }

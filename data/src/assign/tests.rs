@@ -1,37 +1,9 @@
-use geo_types::{polygon, MultiPolygon, Polygon};
 use serde_json::Value;
 
 use super::*;
 use crate::index::SystemIndex;
 use crate::progress::NoProgress;
-use crate::{Grid, GridSystem};
-
-fn grid(code: &str, level: &str, parent: Option<&str>, poly: Polygon<f64>) -> Grid {
-    Grid {
-        code: code.into(),
-        name: code.into(),
-        level: level.into(),
-        parent: parent.map(Into::into),
-        geometry: MultiPolygon(vec![poly]),
-        attributes: Default::default(),
-    }
-}
-
-fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon<f64> {
-    polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1)]
-}
-
-/// A street [0,2]×[0,1] with blocks W = [0,1]×[0,1] and E = [1,2]×[0,1].
-fn two_squares() -> SystemIndex {
-    SystemIndex::build(
-        GridSystem::new("s", vec!["street".into(), "block".into()]),
-        vec![
-            grid("S", "street", None, rect(0.0, 0.0, 2.0, 1.0)),
-            grid("E", "block", Some("S"), rect(1.0, 0.0, 2.0, 1.0)),
-            grid("W", "block", Some("S"), rect(0.0, 0.0, 1.0, 1.0)),
-        ],
-    )
-}
+use crate::testutil::two_blocks;
 
 fn run(
     index: &SystemIndex,
@@ -63,7 +35,7 @@ fn opts(threads: usize, batch_size: usize) -> AssignOptions {
 
 #[test]
 fn csv_rows_keep_columns_order_and_get_status() {
-    let index = two_squares();
+    let index = two_blocks();
     let input = "name,X,Y,note\n\
                  a,0.5,0.5,west\n\
                  \"multi\nline\",1.5,0.25,east\n\
@@ -110,7 +82,7 @@ fn csv_rows_keep_columns_order_and_get_status() {
 
 #[test]
 fn order_is_kept_across_many_small_batches_and_threads() {
-    let index = two_squares();
+    let index = two_blocks();
     let mut input = String::from("\u{feff}ID,Lng,Lat\n");
     for i in 0..5000 {
         // Pseudo-random spread over [-0.5, 2.5] × [-0.5, 1.5].
@@ -145,7 +117,7 @@ fn order_is_kept_across_many_small_batches_and_threads() {
 
 #[test]
 fn a_missing_coordinate_column_is_an_error() {
-    let index = two_squares();
+    let index = two_blocks();
     let err = run(
         &index,
         InputFormat::Csv,
@@ -169,7 +141,7 @@ fn a_missing_coordinate_column_is_an_error() {
 
 #[test]
 fn strict_mode_stops_at_the_first_bad_row_without_hanging() {
-    let index = two_squares();
+    let index = two_blocks();
     let mut input = String::from("id,lon,lat\n");
     for i in 0..20_000 {
         input.push_str(if i == 3 { "3,abc,0.5\n" } else { "x,0.5,0.5\n" });
@@ -190,7 +162,7 @@ fn strict_mode_stops_at_the_first_bad_row_without_hanging() {
 
 #[test]
 fn crs_conversion_and_points_off_the_earth() {
-    let index = two_squares();
+    let index = two_blocks();
     // Web Mercator x = 0.5° of longitude, y = 0.5° of latitude.
     let (x, y) = Crs::WebMercator.from_wgs84(0.5, 0.5).unwrap();
     let input = format!("id,x,y\nm,{x},{y}\nbad,1e9,1e9\n");
@@ -217,7 +189,7 @@ fn crs_conversion_and_points_off_the_earth() {
 
 #[test]
 fn geojson_in_and_out_with_bad_features_kept() {
-    let index = two_squares();
+    let index = two_blocks();
     let input = r#"{"type":"FeatureCollection","bbox":[0,0,2,1],"features":[
         {"type":"Feature","id":7,"geometry":{"type":"Point","coordinates":[0.5,0.5]},"properties":{"name":"a"}},
         {"type":"Feature","geometry":{"type":"LineString","coordinates":[[0,0],[1,1]]},"properties":null},
@@ -253,7 +225,7 @@ fn geojson_in_and_out_with_bad_features_kept() {
 
 #[test]
 fn points_object_to_results_and_csv() {
-    let index = two_squares();
+    let index = two_blocks();
     let input = r#"{"points":[{"id":"p1","lon":0.5,"lat":"0.5"},{"id":2,"lng":1.5,"lat":0.5},{"id":"p3","lat":1}]}"#;
     let (out, _) = run(
         &index,
@@ -295,7 +267,7 @@ fn points_object_to_results_and_csv() {
 
 #[test]
 fn malformed_json_names_the_element() {
-    let index = two_squares();
+    let index = two_blocks();
     let input = r#"{"type":"FeatureCollection","features":[{"type":"Feature","geometry":null},{"type":"Feature",]}"#;
     let err = run(
         &index,
@@ -341,7 +313,7 @@ fn malformed_json_names_the_element() {
 
 #[test]
 fn empty_input_gives_valid_empty_documents() {
-    let index = two_squares();
+    let index = two_blocks();
     let (out, s) = run(
         &index,
         InputFormat::Csv,
@@ -356,23 +328,14 @@ fn empty_input_gives_valid_empty_documents() {
 }
 
 #[test]
-fn formats_from_paths() {
-    assert_eq!(
-        InputFormat::from_path(Path::new("a/b.CSV")),
-        Some(InputFormat::Csv)
-    );
-    assert_eq!(
-        InputFormat::from_path(Path::new("b.geojson")),
-        Some(InputFormat::Json)
-    );
-    assert_eq!(InputFormat::from_path(Path::new("b.shp")), None);
-    assert_eq!(
-        OutputFormat::from_path(Path::new("o.geojson")),
-        Some(OutputFormat::GeoJson)
-    );
-    assert_eq!(
-        OutputFormat::from_path(Path::new("o.json")),
-        Some(OutputFormat::Json)
-    );
-    assert_eq!(OutputFormat::from_path(Path::new("o")), None);
+fn output_formats_from_paths() {
+    for (path, want) in [
+        ("o.geojson", Some(OutputFormat::GeoJson)),
+        ("o.json", Some(OutputFormat::Json)),
+        ("a/o.CSV", Some(OutputFormat::Csv)),
+        ("o.txt", None),
+        ("o", None),
+    ] {
+        assert_eq!(OutputFormat::from_path(Path::new(path)), want, "{path}");
+    }
 }

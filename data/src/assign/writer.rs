@@ -6,8 +6,8 @@
 
 use serde_json::{Map, Value};
 
-use super::reader::{CsvColumns, Payload, Row};
 use super::{AssignSummary, OutputFormat, Status};
+use crate::points::{CsvColumns, Payload, Row};
 
 /// What one row's lookup produced, for formatting.
 pub(crate) struct Outcome<'a> {

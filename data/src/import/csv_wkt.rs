@@ -4,13 +4,24 @@
 
 use std::path::Path;
 
-use serde_json::{Map, Value};
+use serde_json::Map;
 use wkt::Wkt;
 
+use super::properties::cell_value;
 use super::raw::{polygons_problem, RawProblem};
-use super::{parse_error, read_text, RawFeature, SourceData};
+use super::{csv_reader, parse_error, read_text, RawFeature, SourceData};
 
+/// The names a WKT column goes by (any case).
 const GEOMETRY_COLUMNS: [&str; 3] = ["wkt", "geometry", "geom"];
+/// [`GEOMETRY_COLUMNS`] for messages.
+pub(crate) const GEOMETRY_ACCEPTED: &str = "wkt, geometry or geom";
+
+/// The position of the WKT column among `headers`.
+pub(crate) fn geometry_column<'a>(headers: impl IntoIterator<Item = &'a str>) -> Option<usize> {
+    headers
+        .into_iter()
+        .position(|h| GEOMETRY_COLUMNS.contains(&crate::points::normalise(h).as_str()))
+}
 
 fn pairs(ring: &wkt::types::LineString<f64>) -> impl Iterator<Item = (f64, f64)> + '_ {
     ring.coords().iter().map(|c| (c.x, c.y))
@@ -59,26 +70,16 @@ fn parse_geometry(cell: &str) -> (Option<geo_types::Geometry<f64>>, Option<RawPr
 
 pub(crate) fn read(path: &Path) -> Result<SourceData, super::ImportError> {
     let text = read_text(path)?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text); // Excel writes a BOM
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| parse_error(path, format!("invalid CSV header: {e}")))?
-        .clone();
-    let geometry_column = headers
-        .iter()
-        .position(|h| GEOMETRY_COLUMNS.contains(&h.trim().to_ascii_lowercase().as_str()))
-        .ok_or_else(|| {
-            parse_error(
-                path,
-                format!(
-                    "no geometry column: expected one named wkt, geometry or geom; found columns {}",
-                    headers.iter().collect::<Vec<_>>().join(", ")
-                ),
-            )
-        })?;
+    let (mut reader, headers) = csv_reader(path, &text)?;
+    let geometry_column = geometry_column(&headers).ok_or_else(|| {
+        parse_error(
+            path,
+            format!(
+                "no geometry column: expected one named {GEOMETRY_ACCEPTED}; found columns {}",
+                headers.iter().collect::<Vec<_>>().join(", ")
+            ),
+        )
+    })?;
     let mut features = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let record = record.map_err(|e| parse_error(path, format!("invalid CSV: {e}")))?;
@@ -88,13 +89,7 @@ pub(crate) fn read(path: &Path) -> Result<SourceData, super::ImportError> {
             if column == geometry_column {
                 geometry = parse_geometry(cell);
             } else {
-                let cell = cell.trim();
-                let value = if cell.is_empty() {
-                    Value::Null
-                } else {
-                    Value::String(cell.to_string())
-                };
-                properties.insert(name.trim().to_string(), value);
+                properties.insert(name.trim().to_string(), cell_value(cell));
             }
         }
         features.push(RawFeature {
@@ -114,24 +109,20 @@ pub(crate) fn read(path: &Path) -> Result<SourceData, super::ImportError> {
 mod tests {
     use super::*;
     use crate::geometry::GeometryProblem;
-    use std::io::Write;
-
-    fn write(text: &str) -> tempfile::NamedTempFile {
-        let mut f = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
-        f.write_all(text.as_bytes()).unwrap();
-        f
-    }
+    use crate::testutil::write;
+    use serde_json::Value;
 
     #[test]
     fn reads_wkt_column_and_properties() {
-        let f = write(
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(dir.path(), "f.csv", 
             "\u{feff}code,name,WKT,parent\n\
              330106001,文新街道,\"POLYGON((120 30,120.1 30,120.1 30.1,120 30))\",\n\
              330106002,x,\"SRID=4490;MULTIPOLYGON(((120 30,120.1 30,120.1 30.1,120 30.1)))\",330106001\n\
              330106003,y,\"POLYGON((120 30,oops))\",\n\
              330106004,z,,\n",
         );
-        let data = read(f.path()).unwrap();
+        let data = read(&f).unwrap();
         assert_eq!(data.features.len(), 4);
         let a = &data.features[0];
         assert_eq!(a.properties["name"], "文新街道");
@@ -153,7 +144,7 @@ mod tests {
         );
         match &data.features[2].raw_problem {
             Some(RawProblem::Unreadable(reason)) => {
-                assert!(reason.starts_with("invalid WKT"), "{reason}")
+                assert!(reason.starts_with("invalid WKT"), "{reason}");
             }
             other => panic!("{other:?}"),
         }
@@ -162,8 +153,9 @@ mod tests {
 
     #[test]
     fn missing_geometry_column_is_a_parse_error() {
-        let f = write("code,name\n1,a\n");
-        let e = read(f.path()).unwrap_err().to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(dir.path(), "f.csv", "code,name\n1,a\n");
+        let e = read(&f).unwrap_err().to_string();
         assert!(
             e.contains("no geometry column") && e.contains("code, name"),
             "{e}"

@@ -50,7 +50,7 @@ impl fmt::Display for RowProblem {
 }
 
 /// Lists problems one per line, at most [`MAX_LISTED`], then a count of the rest.
-fn list<T: fmt::Display>(problems: &[T]) -> String {
+pub(crate) fn list_problems<T: fmt::Display>(problems: &[T]) -> String {
     let mut out = String::new();
     for p in problems.iter().take(MAX_LISTED) {
         out.push_str("\n  ");
@@ -75,12 +75,12 @@ pub enum ImportError {
     Parse { path: PathBuf, reason: String },
     #[error("{}: {source}", path.display())]
     Crs { path: PathBuf, source: CrsError },
-    #[error("{}: {} feature(s) rejected, nothing imported:{}", path.display(), problems.len(), list(problems))]
+    #[error("{}: {} feature(s) rejected, nothing imported:{}", path.display(), problems.len(), list_problems(problems))]
     Rejected {
         path: PathBuf,
         problems: Vec<FeatureProblem>,
     },
-    #[error("{}: {} row(s) rejected, nothing imported:{}", path.display(), problems.len(), list(problems))]
+    #[error("{}: {} row(s) rejected, nothing imported:{}", path.display(), problems.len(), list_problems(problems))]
     RejectedRows {
         path: PathBuf,
         problems: Vec<RowProblem>,

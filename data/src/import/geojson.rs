@@ -30,13 +30,13 @@ fn raw_problem(value: &Value) -> Option<RawProblem> {
     found.map(RawProblem::Geometry)
 }
 
-/// The CRS named by a legacy (pre-RFC 7946) `"crs": {"type": "name", "properties": {"name": …}}` member.
-fn legacy_crs(
+/// The CRS named by a legacy (pre-RFC 7946) `"crs": {"type": "name", "properties": {"name": …}}`
+/// member, given as `member`.
+pub(crate) fn legacy_crs(
     path: &Path,
-    members: Option<&Map<String, serde_json::Value>>,
+    member: Option<&serde_json::Value>,
 ) -> Result<Option<Crs>, super::ImportError> {
-    let Some(name) = members
-        .and_then(|m| m.get("crs"))
+    let Some(name) = member
         .and_then(|c| c.get("properties"))
         .and_then(|p| p.get("name"))
         .and_then(|n| n.as_str())
@@ -51,6 +51,11 @@ fn legacy_crs(
         })
 }
 
+/// The `crs` member among a GeoJSON object's foreign members.
+fn crs_member(members: Option<&Map<String, serde_json::Value>>) -> Option<&serde_json::Value> {
+    members.and_then(|m| m.get("crs"))
+}
+
 pub(crate) fn read(path: &Path) -> Result<SourceData, super::ImportError> {
     let text = read_text(path)?;
     let parsed: GeoJson = text
@@ -58,11 +63,11 @@ pub(crate) fn read(path: &Path) -> Result<SourceData, super::ImportError> {
         .map_err(|e| parse_error(path, format!("invalid GeoJSON: {e}")))?;
     let (features, crs) = match parsed {
         GeoJson::FeatureCollection(fc) => {
-            let crs = legacy_crs(path, fc.foreign_members.as_ref())?;
+            let crs = legacy_crs(path, crs_member(fc.foreign_members.as_ref()))?;
             (fc.features, crs)
         }
         GeoJson::Feature(f) => {
-            let crs = legacy_crs(path, f.foreign_members.as_ref())?;
+            let crs = legacy_crs(path, crs_member(f.foreign_members.as_ref()))?;
             (vec![f], crs)
         }
         GeoJson::Geometry(_) => {
@@ -102,20 +107,14 @@ pub(crate) fn read(path: &Path) -> Result<SourceData, super::ImportError> {
 mod tests {
     use super::*;
     use crate::geometry::GeometryProblem;
-    use std::io::Write;
-
-    fn write(text: &str) -> tempfile::NamedTempFile {
-        let mut f = tempfile::Builder::new()
-            .suffix(".geojson")
-            .tempfile()
-            .unwrap();
-        f.write_all(text.as_bytes()).unwrap();
-        f
-    }
+    use crate::testutil::write;
 
     #[test]
     fn reads_features_properties_and_unclosed_rings() {
+        let dir = tempfile::tempdir().unwrap();
         let f = write(
+            dir.path(),
+            "f.geojson",
             r#"{"type":"FeatureCollection","features":[
             {"type":"Feature","properties":{"code":"a","level":"street"},
              "geometry":{"type":"Polygon","coordinates":[[[120,30],[120.1,30],[120.1,30.1],[120,30]]]}},
@@ -123,7 +122,7 @@ mod tests {
              "geometry":{"type":"Polygon","coordinates":[[[120,30],[120.1,30],[120.1,30.1],[120,30.1]]]}},
             {"type":"Feature","properties":null,"geometry":null}]}"#,
         );
-        let data = read(f.path()).unwrap();
+        let data = read(&f).unwrap();
         assert_eq!(data.crs, None);
         assert_eq!(data.features.len(), 3);
         assert_eq!(data.features[0].properties["code"], "a");
@@ -141,20 +140,28 @@ mod tests {
 
     #[test]
     fn legacy_crs_member_and_bare_geometry() {
+        let dir = tempfile::tempdir().unwrap();
         let f = write(
+            dir.path(),
+            "f.geojson",
             r#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4490"}},"features":[]}"#,
         );
-        assert_eq!(read(f.path()).unwrap().crs, Some(Crs::Cgcs2000));
-        let g = write(r#"{"type":"Point","coordinates":[120,30]}"#);
-        let e = read(g.path()).unwrap_err().to_string();
+        assert_eq!(read(&f).unwrap().crs, Some(Crs::Cgcs2000));
+        let g = write(
+            dir.path(),
+            "g.geojson",
+            r#"{"type":"Point","coordinates":[120,30]}"#,
+        );
+        let e = read(&g).unwrap_err().to_string();
         assert!(e.contains("expected a FeatureCollection"), "{e}");
-        let h = write(r#"{"type":"FeatureCollection","features":[{"#);
-        let e = read(h.path()).unwrap_err().to_string();
+        let h = write(
+            dir.path(),
+            "h.geojson",
+            r#"{"type":"FeatureCollection","features":[{"#,
+        );
+        let e = read(&h).unwrap_err().to_string();
         assert!(
-            e.starts_with(&format!(
-                "cannot parse {}: invalid GeoJSON",
-                h.path().display()
-            )),
+            e.starts_with(&format!("cannot parse {}: invalid GeoJSON", &h.display())),
             "{e}"
         );
     }

@@ -21,22 +21,15 @@
 //! assert_eq!(data.features[0].properties["code"], "1");
 //! ```
 
+mod counts;
 mod csv_wkt;
 mod error;
 mod geojson;
 mod grids;
+pub(crate) mod properties;
 mod raw;
 mod shapefile;
 mod workers;
-
-#[cfg(test)]
-mod grids_tests;
-#[cfg(test)]
-mod shapefile_tests;
-#[cfg(test)]
-mod testutil;
-#[cfg(test)]
-mod workers_tests;
 
 use std::path::Path;
 
@@ -44,6 +37,11 @@ use serde_json::{Map, Value};
 
 use crate::crs::Crs;
 
+pub(crate) use csv_wkt::{geometry_column, GEOMETRY_ACCEPTED};
+pub(crate) use error::list_problems;
+pub(crate) use geojson::legacy_crs;
+
+pub use counts::ImportCounts;
 pub use error::{FeatureProblem, ImportError, RowProblem, MAX_LISTED};
 pub use grids::{
     import_grids, prepare_grid_import, GridImportOptions, GridImportReport, RepairedFeature,
@@ -83,8 +81,7 @@ pub enum FileFormat {
 impl FileFormat {
     /// `.geojson`/`.json` → GeoJSON, `.csv` → CSV with WKT, `.shp` → Shapefile.
     pub fn from_path(path: &Path) -> Option<FileFormat> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
+        match crate::points::extension(path)?.as_str() {
             "geojson" | "json" => Some(FileFormat::GeoJson),
             "csv" => Some(FileFormat::CsvWkt),
             "shp" => Some(FileFormat::Shapefile),
@@ -113,6 +110,21 @@ pub(crate) fn parse_error(path: &Path, reason: String) -> ImportError {
     }
 }
 
+/// A CSV reader over `text`, past a leading byte-order mark (Excel writes
+/// one), and the header row.
+pub(crate) fn csv_reader<'a>(
+    path: &Path,
+    text: &'a str,
+) -> Result<(csv::Reader<&'a [u8]>, csv::StringRecord), ImportError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| parse_error(path, format!("invalid CSV header: {e}")))?
+        .clone();
+    Ok((reader, headers))
+}
+
 pub(crate) fn read_text(path: &Path) -> Result<String, ImportError> {
     let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
         path: path.to_path_buf(),
@@ -135,23 +147,16 @@ mod tests {
 
     #[test]
     fn format_by_extension() {
-        assert_eq!(
-            FileFormat::from_path(Path::new("a.GeoJSON")),
-            Some(FileFormat::GeoJson)
-        );
-        assert_eq!(
-            FileFormat::from_path(Path::new("a.json")),
-            Some(FileFormat::GeoJson)
-        );
-        assert_eq!(
-            FileFormat::from_path(Path::new("dir.x/a.Csv")),
-            Some(FileFormat::CsvWkt)
-        );
-        assert_eq!(
-            FileFormat::from_path(Path::new("a.shp")),
-            Some(FileFormat::Shapefile)
-        );
-        assert_eq!(FileFormat::from_path(Path::new("a.kml")), None);
+        for (path, want) in [
+            ("a.GeoJSON", Some(FileFormat::GeoJson)),
+            ("a.json", Some(FileFormat::GeoJson)),
+            ("dir.x/a.Csv", Some(FileFormat::CsvWkt)),
+            ("a.shp", Some(FileFormat::Shapefile)),
+            ("a.kml", None),
+            ("csv", None),
+        ] {
+            assert_eq!(FileFormat::from_path(Path::new(path)), want, "{path}");
+        }
         let e = read_features(Path::new("grids.kml"))
             .unwrap_err()
             .to_string();

@@ -166,24 +166,7 @@ fn locate_chunk(index: &SystemIndex, sites: &[SiteEntry], depths: usize, out: &m
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Grid, GridSystem};
-    use geo_types::{polygon, MultiPolygon, Polygon};
-    use serde_json::Map;
-
-    fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon<f64> {
-        polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1)]
-    }
-
-    fn grid(code: &str, level: &str, parent: Option<&str>, p: Polygon<f64>) -> Grid {
-        Grid {
-            code: code.into(),
-            name: code.into(),
-            level: level.into(),
-            parent: parent.map(Into::into),
-            geometry: MultiPolygon(vec![p]),
-            attributes: Map::new(),
-        }
-    }
+    use crate::testutil::two_blocks;
 
     fn site(kind: u16, id: &str, x: f64, y: f64, households: Option<u32>) -> SiteEntry {
         SiteEntry {
@@ -197,24 +180,12 @@ mod tests {
         }
     }
 
-    /// Street S = [0,2]×[0,1] split into blocks A (west) and B (east).
-    fn index() -> SystemIndex {
-        SystemIndex::build(
-            GridSystem::new("t", vec!["street".into(), "block".into()]),
-            vec![
-                grid("S", "street", None, rect(0.0, 0.0, 2.0, 1.0)),
-                grid("A", "block", Some("S"), rect(0.0, 0.0, 1.0, 1.0)),
-                grid("B", "block", Some("S"), rect(1.0, 0.0, 2.0, 1.0)),
-            ],
-        )
-    }
-
     #[test]
     fn assigns_every_level_counts_and_lists() {
-        let idx = index();
+        let idx = two_blocks();
         let sites = vec![
             site(0, "a1", 0.5, 0.5, Some(10)),
-            site(0, "a2", 1.0, 0.5, Some(7)), // on the A|B border: B (east)
+            site(0, "a2", 1.0, 0.5, Some(7)), // on the W|E border: E (east)
             site(0, "a3", 5.0, 5.0, Some(3)), // outside everything
             site(1, "s1", 1.5, 0.2, None),
             site(1, "s2", f64::NAN, f64::NAN, None),
@@ -264,7 +235,7 @@ mod tests {
 
     #[test]
     fn empty_inputs() {
-        let a = SystemAssignment::compute(&index(), &[], 0, 2);
+        let a = SystemAssignment::compute(&two_blocks(), &[], 0, 2);
         assert!(a.sites_of(0).is_empty());
         assert_eq!(a.level_counts(), vec![(0, 0), (0, 0)]);
     }

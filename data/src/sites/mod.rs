@@ -14,8 +14,7 @@
 //! use geo_types::{polygon, MultiPolygon, Point};
 //!
 //! let square = polygon![(x: 120.0, y: 30.0), (x: 120.1, y: 30.0), (x: 120.1, y: 30.1), (x: 120.0, y: 30.1)];
-//! let grid = Grid { code: "1".into(), name: "一".into(), level: "street".into(), parent: None,
-//!                   geometry: MultiPolygon(vec![square]), attributes: Default::default() };
+//! let grid = Grid::new("1", "street", None, MultiPolygon(vec![square])).named("一");
 //! let index = SystemIndex::build(GridSystem::new("default", vec!["street".into()]), vec![grid]);
 //! let site = Site { id: "A1".into(), kind: "address".into(), name: "1号".into(), address: None,
 //!                   households: Some(40), location: Point::new(120.05, 30.05), attributes: Default::default() };
@@ -72,8 +71,7 @@ pub fn validate_kind(kind: &str) -> Result<(), String> {
 /// Threads used for assignment: the machine's parallelism, at most 16.
 fn threads() -> usize {
     std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+        .map_or(1, std::num::NonZero::get)
         .min(16)
 }
 
@@ -222,13 +220,11 @@ impl SiteRegister {
 }
 
 #[cfg(test)]
-mod import_tests;
-
-#[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Grid, GridSystem};
-    use geo_types::{polygon, MultiPolygon, Point};
+    use crate::model::GridSystem;
+    use crate::testutil::{grid, rect};
+    use geo_types::Point;
 
     #[test]
     fn kinds_are_validated() {
@@ -247,22 +243,14 @@ mod tests {
 
     #[test]
     fn register_stats_and_assignment_per_system() {
-        let square = |x: f64| polygon![(x: x, y: 0.0), (x: x + 1.0, y: 0.0), (x: x + 1.0, y: 1.0), (x: x, y: 1.0)];
-        let grid = |code: &str, x: f64| Grid {
-            code: code.into(),
-            name: code.into(),
-            level: "block".into(),
-            parent: None,
-            geometry: MultiPolygon(vec![square(x)]),
-            attributes: Default::default(),
-        };
+        let block = |code: &str, x: f64| grid(code, "block", None, rect(x, 0.0, x + 1.0, 1.0));
         let a = SystemIndex::build(
             GridSystem::new("a", vec!["block".into()]),
-            vec![grid("L", 0.0), grid("R", 1.0)],
+            vec![block("L", 0.0), block("R", 1.0)],
         );
         let b = SystemIndex::build(
             GridSystem::new("b", vec!["block".into()]),
-            vec![grid("W", 0.0)],
+            vec![block("W", 0.0)],
         );
         let site = |kind: &str, id: &str, x: f64, h: Option<u32>| Site {
             id: id.into(),

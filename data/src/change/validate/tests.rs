@@ -1,24 +1,15 @@
-use geo_types::{polygon, MultiPolygon, Polygon};
+use geo_types::{polygon, Polygon};
 
 use super::*;
 use crate::change::{apply, SystemGrids};
-use crate::model::{GridSystem, Worker, WorkerGrid};
+use crate::model::GridSystem;
 use crate::store::gpkg::GpkgStore;
 use crate::store::{GridStore, StoreError};
+use crate::testutil::{grid, rect, worker};
 
-fn rect(x0: f64, x1: f64) -> Polygon<f64> {
-    polygon![(x: x0, y: 30.0), (x: x1, y: 30.0), (x: x1, y: 30.01), (x: x0, y: 30.01)]
-}
-
-fn grid(code: &str, level: &str, parent: Option<&str>, p: Polygon<f64>) -> Grid {
-    Grid {
-        code: code.into(),
-        name: code.into(),
-        level: level.into(),
-        parent: parent.map(Into::into),
-        geometry: MultiPolygon(vec![p]),
-        attributes: Default::default(),
-    }
+/// The band [x0, x1] × [30, 30.01].
+fn band(x0: f64, x1: f64) -> Polygon<f64> {
+    rect(x0, 30.0, x1, 30.01)
 }
 
 fn system() -> GridSystem {
@@ -28,9 +19,9 @@ fn system() -> GridSystem {
 /// Street S = [120, 120.02] with blocks A = [120, 120.01] and B = [120.01, 120.02].
 fn street() -> Vec<Grid> {
     vec![
-        grid("S", "street", None, rect(120.0, 120.02)),
-        grid("A", "block", Some("S"), rect(120.0, 120.01)),
-        grid("B", "block", Some("S"), rect(120.01, 120.02)),
+        grid("S", "street", None, band(120.0, 120.02)),
+        grid("A", "block", Some("S"), band(120.0, 120.01)),
+        grid("B", "block", Some("S"), band(120.01, 120.02)),
     ]
 }
 
@@ -43,7 +34,7 @@ fn merge(grids: Vec<Grid>, delete: &[&str]) -> ChangeSet {
     ChangeSet {
         base_version: Some(3),
         grids: vec![SystemGrids {
-            delete: delete.iter().map(|c| c.to_string()).collect(),
+            delete: delete.iter().map(ToString::to_string).collect(),
             ..SystemGrids::merge(system(), grids)
         }],
         ..Default::default()
@@ -51,8 +42,7 @@ fn merge(grids: Vec<Grid>, delete: &[&str]) -> ChangeSet {
 }
 
 fn reasons(r: Result<ValidChange, Problems>) -> Vec<String> {
-    r.err()
-        .expect("the change is refused")
+    r.expect_err("the change is refused")
         .0
         .iter()
         .map(ToString::to_string)
@@ -84,9 +74,9 @@ fn tree_codes_and_geometry_are_checked() {
     let bow = polygon![(x: 120.0, y: 30.0), (x: 120.01, y: 30.01), (x: 120.01, y: 30.0), (x: 120.0, y: 30.01)];
     let change = merge(
         vec![
-            grid("C", "block", Some("X"), rect(120.0, 120.01)),
+            grid("C", "block", Some("X"), band(120.0, 120.01)),
             grid("D", "block", Some("S"), bow),
-            grid("D", "block", Some("S"), rect(120.0, 120.01)),
+            grid("D", "block", Some("S"), band(120.0, 120.01)),
         ],
         &["Q"],
     );
@@ -127,19 +117,7 @@ fn deleting_a_parent_with_children_is_refused_and_a_leaf_is_deleted_with_its_ass
 
     let dir = tempfile::tempdir().unwrap();
     let store = GpkgStore::open(dir.path().join("t.gpkg")).unwrap();
-    let worker = Worker {
-        id: "w".into(),
-        name: "王".into(),
-        phone: String::new(),
-        role: String::new(),
-        photo: String::new(),
-        duties: String::new(),
-        grids: vec![WorkerGrid {
-            system: "t".into(),
-            code: "B".into(),
-            share: 1.0,
-        }],
-    };
+    let worker = worker("w", "王", "t", &[("B", 1.0)]);
     store
         .apply(&ChangeSet {
             grids: vec![SystemGrids::replace(system(), street())],
@@ -176,7 +154,7 @@ fn deleting_a_parent_with_children_is_refused_and_a_leaf_is_deleted_with_its_ass
 fn in_a_partition_siblings_may_not_overlap_or_leave_gaps() {
     // A grows 0.002° into B: an overlap.
     let overlap = merge(
-        vec![grid("A", "block", Some("S"), rect(120.0, 120.012))],
+        vec![grid("A", "block", Some("S"), band(120.0, 120.012))],
         &[],
     );
     let got = reasons(validate(&overlap, &catalog(3), &PARTITION));
@@ -186,7 +164,7 @@ fn in_a_partition_siblings_may_not_overlap_or_leave_gaps() {
     assert!(validate(&overlap, &catalog(3), &ValidateOptions::default()).is_ok());
     // A shrinks: a gap in S.
     let gap = merge(
-        vec![grid("A", "block", Some("S"), rect(120.0, 120.008))],
+        vec![grid("A", "block", Some("S"), band(120.0, 120.008))],
         &[],
     );
     let got = reasons(validate(&gap, &catalog(3), &PARTITION));
@@ -195,8 +173,8 @@ fn in_a_partition_siblings_may_not_overlap_or_leave_gaps() {
     // Moving the A|B border keeps the partition.
     let moved = merge(
         vec![
-            grid("A", "block", Some("S"), rect(120.0, 120.012)),
-            grid("B", "block", Some("S"), rect(120.012, 120.02)),
+            grid("A", "block", Some("S"), band(120.0, 120.012)),
+            grid("B", "block", Some("S"), band(120.012, 120.02)),
         ],
         &[],
     );
@@ -206,28 +184,16 @@ fn in_a_partition_siblings_may_not_overlap_or_leave_gaps() {
 
 #[test]
 fn workers_must_name_grids_that_exist_afterwards() {
-    let worker = |code: &str, share: f64| Worker {
-        id: "w1".into(),
-        name: "李".into(),
-        phone: String::new(),
-        role: String::new(),
-        photo: String::new(),
-        duties: String::new(),
-        grids: vec![WorkerGrid {
-            system: "t".into(),
-            code: code.into(),
-            share,
-        }],
-    };
+    let serving = |code: &str, share: f64| worker("w1", "李", "t", &[(code, share)]);
     let mut change = merge(vec![], &["B"]);
-    change.workers = vec![worker("B", 1.0)];
+    change.workers = vec![serving("B", 1.0)];
     let got = reasons(validate(&change, &catalog(3), &ValidateOptions::default()));
     assert_eq!(
         got,
         ["worker w1: assigned to grid B which system `t` does not hold"]
     );
     let mut change = merge(vec![], &[]);
-    change.workers = vec![worker("A", f64::NAN)];
+    change.workers = vec![serving("A", f64::NAN)];
     let got = reasons(validate(&change, &catalog(3), &ValidateOptions::default()));
     assert!(got[0].contains("must be a number above 0"), "{got:?}");
 }

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::{parse_error, read_text, ImportError, RowProblem};
+use super::{csv_reader, parse_error, read_text, ImportCounts, ImportError, RowProblem};
 use crate::catalog::Catalog;
 use crate::change::{self, ValidateOptions};
 use crate::index::SystemIndex;
@@ -17,10 +17,8 @@ use crate::store::GridStore;
 pub struct WorkerImportReport {
     pub path: PathBuf,
     pub system: String,
-    /// Workers in the file.
-    pub workers: usize,
-    /// Of those, ids new to the store.
-    pub inserted: usize,
+    /// Workers by id: in the file, new, updated, in the store afterwards.
+    pub counts: ImportCounts,
     /// Grid assignments written.
     pub assignments: usize,
 }
@@ -31,9 +29,9 @@ impl fmt::Display for WorkerImportReport {
             f,
             "{}: {} workers ({} new, {} updated) with {} grid assignments in system `{}`",
             self.path.display(),
-            self.workers,
-            self.inserted,
-            self.workers - self.inserted,
+            self.counts.imported,
+            self.counts.inserted,
+            self.counts.updated,
             self.assignments,
             self.system
         )
@@ -104,14 +102,8 @@ pub fn prepare_worker_import(
     let known: HashSet<String> = store.grids(system)?.into_iter().map(|g| g.code).collect();
     let stored_ids: HashSet<String> = store.workers()?.into_iter().map(|w| w.id).collect();
     let text = read_text(path)?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| parse_error(path, format!("invalid CSV header: {e}")))?
-        .iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
+    let (mut reader, headers) = csv_reader(path, &text)?;
+    let headers: Vec<String> = headers.iter().map(crate::points::normalise).collect();
     let column: HashMap<&str, usize> = COLUMNS
         .iter()
         .filter_map(|c| headers.iter().position(|h| h == c).map(|i| (*c, i)))
@@ -134,7 +126,7 @@ pub fn prepare_worker_import(
     let mut first_line: HashMap<String, u64> = HashMap::new();
     for record in reader.records() {
         let record = record.map_err(|e| parse_error(path, format!("invalid CSV: {e}")))?;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = record.position().map_or(0, csv::Position::line);
         let cell = |name: &str| {
             column
                 .get(name)
@@ -151,7 +143,7 @@ pub fn prepare_worker_import(
                 line,
                 id: id_opt.clone(),
                 reason,
-            })
+            });
         };
         if id.is_empty() {
             problem("missing id".into());
@@ -192,11 +184,7 @@ pub fn prepare_worker_import(
     let report = WorkerImportReport {
         path: path.to_path_buf(),
         system: system.to_string(),
-        workers: workers.len(),
-        inserted: workers
-            .iter()
-            .filter(|w| !stored_ids.contains(&w.id))
-            .count(),
+        counts: ImportCounts::of(&stored_ids, workers.iter().map(|w| w.id.as_str()), false),
         assignments: workers.iter().map(|w| w.grids.len()).sum(),
     };
     let change = ChangeSet {
@@ -244,3 +232,6 @@ pub fn import_workers(
     change::apply(store, &valid)?;
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,25 +5,13 @@ use std::path::Path;
 use geo_types::{Geometry, MultiPolygon};
 use serde_json::json;
 
-use super::testutil::{write, MemStore};
 use super::*;
 use crate::crs::{gcj02_to_wgs84, Crs};
 use crate::geometry::area_m2;
 use crate::model::GridSystem;
 use crate::progress::NoProgress;
 use crate::store::GridStore;
-
-fn square(x: f64, y: f64, d: f64) -> serde_json::Value {
-    json!({"type": "Polygon", "coordinates": [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]]})
-}
-
-fn feature(props: serde_json::Value, geometry: serde_json::Value) -> serde_json::Value {
-    json!({"type": "Feature", "properties": props, "geometry": geometry})
-}
-
-fn collection(features: Vec<serde_json::Value>) -> String {
-    json!({"type": "FeatureCollection", "features": features}).to_string()
-}
+use crate::testutil::{collection, feature, square, write, MemStore};
 
 /// A street with one community holding two blocks, around (120.1, 30.25).
 fn small_tree() -> Vec<serde_json::Value> {
@@ -48,7 +36,7 @@ fn small_tree() -> Vec<serde_json::Value> {
 }
 
 fn import(
-    store: &mut MemStore,
+    store: &MemStore,
     path: &Path,
     opts: &GridImportOptions,
 ) -> Result<GridImportReport, ImportError> {
@@ -57,7 +45,9 @@ fn import(
 
 fn rejected(e: ImportError) -> Vec<String> {
     match e {
-        ImportError::Rejected { problems, .. } => problems.iter().map(|p| p.to_string()).collect(),
+        ImportError::Rejected { problems, .. } => {
+            problems.iter().map(ToString::to_string).collect()
+        }
         other => panic!("expected a rejection, got {other}"),
     }
 }
@@ -66,15 +56,15 @@ fn rejected(e: ImportError) -> Vec<String> {
 fn imports_a_tree_with_defaults() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "tree.geojson", &collection(small_tree()));
-    let mut store = MemStore::default();
-    let report = import(&mut store, &path, &GridImportOptions::new("综治")).unwrap();
+    let store = MemStore::default();
+    let report = import(&store, &path, &GridImportOptions::new("综治")).unwrap();
     assert_eq!(
         (
-            report.imported,
-            report.inserted,
-            report.updated,
-            report.removed,
-            report.total
+            report.counts.imported,
+            report.counts.inserted,
+            report.counts.updated,
+            report.counts.removed,
+            report.counts.total
         ),
         (4, 4, 0, 0, 4)
     );
@@ -170,8 +160,8 @@ fn every_rejection_names_file_index_code_and_reason() {
     ]);
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "bad.geojson", &collection(features));
-    let mut store = MemStore::default();
-    let err = import(&mut store, &path, &GridImportOptions::new("s")).unwrap_err();
+    let store = MemStore::default();
+    let err = import(&store, &path, &GridImportOptions::new("s")).unwrap_err();
     let text = err.to_string();
     assert!(
         text.starts_with(&format!(
@@ -215,8 +205,8 @@ fn gcj02_input_is_converted_when_crs_is_given() {
     );
     let mut opts = GridImportOptions::new("s");
     opts.crs = Some(Crs::Gcj02);
-    let mut store = MemStore::default();
-    let report = import(&mut store, &path, &opts).unwrap();
+    let store = MemStore::default();
+    let report = import(&store, &path, &opts).unwrap();
     assert_eq!(report.crs, Crs::Gcj02);
     let g = &store.grids("s").unwrap()[0].geometry;
     let (lon, lat) = gcj02_to_wgs84(120.1, 30.2);
@@ -229,8 +219,8 @@ fn gcj02_input_is_converted_when_crs_is_given() {
     assert!((lon - 120.1).abs() > 0.002);
 
     // Without --crs the same file is taken as WGS84 and stays put.
-    let mut plain = MemStore::default();
-    import(&mut plain, &path, &GridImportOptions::new("s")).unwrap();
+    let plain = MemStore::default();
+    import(&plain, &path, &GridImportOptions::new("s")).unwrap();
     let c = plain.grids("s").unwrap()[0].geometry.0[0]
         .exterior()
         .0
@@ -249,12 +239,7 @@ fn projected_numbers_without_crs_are_a_crs_error_with_a_suggestion() {
             square(40_500_000.0, 3_320_000.0, 100.0),
         )]),
     );
-    let err = import(
-        &mut MemStore::default(),
-        &path,
-        &GridImportOptions::new("s"),
-    )
-    .unwrap_err();
+    let err = import(&MemStore::default(), &path, &GridImportOptions::new("s")).unwrap_err();
     assert!(matches!(err, ImportError::Crs { .. }), "{err}");
     let text = err.to_string();
     assert!(
@@ -279,8 +264,8 @@ fn repair_fixes_bow_ties_and_reports_areas() {
     );
     let mut opts = GridImportOptions::new("s");
     opts.repair = true;
-    let mut store = MemStore::default();
-    let report = import(&mut store, &path, &opts).unwrap();
+    let store = MemStore::default();
+    let report = import(&store, &path, &opts).unwrap();
     assert_eq!(report.repaired.len(), 2);
     let r = &report.repaired[0];
     assert_eq!((r.index, r.code.as_str()), (0, "bow"));
@@ -311,9 +296,9 @@ fn repair_fixes_bow_ties_and_reports_areas() {
 #[test]
 fn merge_keeps_other_grids_and_replace_drops_them() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = MemStore::default();
+    let store = MemStore::default();
     let all = write(dir.path(), "all.geojson", &collection(small_tree()));
-    import(&mut store, &all, &GridImportOptions::new("s")).unwrap();
+    import(&store, &all, &GridImportOptions::new("s")).unwrap();
 
     // A new block under a stored community, and a renamed stored block.
     let more = write(
@@ -330,13 +315,13 @@ fn merge_keeps_other_grids_and_replace_drops_them() {
             ),
         ]),
     );
-    let report = import(&mut store, &more, &GridImportOptions::new("s")).unwrap();
+    let report = import(&store, &more, &GridImportOptions::new("s")).unwrap();
     assert_eq!(
         (
-            report.inserted,
-            report.updated,
-            report.removed,
-            report.total
+            report.counts.inserted,
+            report.counts.updated,
+            report.counts.removed,
+            report.counts.total
         ),
         (1, 1, 0, 5)
     );
@@ -354,7 +339,7 @@ fn merge_keeps_other_grids_and_replace_drops_them() {
     // Alone, the same file cannot replace the system: its parent is gone.
     let mut replace = GridImportOptions::new("s");
     replace.replace = true;
-    let problems = rejected(import(&mut store, &more, &replace).unwrap_err());
+    let problems = rejected(import(&store, &more, &replace).unwrap_err());
     assert_eq!(
         problems[0],
         "feature #0 (code 330106001001003): parent 330106001001 does not exist (not in this file)"
@@ -365,13 +350,13 @@ fn merge_keeps_other_grids_and_replace_drops_them() {
         "streets.geojson",
         &collection(vec![small_tree().remove(0)]),
     );
-    let report = import(&mut store, &streets, &replace).unwrap();
+    let report = import(&store, &streets, &replace).unwrap();
     assert_eq!(
         (
-            report.inserted,
-            report.updated,
-            report.removed,
-            report.total
+            report.counts.inserted,
+            report.counts.updated,
+            report.counts.removed,
+            report.counts.total
         ),
         (0, 1, 4, 1)
     );
@@ -381,7 +366,7 @@ fn merge_keeps_other_grids_and_replace_drops_them() {
 #[test]
 fn levels_must_match_the_stored_system_unless_replacing() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = MemStore::default();
+    let store = MemStore::default();
     let two = write(
         dir.path(),
         "two.csv",
@@ -389,23 +374,23 @@ fn levels_must_match_the_stored_system_unless_replacing() {
     );
     let mut opts = GridImportOptions::new("fire");
     opts.levels = Some(vec!["区".into(), "片".into()]);
-    let report = import(&mut store, &two, &opts).unwrap();
+    let report = import(&store, &two, &opts).unwrap();
     assert_eq!(report.levels, vec!["区", "片"]);
     // Stored levels are used when none are given.
-    let again = import(&mut store, &two, &GridImportOptions::new("fire")).unwrap();
-    assert_eq!(again.updated, 2);
+    let again = import(&store, &two, &GridImportOptions::new("fire")).unwrap();
+    assert_eq!(again.counts.updated, 2);
     // Different levels: refused unless replacing.
     opts.levels = Some(vec!["区".into(), "片".into(), "格".into()]);
-    let err = import(&mut store, &two, &opts).unwrap_err().to_string();
+    let err = import(&store, &two, &opts).unwrap_err().to_string();
     assert!(
         err.contains("grid system `fire`: it has levels 区,片, the given levels 区,片,格 differ"),
         "{err}"
     );
     opts.replace = true;
-    import(&mut store, &two, &opts).unwrap();
+    import(&store, &two, &opts).unwrap();
     assert_eq!(store.data().systems[0].levels, vec!["区", "片", "格"]);
     opts.levels = Some(vec!["a".into(), "a".into()]);
-    assert!(import(&mut store, &two, &opts)
+    assert!(import(&store, &two, &opts)
         .unwrap_err()
         .to_string()
         .contains("level `a` is given twice"));
@@ -419,7 +404,7 @@ fn zhejiang_fixture_imports_as_a_three_level_system() {
     opts.crs = Some(Crs::Gcj02);
     let store = MemStore::default();
     let (change, report) = prepare_grid_import(&path, &opts, &store, &NoProgress).unwrap();
-    assert_eq!(report.imported, 102);
+    assert_eq!(report.counts.imported, 102);
     assert!(report.repaired.is_empty());
     let grids = &change.change_set().grids[0].grids;
     let province = grids.iter().find(|g| g.level == "province").unwrap();

@@ -16,11 +16,13 @@ use serde_json::{Map, Value};
 
 use super::assign::SystemAssignment;
 use super::read::{read_points, PointRow};
-use super::{validate_kind, SiteEntry};
+use super::{threads, validate_kind, SiteEntry};
 use crate::crs::{Crs, CrsError};
-use crate::import::{ImportError, MAX_LISTED};
+use crate::import::properties::text;
+use crate::import::{list_problems, ImportCounts, ImportError};
 use crate::index::SystemIndex;
 use crate::model::{ChangeSet, Site};
+use crate::points::{to_wgs84, ToWgs84Error};
 use crate::progress::Progress;
 use crate::store::{GridStore, StoreError};
 
@@ -79,24 +81,13 @@ impl fmt::Display for SiteProblem {
     }
 }
 
-fn list(problems: &[SiteProblem]) -> String {
-    let mut out: String = problems
-        .iter()
-        .take(MAX_LISTED)
-        .map(|p| format!("\n  {p}"))
-        .collect();
-    if problems.len() > MAX_LISTED {
-        out.push_str(&format!("\n  … and {} more", problems.len() - MAX_LISTED));
-    }
-    out
-}
-
 /// Errors of a site import. Nothing is written when one is returned.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SiteImportError {
     #[error("invalid site kind: {0}")]
     Kind(String),
-    #[error("{}: {} site(s) rejected, nothing imported:{}", path.display(), problems.len(), list(problems))]
+    #[error("{}: {} site(s) rejected, nothing imported:{}", path.display(), problems.len(), list_problems(problems))]
     Rejected {
         path: PathBuf,
         problems: Vec<SiteProblem>,
@@ -135,16 +126,9 @@ pub struct SiteImportReport {
     /// The CRS the file was read in.
     pub crs: Crs,
     pub replace: bool,
-    /// Sites in the file.
-    pub imported: usize,
-    /// Ids new to the kind.
-    pub inserted: usize,
-    /// Ids that replaced a stored site.
-    pub updated: usize,
-    /// Stored sites of the kind dropped by `replace`.
-    pub removed: usize,
-    /// Sites of the kind in the store afterwards.
-    pub total: usize,
+    /// Sites of the kind by id: in the file, new, updated, dropped by
+    /// `replace`, in the store afterwards.
+    pub counts: ImportCounts,
     /// Filled by [`import_sites`] after writing.
     pub placement: Vec<SystemPlacement>,
 }
@@ -153,16 +137,14 @@ impl fmt::Display for SiteImportReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}: {} sites of kind `{}` (source CRS {}; {}): {} new, {} updated, {} removed; the store holds {} `{}` sites",
+            "{}: {} sites of kind `{}` (source CRS {}; {}): {}; the store holds {} `{}` sites",
             self.path.display(),
-            self.imported,
+            self.counts.imported,
             self.kind,
             self.crs.code(),
             if self.replace { "replace" } else { "upsert" },
-            self.inserted,
-            self.updated,
-            self.removed,
-            self.total,
+            self.counts,
+            self.counts.total,
             self.kind
         )?;
         for s in &self.placement {
@@ -176,24 +158,6 @@ impl fmt::Display for SiteImportReport {
             }
         }
         Ok(())
-    }
-}
-
-/// A string or number property as text; `None` when absent, null or blank.
-fn text(value: Option<&Value>, key: &str) -> Result<Option<String>, String> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty())),
-        Some(Value::Number(n)) => Ok(Some(match n.as_f64() {
-            // 1001.0 from a spreadsheet or DBF is the id 1001.
-            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => {
-                format!("{}", f as i64)
-            }
-            _ => n.to_string(),
-        })),
-        Some(other) => Err(format!(
-            "property `{key}` must be a string or number, found {other}"
-        )),
     }
 }
 
@@ -264,36 +228,19 @@ fn site_of(row: PointRow, kind: &str, crs: Crs) -> Result<Site, RowRejection> {
         }
     };
     let mut crs_error = None;
-    let location = match row.point {
+    let location = match row.point.map(|xy| to_wgs84(crs, xy)) {
         Err(e) => {
             reasons.push(e);
             None
         }
-        Ok(None) => {
-            reasons.push(
-                "missing coordinates (a site needs a Point geometry or lon/lat columns)".into(),
-            );
+        Ok(Ok((lon, lat))) => Some(Point::new(lon, lat)),
+        Ok(Err(e)) => {
+            reasons.push(e.to_string());
+            if let ToWgs84Error::Crs(e) = e {
+                crs_error = Some(e);
+            }
             None
         }
-        Ok(Some((x, y))) => match crs.to_wgs84(x, y) {
-            Ok((lon, lat))
-                if lon.is_finite()
-                    && lat.is_finite()
-                    && lon.abs() <= 180.0
-                    && lat.abs() <= 90.0 =>
-            {
-                Some(Point::new(lon, lat))
-            }
-            Ok((lon, lat)) => {
-                reasons.push(format!("coordinate ({x:?}, {y:?}) under {crs} converts to ({lon:?}, {lat:?}), outside longitude/latitude range"));
-                None
-            }
-            Err(e) => {
-                reasons.push(e.to_string());
-                crs_error = Some(e);
-                None
-            }
-        },
     };
     match (id, location) {
         (Some(id), Some(location)) if reasons.is_empty() => Ok(Site {
@@ -398,25 +345,12 @@ pub fn prepare_site_import(
         .into_iter()
         .map(|s| s.id)
         .collect();
-    let updated = sites.iter().filter(|s| stored.contains(&s.id)).count();
     let report = SiteImportReport {
         path: path.to_path_buf(),
         kind: opts.kind.clone(),
         crs,
         replace: opts.replace,
-        imported: sites.len(),
-        inserted: sites.len() - updated,
-        updated,
-        removed: if opts.replace {
-            stored.len() - updated
-        } else {
-            0
-        },
-        total: if opts.replace {
-            sites.len()
-        } else {
-            stored.len() + sites.len() - updated
-        },
+        counts: ImportCounts::of(&stored, sites.iter().map(|s| s.id.as_str()), opts.replace),
         placement: Vec::new(),
     };
     let change = ChangeSet {
@@ -457,10 +391,7 @@ pub fn placement_summary(
     {
         let grids = store.grids(&s.name)?;
         let index = SystemIndex::build(s, grids);
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1);
-        let counts = SystemAssignment::compute(&index, &entries, 1, threads).level_counts();
+        let counts = SystemAssignment::compute(&index, &entries, 1, threads()).level_counts();
         let levels = index
             .system()
             .levels
@@ -521,3 +452,6 @@ pub fn import_sites(
     report.placement = placement?;
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests;

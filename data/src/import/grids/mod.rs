@@ -9,8 +9,9 @@ use geo::orient::{Direction, Orient};
 use geo_types::{Geometry, MultiPolygon};
 use serde_json::{Map, Value};
 
+use super::properties::text_of;
 use super::raw::RawProblem;
-use super::{read_features, FeatureProblem, ImportError, RawFeature};
+use super::{read_features, FeatureProblem, ImportCounts, ImportError, RawFeature};
 use crate::catalog::Catalog;
 use crate::change::{self, ValidChange, ValidateOptions};
 use crate::crs::{self, Crs, CrsError};
@@ -91,16 +92,8 @@ pub struct GridImportReport {
     /// The CRS the file was read in.
     pub crs: Crs,
     pub mode: GridWriteMode,
-    /// Grids in the file.
-    pub imported: usize,
-    /// Codes new to the system.
-    pub inserted: usize,
-    /// Codes that replaced a stored grid.
-    pub updated: usize,
-    /// Stored grids dropped because the system was replaced.
-    pub removed: usize,
-    /// Grids in the system afterwards.
-    pub total: usize,
+    /// Grids by code: in the file, new, updated, dropped by a replace, in the system afterwards.
+    pub counts: ImportCounts,
     pub repaired: Vec<RepairedFeature>,
 }
 
@@ -108,17 +101,15 @@ impl fmt::Display for GridImportReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}: {} grids into system `{}` (levels {}; source CRS {}; {}): {} new, {} updated, {} removed; the system holds {} grids",
+            "{}: {} grids into system `{}` (levels {}; source CRS {}; {}): {}; the system holds {} grids",
             self.path.display(),
-            self.imported,
+            self.counts.imported,
             self.system,
             self.levels.join(","),
             self.crs.code(),
             if self.mode == GridWriteMode::Replace { "replace" } else { "merge" },
-            self.inserted,
-            self.updated,
-            self.removed,
-            self.total
+            self.counts,
+            self.counts.total
         )?;
         if !self.repaired.is_empty() {
             write!(f, "\nrepaired {} geometries:", self.repaired.len())?;
@@ -313,11 +304,13 @@ pub fn prepare_grid_import(
         levels: system.levels.clone(),
         crs,
         mode,
-        imported: summary.inserted + summary.updated,
-        inserted: summary.inserted,
-        updated: summary.updated,
-        removed: summary.removed,
-        total: summary.total,
+        counts: ImportCounts {
+            imported: summary.inserted + summary.updated,
+            inserted: summary.inserted,
+            updated: summary.updated,
+            removed: summary.removed,
+            total: summary.total,
+        },
         repaired,
     };
     Ok((valid, report))
@@ -365,7 +358,7 @@ fn resolve_levels(
         });
     };
     let given: Vec<String> = given.iter().map(|l| l.trim().to_string()).collect();
-    if given.is_empty() || given.iter().any(|l| l.is_empty()) {
+    if given.is_empty() || given.iter().any(String::is_empty) {
         return Err(err(format!(
             "level names must be non-empty, got {:?}",
             given
@@ -399,26 +392,8 @@ struct Fields {
     attributes: Map<String, Value>,
 }
 
-/// A string or number property as text; `None` when absent, null or blank.
-fn text(props: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
-    match props.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty())),
-        Some(Value::Number(n)) => Ok(Some(match n.as_f64() {
-            // 330106001001.0 from a spreadsheet is the code 330106001001.
-            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => {
-                format!("{}", f as i64)
-            }
-            _ => n.to_string(),
-        })),
-        Some(other) => Err(format!(
-            "property `{key}` must be a string or number, found {other}"
-        )),
-    }
-}
-
 fn code_of(props: &Map<String, Value>) -> Result<Option<String>, String> {
-    text(props, "code")
+    text_of(props, "code")
 }
 
 fn fields(f: &RawFeature) -> Result<Fields, Vec<String>> {
@@ -437,11 +412,11 @@ fn fields(f: &RawFeature) -> Result<Fields, Vec<String>> {
             None
         }
     };
-    let name = text(p, "name").unwrap_or_else(|e| {
+    let name = text_of(p, "name").unwrap_or_else(|e| {
         reasons.push(e);
         None
     });
-    let level = match text(p, "level") {
+    let level = match text_of(p, "level") {
         Ok(Some(l)) => Some(l),
         Ok(None) => {
             reasons.push("missing property `level`".to_string());
@@ -452,7 +427,7 @@ fn fields(f: &RawFeature) -> Result<Fields, Vec<String>> {
             None
         }
     };
-    let parent = text(p, "parent").unwrap_or_else(|e| {
+    let parent = text_of(p, "parent").unwrap_or_else(|e| {
         reasons.push(e);
         None
     });
@@ -546,3 +521,6 @@ fn geometry(
     let report = (problem.to_string(), area_m2(&mp), area_m2(&fixed));
     Ok((fixed.orient(Direction::Default), Some(report)))
 }
+
+#[cfg(test)]
+mod tests;

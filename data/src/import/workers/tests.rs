@@ -2,36 +2,49 @@
 
 use serde_json::json;
 
-use super::testutil::{write, MemStore};
 use super::*;
+use crate::import::{import_grids, GridImportOptions};
 use crate::model::WorkerGrid;
 use crate::progress::NoProgress;
 use crate::store::GridStore;
+use crate::testutil::{collection, feature, square, write, MemStore};
 
+/// A street, a community and its blocks 111 and 112, all one square.
 fn store_with_grids(dir: &std::path::Path) -> MemStore {
     let f = |code: &str, level: &str, parent: Option<&str>| {
-        json!({"type": "Feature", "properties": {"code": code, "level": level, "parent": parent},
-               "geometry": {"type": "Polygon", "coordinates": [[[120.0, 30.0], [120.1, 30.0], [120.1, 30.1], [120.0, 30.0]]]}})
+        feature(
+            json!({"code": code, "level": level, "parent": parent}),
+            square(120.0, 30.0, 0.1),
+        )
     };
-    let fc = json!({"type": "FeatureCollection", "features": [f("1", "street", None), f("11", "community", Some("1")), f("111", "block", Some("11")), f("112", "block", Some("11"))]});
-    let path = write(dir, "g.geojson", &fc.to_string());
-    let mut store = MemStore::default();
-    import_grids(&mut store, &path, &GridImportOptions::new("s"), &NoProgress).unwrap();
+    let fc = collection(vec![
+        f("1", "street", None),
+        f("11", "community", Some("1")),
+        f("111", "block", Some("11")),
+        f("112", "block", Some("11")),
+    ]);
+    let path = write(dir, "g.geojson", &fc);
+    let store = MemStore::default();
+    import_grids(&store, &path, &GridImportOptions::new("s"), &NoProgress).unwrap();
     store
 }
 
 #[test]
 fn imports_workers_with_shares() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = store_with_grids(dir.path());
+    let store = store_with_grids(dir.path());
     let csv = write(
         dir.path(),
         "w.csv",
         "id,name,phone,role,photo,duties,grids\nW1,张三,13800000000,网格员,,巡查,111;112:0.5\nW2,李四,,社区民警,p.jpg,,\n",
     );
-    let report = import_workers(&mut store, &csv, "s").unwrap();
+    let report = import_workers(&store, &csv, "s").unwrap();
     assert_eq!(
-        (report.workers, report.inserted, report.assignments),
+        (
+            report.counts.imported,
+            report.counts.inserted,
+            report.assignments
+        ),
         (2, 2, 2)
     );
     assert!(report
@@ -62,14 +75,14 @@ fn imports_workers_with_shares() {
 #[test]
 fn bad_rows_are_rejected_with_line_numbers() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = store_with_grids(dir.path());
+    let store = store_with_grids(dir.path());
     let version = store.data().version;
     let csv = write(
         dir.path(),
         "bad.csv",
         "id,name,grids\nW1,a,111\nW1,b,112\n,c,111\nW3,,111\nW4,d,999\nW5,e,111:0\nW6,f,111:1.5;112:x\nW7,g,111;111\n",
     );
-    let err = import_workers(&mut store, &csv, "s").unwrap_err();
+    let err = import_workers(&store, &csv, "s").unwrap_err();
     let text = err.to_string();
     assert!(
         text.starts_with(&format!("{}: 8 row(s) rejected", csv.display())),
@@ -78,7 +91,7 @@ fn bad_rows_are_rejected_with_line_numbers() {
     let ImportError::RejectedRows { problems, .. } = err else {
         panic!()
     };
-    let got: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    let got: Vec<String> = problems.iter().map(ToString::to_string).collect();
     assert_eq!(
         got,
         vec![
@@ -98,9 +111,9 @@ fn bad_rows_are_rejected_with_line_numbers() {
 #[test]
 fn unknown_system_and_missing_column() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = store_with_grids(dir.path());
+    let store = store_with_grids(dir.path());
     let csv = write(dir.path(), "w.csv", "id,name,grids\nW1,a,111\n");
-    let e = import_workers(&mut store, &csv, "消防")
+    let e = import_workers(&store, &csv, "消防")
         .unwrap_err()
         .to_string();
     assert_eq!(
@@ -111,8 +124,6 @@ fn unknown_system_and_missing_column() {
         )
     );
     let csv = write(dir.path(), "w2.csv", "id,name\nW1,a\n");
-    let e = import_workers(&mut store, &csv, "s")
-        .unwrap_err()
-        .to_string();
+    let e = import_workers(&store, &csv, "s").unwrap_err().to_string();
     assert!(e.contains("missing column `grids`"), "{e}");
 }

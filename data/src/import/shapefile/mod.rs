@@ -363,3 +363,6 @@ pub(crate) fn read(path: &Path) -> Result<SourceData, ImportError> {
     }
     Ok(SourceData { features, crs })
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,6 +1,5 @@
-//! Test doubles: an in-memory [`GridStore`] and file helpers.
+//! An in-memory [`GridStore`] for import tests.
 
-use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::model::{ChangeSet, Grid, GridSystem, GridWriteMode, Site, Worker};
@@ -118,11 +117,4 @@ impl GridStore for MemStore {
         // Nothing writes to this store but `apply`: every version is checked.
         Ok(version == self.data().version)
     }
-}
-
-/// Writes `text` to `name` inside `dir`.
-pub(crate) fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
 }

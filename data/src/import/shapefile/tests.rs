@@ -7,13 +7,15 @@ use ::shapefile::dbase::{self, encoding::EncodingRs, FieldValue, TableWriterBuil
 use ::shapefile::{Point, Polygon, PolygonRing, Writer};
 use serde_json::json;
 
-use super::shapefile::{assemble, encoding_from_cpg};
-use super::testutil::MemStore;
-use super::*;
+use super::{assemble, encoding_from_cpg};
 use crate::crs::Crs;
 use crate::geometry::area_m2;
+use crate::import::{
+    import_grids, prepare_grid_import, read_features, GridImportOptions, ImportError, RawProblem,
+};
 use crate::progress::NoProgress;
 use crate::store::GridStore;
+use crate::testutil::MemStore;
 
 const PRJ_GK40: &str = r#"PROJCS["CGCS2000_3_Degree_GK_Zone_40",GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000",SPHEROID["CGCS2000",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",40500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",120.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#;
 
@@ -109,14 +111,8 @@ fn gk_zone_40_with_gbk_names_via_cpg() {
     let shp = street_and_community(dir.path());
     std::fs::write(shp.with_extension("prj"), PRJ_GK40).unwrap();
     std::fs::write(shp.with_extension("cpg"), "GBK").unwrap();
-    let mut store = MemStore::default();
-    let report = import_grids(
-        &mut store,
-        &shp,
-        &GridImportOptions::new("综治"),
-        &NoProgress,
-    )
-    .unwrap();
+    let store = MemStore::default();
+    let report = import_grids(&store, &shp, &GridImportOptions::new("综治"), &NoProgress).unwrap();
     assert_eq!(report.crs, Crs::GaussKruger(4528));
     let grids = store.grids("综治").unwrap();
     let street = grids.iter().find(|g| g.code == "330106001").unwrap();

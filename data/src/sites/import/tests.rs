@@ -1,25 +1,17 @@
 //! Site import against a real GeoPackage store: every rejection with its
 //! message, CRS handling, upsert/replace, shapefile points, placement summary.
 
-use std::path::{Path, PathBuf};
-
-use ::shapefile::dbase::{self, FieldValue, TableWriterBuilder};
-use geo_types::{polygon, MultiPolygon};
-use serde_json::Map;
+use std::path::Path;
 
 use super::*;
 use crate::crs::Crs;
 use crate::import::ImportError;
-use crate::model::{ChangeSet, Grid, GridSystem, GridWriteMode, SystemGrids};
+use crate::model::{ChangeSet, GridSystem, GridWriteMode, SystemGrids};
 use crate::progress::NoProgress;
 use crate::store::gpkg::GpkgStore;
 use crate::store::GridStore;
-
-fn file(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
+use crate::testutil::{grid, rect, write as file};
+use ::shapefile::dbase::{self, FieldValue, TableWriterBuilder};
 
 fn store(dir: &Path) -> GpkgStore {
     GpkgStore::open(dir.join("s.gpkg")).unwrap()
@@ -34,7 +26,7 @@ fn rejected(e: SiteImportError) -> (String, Vec<SiteProblem>) {
 }
 
 fn import(
-    store: &mut GpkgStore,
+    store: &GpkgStore,
     path: &Path,
     opts: &SiteImportOptions,
 ) -> Result<SiteImportReport, SiteImportError> {
@@ -44,15 +36,21 @@ fn import(
 #[test]
 fn csv_addresses_are_imported_with_fields_and_attributes() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = store(dir.path());
+    let s = store(dir.path());
     let p = file(
         dir.path(),
         "a.csv",
         "ID,lon,lat,Name,address,households,floors\nA1,120.1,30.2,,文一路1号,40,6\nA2,120.2,30.3,二号楼,,12.0,\n7,120.3,30.4,x,,0,\n",
     );
-    let r = import(&mut s, &p, &SiteImportOptions::new("address")).unwrap();
+    let r = import(&s, &p, &SiteImportOptions::new("address")).unwrap();
     assert_eq!(
-        (r.imported, r.inserted, r.updated, r.removed, r.total),
+        (
+            r.counts.imported,
+            r.counts.inserted,
+            r.counts.updated,
+            r.counts.removed,
+            r.counts.total
+        ),
         (3, 3, 0, 0, 3)
     );
     assert!(
@@ -80,7 +78,7 @@ fn csv_addresses_are_imported_with_fields_and_attributes() {
 #[test]
 fn every_bad_row_is_listed_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = store(dir.path());
+    let s = store(dir.path());
     let p = file(
         dir.path(),
         "bad.csv",
@@ -99,12 +97,12 @@ fn every_bad_row_is_listed_and_nothing_is_written() {
          A12,abc,30,5\n",
     );
     let (text, problems) =
-        rejected(import(&mut s, &p, &SiteImportOptions::new("address")).unwrap_err());
+        rejected(import(&s, &p, &SiteImportOptions::new("address")).unwrap_err());
     let msg = |line: u64| -> String {
         problems
             .iter()
             .filter(|p| p.line == Some(line))
-            .map(|p| p.to_string())
+            .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(" | ")
     };
@@ -151,9 +149,12 @@ fn every_bad_row_is_listed_and_nothing_is_written() {
     assert_eq!(msg(11), "");
     assert_eq!(
         msg(12),
-        "line 12 (id A11): missing coordinates (a site needs a Point geometry or lon/lat columns)"
+        "line 12 (id A11): missing coordinates (`lon` and `lat` are empty)"
     );
-    assert_eq!(msg(13), "line 13 (id A12): lon `abc` is not a number");
+    assert_eq!(
+        msg(13),
+        "line 13 (id A12): `abc` is not a number (column `lon`)"
+    );
     assert!(s.sites(None).unwrap().is_empty(), "nothing written");
     // Households are optional for other kinds, but still checked when given.
     let p = file(
@@ -162,7 +163,7 @@ fn every_bad_row_is_listed_and_nothing_is_written() {
         "id,lon,lat,households\nE1,120.1,30.2,\nE2,120.1,30.2,-1\n",
     );
     let (_, problems) =
-        rejected(import(&mut s, &p, &SiteImportOptions::new("enterprise")).unwrap_err());
+        rejected(import(&s, &p, &SiteImportOptions::new("enterprise")).unwrap_err());
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0].id.as_deref(), Some("E2"));
 }
@@ -170,17 +171,16 @@ fn every_bad_row_is_listed_and_nothing_is_written() {
 #[test]
 fn non_point_geometry_and_missing_columns() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = store(dir.path());
+    let s = store(dir.path());
     let p = file(
         dir.path(),
         "w.csv",
         "id,wkt\nS1,POINT(120.1 30.2)\nS2,\"POLYGON((120 30,120.1 30,120.1 30.1,120 30))\"\n",
     );
-    let (_, problems) =
-        rejected(import(&mut s, &p, &SiteImportOptions::new("school")).unwrap_err());
+    let (_, problems) = rejected(import(&s, &p, &SiteImportOptions::new("school")).unwrap_err());
     assert_eq!(
-        problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
-        ["feature #1 (id S2): geometry is a Polygon, not a Point"]
+        problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["feature #1 (id S2): the geometry is a Polygon, not a Point"]
     );
     let g = file(
         dir.path(),
@@ -189,16 +189,15 @@ fn non_point_geometry_and_missing_columns() {
           {"type":"Feature","properties":{"id":"F1","name":"店"},"geometry":{"type":"Point","coordinates":[120.1,30.2]}},
           {"type":"Feature","properties":{"name":"无编号"},"geometry":{"type":"LineString","coordinates":[[120,30],[121,31]]}}]}"#,
     );
-    let (text, problems) =
-        rejected(import(&mut s, &g, &SiteImportOptions::new("food")).unwrap_err());
+    let (text, problems) = rejected(import(&s, &g, &SiteImportOptions::new("food")).unwrap_err());
     assert_eq!(problems.len(), 2, "{text}");
     assert!(
         text.contains("feature #1: missing id")
-            && text.contains("feature #1: geometry is a LineString, not a Point"),
+            && text.contains("feature #1: the geometry is a LineString, not a Point"),
         "{text}"
     );
     let c = file(dir.path(), "c.csv", "id,name\n1,a\n");
-    let e = import(&mut s, &c, &SiteImportOptions::new("food"))
+    let e = import(&s, &c, &SiteImportOptions::new("food"))
         .unwrap_err()
         .to_string();
     assert!(
@@ -210,16 +209,16 @@ fn non_point_geometry_and_missing_columns() {
 #[test]
 fn kind_system_and_crs_are_checked() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = store(dir.path());
+    let s = store(dir.path());
     let p = file(dir.path(), "k.csv", "id,lon,lat\nK1,120.1,30.2\n");
     for bad in ["", "Fire-Risk", "学校"] {
-        let e = import(&mut s, &p, &SiteImportOptions::new(bad)).unwrap_err();
+        let e = import(&s, &p, &SiteImportOptions::new(bad)).unwrap_err();
         assert!(matches!(e, SiteImportError::Kind(_)), "{bad}: {e}");
         assert!(e.to_string().starts_with("invalid site kind: "), "{e}");
     }
     let mut opts = SiteImportOptions::new("pharmacy_24h");
     opts.system = Some("消防".into());
-    let e = import(&mut s, &p, &opts).unwrap_err().to_string();
+    let e = import(&s, &p, &opts).unwrap_err().to_string();
     assert!(e.contains("grid system `消防` does not exist"), "{e}");
     // Every row failing the CRS means the CRS is wrong: one whole-file error.
     let gk = file(
@@ -227,7 +226,7 @@ fn kind_system_and_crs_are_checked() {
         "gk.csv",
         "id,x,y\nG1,40500000,3320113.398\nG2,40501000,3321113.398\n",
     );
-    let e = import(&mut s, &gk, &SiteImportOptions::new("school")).unwrap_err();
+    let e = import(&s, &gk, &SiteImportOptions::new("school")).unwrap_err();
     assert!(
         matches!(e, SiteImportError::Import(ImportError::Crs { .. })),
         "{e}"
@@ -235,7 +234,7 @@ fn kind_system_and_crs_are_checked() {
     assert!(e.to_string().contains("pass --crs EPSG:4528"), "{e}");
     let mut opts = SiteImportOptions::new("school");
     opts.crs = Some(Crs::GaussKruger(4528));
-    let r = import(&mut s, &gk, &opts).unwrap();
+    let r = import(&s, &gk, &opts).unwrap();
     assert_eq!(r.crs, Crs::GaussKruger(4528));
     let g1 = &s.sites(Some("school")).unwrap()[0];
     assert!(
@@ -248,21 +247,29 @@ fn kind_system_and_crs_are_checked() {
 #[test]
 fn upsert_and_replace() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = store(dir.path());
+    let s = store(dir.path());
     let first = file(
         dir.path(),
         "1.csv",
         "id,lon,lat,name\nF1,120.1,30.2,a\nF2,120.1,30.2,b\n",
     );
-    import(&mut s, &first, &SiteImportOptions::new("food")).unwrap();
-    import(&mut s, &first, &SiteImportOptions::new("school")).unwrap();
+    import(&s, &first, &SiteImportOptions::new("food")).unwrap();
+    import(&s, &first, &SiteImportOptions::new("school")).unwrap();
     let second = file(
         dir.path(),
         "2.csv",
         "id,lon,lat,name\nF2,120.2,30.3,b2\nF3,120.1,30.2,c\n",
     );
-    let r = import(&mut s, &second, &SiteImportOptions::new("food")).unwrap();
-    assert_eq!((r.inserted, r.updated, r.removed, r.total), (1, 1, 0, 3));
+    let r = import(&s, &second, &SiteImportOptions::new("food")).unwrap();
+    assert_eq!(
+        (
+            r.counts.inserted,
+            r.counts.updated,
+            r.counts.removed,
+            r.counts.total
+        ),
+        (1, 1, 0, 3)
+    );
     let names: Vec<String> = s
         .sites(Some("food"))
         .unwrap()
@@ -277,8 +284,16 @@ fn upsert_and_replace() {
         "3.csv",
         "id,lon,lat\nF3,120.1,30.2\nF9,120.1,30.2\n",
     );
-    let r = import(&mut s, &only, &opts).unwrap();
-    assert_eq!((r.inserted, r.updated, r.removed, r.total), (1, 1, 2, 2));
+    let r = import(&s, &only, &opts).unwrap();
+    assert_eq!(
+        (
+            r.counts.inserted,
+            r.counts.updated,
+            r.counts.removed,
+            r.counts.total
+        ),
+        (1, 1, 2, 2)
+    );
     let ids: Vec<String> = s
         .sites(Some("food"))
         .unwrap()
@@ -296,24 +311,16 @@ fn upsert_and_replace() {
 #[test]
 fn shapefile_points_and_placement_summary() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = store(dir.path());
-    let rect = |x0: f64, x1: f64| polygon![(x: x0, y: 30.0), (x: x1, y: 30.0), (x: x1, y: 30.1), (x: x0, y: 30.1)];
-    let grid = |code: &str, level: &str, parent: Option<&str>, x0: f64, x1: f64| Grid {
-        code: code.into(),
-        name: code.into(),
-        level: level.into(),
-        parent: parent.map(Into::into),
-        geometry: MultiPolygon(vec![rect(x0, x1)]),
-        attributes: Map::new(),
-    };
+    let s = store(dir.path());
+    let band = |x0: f64, x1: f64| rect(x0, 30.0, x1, 30.1);
     s.apply(&ChangeSet {
         grids: vec![SystemGrids {
             system: GridSystem::new("default", vec!["street".into(), "block".into()]),
             mode: GridWriteMode::Replace,
             grids: vec![
-                grid("1", "street", None, 120.0, 120.2),
-                grid("11", "block", Some("1"), 120.0, 120.1),
-                grid("12", "block", Some("1"), 120.1, 120.2),
+                grid("1", "street", None, band(120.0, 120.2)),
+                grid("11", "block", Some("1"), band(120.0, 120.1)),
+                grid("12", "block", Some("1"), band(120.1, 120.2)),
             ],
             delete: Vec::new(),
         }],
@@ -342,8 +349,8 @@ fn shapefile_points_and_placement_summary() {
             .unwrap();
     }
     drop(w);
-    let r = import(&mut s, &path, &SiteImportOptions::new("internet_cafe")).unwrap();
-    assert_eq!(r.imported, 3);
+    let r = import(&s, &path, &SiteImportOptions::new("internet_cafe")).unwrap();
+    assert_eq!(r.counts.imported, 3);
     let c1 = s
         .sites(Some("internet_cafe"))
         .unwrap()
