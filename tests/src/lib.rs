@@ -201,3 +201,21 @@ pub fn strings_of<'a>(items: &'a serde_json::Value, key: &str) -> Vec<&'a str> {
         })
         .collect()
 }
+
+/// Whether GDAL's command-line tools can run here. The test script installs
+/// them and sets `GRIDMAP_REQUIRE_GDAL=1`: there a missing tool fails the
+/// test instead of skipping it.
+pub fn gdal_available() -> bool {
+    let found = std::process::Command::new("ogrinfo")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("GRIDMAP_REQUIRE_GDAL").is_none(),
+            "GRIDMAP_REQUIRE_GDAL is set but ogrinfo is not installed (Debian: gdal-bin)"
+        );
+        println!("note: ogrinfo not installed (Debian: gdal-bin); skipping the GDAL checks");
+    }
+    found
+}

@@ -13,20 +13,8 @@ use std::process::Command;
 use geo::BoundingRect;
 use gridmap_data::store::gpkg::GpkgStore;
 use gridmap_data::store::GridStore;
-use gridmap_tests::{fixture, import_store, zhejiang_store};
+use gridmap_tests::{fixture, gdal_available, import_store, zhejiang_store};
 
-/// Whether GDAL's command-line tools can run here.
-fn gdal_available() -> bool {
-    let found = Command::new("ogrinfo").arg("--version").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("GRIDMAP_REQUIRE_GDAL").is_none(),
-            "GRIDMAP_REQUIRE_GDAL is set but ogrinfo is not installed (Debian: gdal-bin)"
-        );
-        println!("note: ogrinfo not installed (Debian: gdal-bin); skipping the GDAL checks");
-    }
-    found
-}
 
 /// Runs `ogrinfo` with `args` and returns its standard output; fails on an
 /// error exit or any error or warning GDAL prints.

@@ -10,7 +10,7 @@ use std::process::Command;
 use axum::body::Body;
 use axum::http::Request;
 use gridmap::http::{app, AppState};
-use gridmap_tests::zhejiang_store;
+use gridmap_tests::{gdal_available, zhejiang_store};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -30,17 +30,6 @@ fn ogr_sql(file: &Path, sql: &str) -> Result<(), String> {
     }
 }
 
-fn gdal_available() -> bool {
-    let found = Command::new("ogrinfo").arg("--version").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("GRIDMAP_REQUIRE_GDAL").is_none(),
-            "GRIDMAP_REQUIRE_GDAL is set but ogrinfo is not installed (Debian: gdal-bin)"
-        );
-        println!("note: ogrinfo not installed (Debian: gdal-bin); skipping");
-    }
-    found
-}
 
 async fn get_json(state: &AppState, uri: &str) -> Value {
     let resp = app(state.clone())
