@@ -15,7 +15,6 @@ use gridmap_data::store::gpkg::GpkgStore;
 use gridmap_data::store::GridStore;
 use gridmap_tests::{fixture, gdal_available, import_store, zhejiang_store};
 
-
 /// Runs `ogrinfo` with `args` and returns its standard output; fails on an
 /// error exit or any error or warning GDAL prints.
 fn ogrinfo(args: &[&str]) -> String {

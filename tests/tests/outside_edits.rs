@@ -30,7 +30,6 @@ fn ogr_sql(file: &Path, sql: &str) -> Result<(), String> {
     }
 }
 
-
 async fn get_json(state: &AppState, uri: &str) -> Value {
     let resp = app(state.clone())
         .oneshot(Request::get(uri).body(Body::empty()).unwrap())

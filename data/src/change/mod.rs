@@ -38,8 +38,8 @@
 //! assert!(problems.to_string().contains("parent 330106009 does not exist"), "{problems}");
 //! ```
 
-pub(crate) mod tree;
 mod snapshot;
+pub(crate) mod tree;
 mod validate;
 
 use serde::{Deserialize, Serialize};

@@ -105,11 +105,7 @@ pub const COVERAGE_POINT_FIELDS: &[Field] = &[
 
 /// Fields of the `sites` layer: what a publicity board shows, never
 /// register data such as household counts (tiles are public).
-pub const SITE_FIELDS: &[Field] = &[
-    field("id", Text, ""),
-    field("kind", Text, ""),
-    NAME,
-];
+pub const SITE_FIELDS: &[Field] = &[field("id", Text, ""), field("kind", Text, ""), NAME];
 
 /// What a layer holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
