@@ -77,7 +77,7 @@ pub fn import_store(
     use gridmap_data::import::{import_grids, GridImportOptions};
     let store = gridmap_data::store::gpkg::GpkgStore::open(path).expect("open store");
     let mut opts = GridImportOptions::new(system);
-    opts.levels = Some(levels.iter().map(|s| s.to_string()).collect());
+    opts.levels = Some(levels.iter().map(ToString::to_string).collect());
     import_grids(&store, file, &opts, &gridmap_data::progress::NoProgress)
         .unwrap_or_else(|e| panic!("importing {}: {e}", file.display()));
     store

@@ -4,11 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use geo::Intersects;
 use gridmap::http::state::ServerConfig;
-use gridmap::http::{app, AppState};
+use gridmap::http::AppState;
 use gridmap_data::catalog::Catalog;
 use gridmap_data::demo::{generate, DemoOptions};
 use gridmap_data::import::{import_grids, GridImportOptions};
@@ -16,8 +15,8 @@ use gridmap_data::progress::NoProgress;
 use gridmap_data::store::gpkg::GpkgStore;
 use gridmap_data::store::GridStore;
 use gridmap_data::{ChangeSet, Grid, Site};
+use gridmap_tests::http::{get_with, Reply};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 const SYSTEM: &str = "default";
 
@@ -30,9 +29,9 @@ fn demo_store(dir: &tempfile::TempDir) -> (GpkgStore, ChangeSet) {
         },
         &NoProgress,
     )
-    .unwrap();
-    let store = GpkgStore::open(dir.path().join("demo.gpkg")).unwrap();
-    store.apply(&change).unwrap();
+    .expect("the demo city generates");
+    let store = GpkgStore::open(dir.path().join("demo.gpkg")).expect("a new store");
+    store.apply(&change).expect("the demo city is written");
     (store, change)
 }
 
@@ -78,7 +77,7 @@ fn brute_force(
         .iter()
         .filter(|s| grid.geometry.intersects(&s.location))
     {
-        *counts.get_mut(&s.kind).unwrap() += 1;
+        *counts.get_mut(&s.kind).expect("every kind is counted") += 1;
         households += u64::from(s.households.unwrap_or(0));
         ids.insert((s.kind.clone(), s.id.clone()));
     }
@@ -93,31 +92,31 @@ fn viewer_state(store: GpkgStore) -> AppState {
         viewer_token: Some(VIEWER_TOKEN.into()),
         ..Default::default()
     };
-    AppState::with_config(std::sync::Arc::new(store), config).unwrap()
+    AppState::with_config(std::sync::Arc::new(store), config).expect("the demo store loads")
 }
 
-async fn get_raw(state: &AppState, uri: &str) -> (StatusCode, Vec<u8>) {
-    let request = Request::get(uri)
-        .header("authorization", format!("Bearer {VIEWER_TOKEN}"))
-        .body(Body::empty())
-        .unwrap();
-    let resp = app(state.clone()).oneshot(request).await.unwrap();
-    let status = resp.status();
-    (
-        status,
-        axum::body::to_bytes(resp.into_body(), 1 << 26)
-            .await
-            .unwrap()
-            .to_vec(),
-    )
+/// `GET uri` as a viewer.
+async fn get_raw(state: &AppState, uri: &str) -> Reply {
+    let authorization = format!("Bearer {VIEWER_TOKEN}");
+    get_with(state, uri, &[("authorization", authorization.as_str())]).await
 }
 
+/// `GET uri` as a viewer: the status and the body as JSON (`Null` when it is not JSON).
 async fn get(state: &AppState, uri: &str) -> (StatusCode, Value) {
-    let (status, bytes) = get_raw(state, uri).await;
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    let reply = get_raw(state, uri).await;
+    (reply.status, reply.json())
+}
+
+/// The site counts per kind and the households of each grid, from the stats endpoint.
+async fn site_stats(state: &AppState, codes: &[&str]) -> Vec<(Value, u64)> {
+    let mut out = Vec::new();
+    for code in codes {
+        let (status, body) = get(state, &format!("/api/v1/grids/{code}/stats")).await;
+        assert_eq!(status, StatusCode::OK, "{code}: {body}");
+        let households = body["households"].as_u64().expect("households are a count");
+        out.push((body["sites"].clone(), households));
+    }
+    out
 }
 
 #[test]
@@ -344,15 +343,13 @@ async fn sites_are_reassigned_when_grids_change() {
         .iter()
         .find(|b| b.parent == x.parent && brute_force(b, &sites).1 != brute_force(x, &sites).1)
         .expect("a sibling with other totals");
-    let stats = |body: &Value| (body["sites"].clone(), body["households"].as_u64().unwrap());
-    let (_, before_x) = get(&state, &format!("/api/v1/grids/{}/stats", x.code)).await;
-    let (_, before_y) = get(&state, &format!("/api/v1/grids/{}/stats", y.code)).await;
-    let (_, parent_before) = get(
-        &state,
-        &format!("/api/v1/grids/{}/stats", x.parent.as_ref().unwrap()),
-    )
-    .await;
-    assert_ne!(stats(&before_x), stats(&before_y));
+    let codes = [
+        x.code.as_str(),
+        y.code.as_str(),
+        x.parent.as_deref().unwrap(),
+    ];
+    let before = site_stats(&state, &codes).await;
+    assert_ne!(before[0], before[1]);
     let file = dir.path().join("swap.geojson");
     let fc = json!({"type": "FeatureCollection", "features": [feature(x, &y.geometry), feature(y, &x.geometry)]});
     std::fs::write(&file, fc.to_string()).unwrap();
@@ -364,16 +361,10 @@ async fn sites_are_reassigned_when_grids_change() {
     )
     .unwrap();
     assert!(state.reload_if_changed().unwrap().is_some());
-    let (_, after_x) = get(&state, &format!("/api/v1/grids/{}/stats", x.code)).await;
-    let (_, after_y) = get(&state, &format!("/api/v1/grids/{}/stats", y.code)).await;
-    let (_, parent_after) = get(
-        &state,
-        &format!("/api/v1/grids/{}/stats", x.parent.as_ref().unwrap()),
-    )
-    .await;
-    assert_eq!(stats(&after_x), stats(&before_y));
-    assert_eq!(stats(&after_y), stats(&before_x));
-    assert_eq!(stats(&parent_after), stats(&parent_before));
+    let after = site_stats(&state, &codes).await;
+    assert_eq!(after[0], before[1], "x has y's sites");
+    assert_eq!(after[1], before[0], "y has x's sites");
+    assert_eq!(after[2], before[2], "their parent is unchanged");
     // A site generated in x is now assigned to y.
     let catalog = state.catalog();
     let system = catalog.system(SYSTEM).unwrap();
@@ -397,13 +388,13 @@ async fn sites_layer_appears_from_z15() {
     let (lon, lat) = (address.location.x(), address.location.y());
     let layers = |bytes: &[u8]| decode_tile(bytes).unwrap();
     let t15 = tile_for_lonlat(lon, lat, 15).unwrap();
-    let (status, bytes) = get_raw(
+    let z15 = get_raw(
         &state,
         &format!("/tiles/{SYSTEM}/15/{}/{}.mvt", t15.x, t15.y),
     )
     .await;
-    assert_eq!(status, StatusCode::OK);
-    let decoded = layers(&bytes);
+    assert_eq!(z15.status, StatusCode::OK);
+    let decoded = layers(&z15.body);
     let sites = decoded
         .iter()
         .find(|l| l.name == "sites")
@@ -435,14 +426,14 @@ async fn sites_layer_appears_from_z15() {
     assert!(address.households.is_some());
     assert!(f.properties.iter().all(|(k, _)| k != "households"));
     let t14 = tile_for_lonlat(lon, lat, 14).unwrap();
-    let (status, bytes) = get_raw(
+    let z14 = get_raw(
         &state,
         &format!("/tiles/{SYSTEM}/14/{}/{}.mvt", t14.x, t14.y),
     )
     .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(z14.status, StatusCode::OK);
     assert!(
-        !layers(&bytes).iter().any(|l| l.name == "sites"),
+        !layers(&z14.body).iter().any(|l| l.name == "sites"),
         "no sites layer at z14"
     );
     let (_, tilejson) = get(&state, &format!("/tiles/{SYSTEM}.json")).await;
@@ -562,7 +553,7 @@ fn big_demo_catalog_load_time() {
         .iter()
         .map(|e| e.id.len() + e.name.len() + e.address.as_ref().map_or(0, |a| a.len()))
         .sum();
-    let entries = n * std::mem::size_of::<gridmap_data::sites::SiteEntry>();
+    let entries = std::mem::size_of_val(catalog.sites());
     println!(
         "site entries: {} MB structs + {} MB text; assignment ≈ {} MB per system",
         entries >> 20,
