@@ -7,12 +7,10 @@
 use std::path::Path;
 use std::process::Command;
 
-use axum::body::Body;
-use axum::http::Request;
-use gridmap::http::{app, AppState};
+use gridmap::http::AppState;
+use gridmap_tests::http::get_json;
 use gridmap_tests::{gdal_available, zhejiang_store};
 use serde_json::Value;
-use tower::ServiceExt;
 
 /// Runs one SQL statement through GDAL's GeoPackage driver, as QGIS would
 /// write; returns GDAL's error output when it fails.
@@ -30,20 +28,11 @@ fn ogr_sql(file: &Path, sql: &str) -> Result<(), String> {
     }
 }
 
-async fn get_json(state: &AppState, uri: &str) -> Value {
-    let resp = app(state.clone())
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24)
-        .await
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
-}
-
 /// The name served for a grid of the `admin` system.
 async fn served_name(state: &AppState, code: &str) -> Value {
-    get_json(state, &format!("/api/v1/grids/{code}?system=admin")).await["properties"]["name"]
+    get_json(state, &format!("/api/v1/grids/{code}?system=admin"))
+        .await
+        .1["properties"]["name"]
         .clone()
 }
 
@@ -67,7 +56,7 @@ async fn an_outside_rename_is_served_and_a_rule_breaking_one_is_refused() {
     let reloaded = state.reload_if_changed().unwrap();
     assert!(reloaded.is_some_and(|v| v > served), "{reloaded:?}");
     assert_eq!(served_name(&state, "330106").await, "西湖风景区");
-    assert_eq!(get_json(&state, "/health").await["status"], "ok");
+    assert_eq!(get_json(&state, "/health").await.1["status"], "ok");
 
     // A rename making two codes equal: the store's own key refuses it, nothing changes.
     let version = state.store().data_version().unwrap();
@@ -88,7 +77,7 @@ async fn an_outside_rename_is_served_and_a_rule_breaking_one_is_refused() {
     .unwrap();
     assert_eq!(state.reload_if_changed().unwrap(), None);
     assert_eq!(served_name(&state, "330100").await, "杭州市");
-    let health = get_json(&state, "/health").await;
+    let health = get_json(&state, "/health").await.1;
     assert_eq!(health["status"], "degraded", "{health}");
     assert_eq!(health["data_version"], reloaded.unwrap());
     let problems = health["refused"]["problems"].as_array().unwrap();
@@ -121,6 +110,6 @@ async fn an_outside_rename_is_served_and_a_rule_breaking_one_is_refused() {
     )
     .unwrap();
     assert!(state.reload_if_changed().unwrap().is_some());
-    assert_eq!(get_json(&state, "/health").await["status"], "ok");
+    assert_eq!(get_json(&state, "/health").await.1["status"], "ok");
     assert_eq!(served_name(&state, "330100").await, "杭州市");
 }

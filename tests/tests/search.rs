@@ -352,7 +352,11 @@ fn keys(v: &Value, out: &mut Vec<String>) {
         Value::Object(o) => {
             for (k, x) in o {
                 out.push(k.clone());
-                keys(x, out);
+                // A coverage report's thresholds are the options asked for
+                // (`households: {min, max}`), not register data.
+                if k != "thresholds" {
+                    keys(x, out);
+                }
             }
         }
         Value::Array(a) => a.iter().for_each(|x| keys(x, out)),
@@ -416,6 +420,10 @@ async fn public_answers_carry_only_the_publicity_board_and_the_token_unlocks_row
         format!("/api/v1/grids/{block}/stats"),
         format!("/api/v1/grids/{community}/stats"),
         format!("/api/v1/grids/{block}/sites?limit=10000"),
+        // A target of 1–2 households puts every block over it: the public
+        // report must still not say how many households any block has.
+        "/api/v1/coverage?households=1-2".to_string(),
+        "/api/v1/coverage?households=1-2&format=geojson".to_string(),
     ];
     for uri in &uris {
         for token in [None, Some("Bearer-but-wrong-token-0000")] {
@@ -443,6 +451,16 @@ async fn public_answers_carry_only_the_publicity_board_and_the_token_unlocks_row
         .unwrap()
         .iter()
         .all(|s| s["households"].as_u64().is_some()));
+    let report = viewer("/api/v1/coverage?households=1-2".to_string()).await;
+    let over = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == "households_over")
+        .count() as u64;
+    assert!(over > 0, "{}", report["summary"]);
+    assert_eq!(report["summary"]["counts"]["households_over"], over);
+    assert!(report.get("withheld").is_none());
     let grid = viewer(format!("/api/v1/grids/{block}")).await;
     assert!(
         grid["properties"]["attributes"]["label_point"].is_array(),

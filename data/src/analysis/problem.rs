@@ -56,6 +56,13 @@ impl ProblemKind {
         Self::NearSchool,
     ];
 
+    /// True for kinds whose findings carry register figures (household
+    /// counts) that a publicity board does not show: public answers leave
+    /// them out ([`super::CoverageReport::public`]).
+    pub fn shows_register_figures(self) -> bool {
+        matches!(self, Self::HouseholdsOver | Self::HouseholdsUnder)
+    }
+
     /// The snake_case name used in JSON and GeoJSON.
     pub fn as_str(self) -> &'static str {
         match self {

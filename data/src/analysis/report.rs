@@ -39,6 +39,10 @@ pub struct CoverageReport {
     pub summary: Summary,
     /// Ordered by kind, grids, sites, workers, location.
     pub problems: Vec<Problem>,
+    /// Kinds whose problems this rendering leaves out (their counts stay in
+    /// the summary); empty in a full report. See [`CoverageReport::public`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<&'static str>,
 }
 
 impl CoverageReport {
@@ -81,6 +85,30 @@ impl CoverageReport {
                 workload_checked,
             },
             problems,
+            withheld: Vec::new(),
+        }
+    }
+
+    /// The report as the public may see it: problems that carry register
+    /// figures (households per grid) are left out and named in `withheld`;
+    /// how many grids each such kind found stays in the summary's counts.
+    pub fn public(&self) -> CoverageReport {
+        CoverageReport {
+            system: self.system.clone(),
+            levels: self.levels.clone(),
+            catalog_version: self.catalog_version,
+            summary: self.summary.clone(),
+            problems: self
+                .problems
+                .iter()
+                .filter(|p| !p.kind.shows_register_figures())
+                .cloned()
+                .collect(),
+            withheld: ProblemKind::ALL
+                .iter()
+                .filter(|k| k.shows_register_figures())
+                .map(|k| k.as_str())
+                .collect(),
         }
     }
 
@@ -119,6 +147,7 @@ impl CoverageReport {
             "levels": self.levels,
             "catalog_version": self.catalog_version,
             "summary": self.summary,
+            "withheld": self.withheld,
             "features": features,
         })
     }
@@ -215,6 +244,36 @@ mod tests {
         );
         assert!(text.contains("\norphan_site (1):\n  school far名 (far) at 121.000000,30.000000 lies in no block at 121.000000,30.000000\n"), "{text}");
         assert!(!text.contains("\ngap ("), "{text}");
+    }
+
+    #[test]
+    fn public_report_holds_no_household_figures() {
+        let full = sample();
+        assert!(full.of_kind(ProblemKind::HouseholdsUnder).count() > 0);
+        let public = full.public();
+        let v = public.to_json();
+        assert_eq!(
+            v["withheld"],
+            json!(["households_over", "households_under"])
+        );
+        assert_eq!(v["summary"]["counts"]["households_under"], 4);
+        let problems = v["problems"].as_array().unwrap();
+        assert_eq!(
+            problems.len(),
+            full.problems.len() - 4,
+            "only the household findings go"
+        );
+        assert!(problems
+            .iter()
+            .all(|p| p["households"].is_null()
+                && !p["message"].as_str().unwrap().contains("households")));
+        let geo = public.to_geojson();
+        assert!(geo["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["properties"]["households"].is_null()));
+        assert!(full.to_json().get("withheld").is_none());
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! A check can take seconds on a large system, so it runs on a blocking
 //! thread, from the catalog snapshot the request started with, and its report
 //! is cached per data version in the server state ([`AppState::coverage_report`]).
+//!
+//! The public gets the report without the findings that state households per
+//! grid (`withheld` names them); a viewer token sees the whole report.
 
 use axum::extract::State;
 use axum::http::header;
@@ -15,6 +18,7 @@ use gridmap_data::analysis::CheckOptions;
 use super::error::AppError;
 use super::params::Params;
 use super::state::AppState;
+use super::viewer::Access;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/coverage", get(coverage))
@@ -36,7 +40,11 @@ fn options(params: &Params) -> Result<CheckOptions, AppError> {
     Ok(opts)
 }
 
-async fn coverage(State(state): State<AppState>, params: Params) -> Result<Response, AppError> {
+async fn coverage(
+    State(state): State<AppState>,
+    access: Access,
+    params: Params,
+) -> Result<Response, AppError> {
     let opts = options(&params)?;
     let geojson = match params.get("format").unwrap_or("json") {
         "json" => false,
@@ -49,14 +57,15 @@ async fn coverage(State(state): State<AppState>, params: Params) -> Result<Respo
         }
     };
     let catalog = state.catalog();
-    let system = catalog
-        .pick_system(params.get("system"))?
-        .system()
-        .name
-        .clone();
+    let system = params.system_name(&catalog)?;
     let report =
         tokio::task::spawn_blocking(move || state.coverage_report(&catalog, &system, &opts))
             .await??;
+    let report = if access.full() {
+        report
+    } else {
+        std::sync::Arc::new(report.public())
+    };
     Ok(if geojson {
         (
             [(header::CONTENT_TYPE, "application/geo+json")],

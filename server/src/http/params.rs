@@ -83,6 +83,19 @@ impl Params {
         }
     }
 
+    /// The name of the grid system `system=` asks for in `catalog` (the only
+    /// one when absent), owned so it can move into a blocking task.
+    pub fn system_name(
+        &self,
+        catalog: &gridmap_data::catalog::Catalog,
+    ) -> Result<String, AppError> {
+        Ok(catalog
+            .pick_system(self.get("system"))?
+            .system()
+            .name
+            .clone())
+    }
+
     /// `limit` (1 to [`MAX_PAGE`], `default_limit` when absent) and `offset`
     /// (0 when absent) of a list endpoint.
     pub fn page(&self, default_limit: usize) -> Result<Page, AppError> {

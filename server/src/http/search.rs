@@ -7,7 +7,7 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use gridmap_data::search::{search as run_search, SearchError, MAX_LIMIT};
+use gridmap_data::search::{search as run_search, SearchError};
 use serde_json::{json, Value};
 
 use super::error::AppError;
@@ -42,23 +42,10 @@ async fn search(
     params: Params,
 ) -> Result<Json<Value>, AppError> {
     let q = params.required("q")?.to_string();
-    let limit = match params.get("limit") {
-        None => DEFAULT_LIMIT,
-        Some(s) => s.trim().parse().map_err(|_| {
-            AppError::bad_request(
-                "bad_parameter",
-                format!(
-                    "parameter `limit` must be a whole number from 1 to {MAX_LIMIT}, got `{s}`"
-                ),
-            )
-        })?,
-    };
+    // The range (1 to `search::MAX_LIMIT`) is checked by `search` itself.
+    let limit = params.usize("limit", DEFAULT_LIMIT)?;
     let catalog = state.catalog();
-    let system = catalog
-        .pick_system(params.get("system"))?
-        .system()
-        .name
-        .clone();
+    let system = params.system_name(&catalog)?;
     tokio::task::spawn_blocking(move || {
         let index = state.search_index(&catalog);
         let answer = run_search(&catalog, &index, &system, &q, limit)?;

@@ -50,7 +50,10 @@ fn is_area_problem(kind: ProblemKind) -> bool {
 }
 
 impl CoverageTiles {
+    /// Tiles are public: they show the report as [`CoverageReport::public`]
+    /// renders it, never a household figure.
     pub fn build(report: &CoverageReport) -> anyhow::Result<Self> {
+        let report = report.public();
         let mut polygons = Vec::new();
         let mut points = Vec::new();
         for (i, p) in report.problems.iter().enumerate() {
