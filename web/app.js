@@ -208,6 +208,23 @@ async function onClick(e) {
 /** Flies to a place the search showed and highlights its grid. */
 function showPlace(place) {
   if (!map || !place?.location) return;
+  if (place.bbox) {
+    // A whole grid (`?grid=CODE`): fit it beside the card, then highlight it.
+    const [w, s, e, n] = place.bbox;
+    const sheet = card.getBoundingClientRect();
+    const m = map.getContainer().getBoundingClientRect();
+    const bottomSheet = sheet.width >= m.width - 1;
+    const padding = card.hidden
+      ? 40
+      : bottomSheet
+        ? { top: 40, left: 20, right: 20, bottom: Math.min(m.bottom - sheet.top + 20, m.height / 2) }
+        : { top: 40, left: 40, bottom: 40, right: Math.min(m.right - sheet.left + 20, m.width / 2) };
+    map.once('moveend', () => {
+      map.once('idle', () => selectGrid(map.project(place.location), place.grids ?? []));
+    });
+    map.fitBounds([[w, s], [e, n]], { padding, duration: 600 });
+    return;
+  }
   const [lng, lat] = place.location;
   const zoom = Math.max(map.getZoom(), levels.at(-1)?.minzoom ?? 15, 15);
   const sheet = card.getBoundingClientRect();

@@ -25,6 +25,20 @@ function avatar(w) {
   return `<span class="avatar" aria-hidden="true"><span>${initial}</span>${img}</span>`;
 }
 
+/**
+ * A link to the printable publicity board (网格示意图) of the card's
+ * community: `answer.board` when the card is a grid's own, else the parent of
+ * the finest grid (the community of a block), else the only grid.
+ */
+function boardLink(answer) {
+  const grids = answer.grids ?? [];
+  const g = answer.board ?? (grids.length >= 2 ? grids.at(-2) : grids.at(-1));
+  if (!g?.code) return '';
+  const q = g.system ? `?system=${encodeURIComponent(g.system)}` : '';
+  const href = `api/v1/boards/${encodeURIComponent(g.code)}.pdf${q}`;
+  return `<p class="board"><a class="board-link" href="${escapeHtml(href)}" target="_blank" rel="noopener">打印${escapeHtml(g.name || g.code)}公示牌（PDF）</a></p>`;
+}
+
 /** The card's HTML for `{grids, workers}` (a lookup answer or a search result). */
 export function renderCard(answer, heading = '') {
   const grids = answer.grids ?? [];
@@ -61,7 +75,7 @@ export function renderCard(answer, heading = '') {
         })
         .join('')}</ul>`
     : '<p class="none">暂无网格员</p>';
-  return `${heading}<p class="path">${path}</p><ul class="grids">${rows}</ul><h2>网格员</h2>${people}`;
+  return `${heading}<p class="path">${path}</p><ul class="grids">${rows}</ul>${boardLink(answer)}<h2>网格员</h2>${people}`;
 }
 
 const card = document.querySelector('#grid-card');

@@ -178,4 +178,43 @@ locate.addEventListener('click', () => {
   );
 });
 
+/**
+ * `?grid=CODE` (the QR code on a printed board links here): opens that
+ * grid's card — its place in the tree and its own workers — and has the map
+ * fit it.
+ */
+async function openGridFromAddress() {
+  const params = new URLSearchParams(location.search);
+  const code = params.get('grid');
+  if (!code) return;
+  const q = new URLSearchParams();
+  const system = params.get('system');
+  if (system) q.set('system', system);
+  try {
+    const feature = await getJson(`api/v1/grids/${encodeURIComponent(code)}?${q}`);
+    const p = feature.properties;
+    const chain = [p];
+    // Its ancestors, for the 街道 › 社区 path (a few levels at most).
+    for (let parent = p.parent; parent && chain.length < 8; ) {
+      const up = await getJson(`api/v1/grids/${encodeURIComponent(parent)}?system=${encodeURIComponent(p.system)}`);
+      chain.unshift(up.properties);
+      parent = up.properties.parent;
+    }
+    const grids = chain.map((g) => ({ code: g.code, name: g.name, level: g.level, system: g.system, parent: g.parent }));
+    const [w, s, e, n] = feature.bbox ?? [];
+    const place = {
+      grids,
+      workers: p.workers ?? [],
+      board: grids.at(-1),
+      bbox: feature.bbox ?? null,
+      location: feature.bbox ? [(w + e) / 2, (s + n) / 2] : null,
+    };
+    showPlace(place, `<p class="place"><strong>${escapeHtml(p.name)}</strong></p>`);
+  } catch (err) {
+    openCard(`<p class="error">找不到网格 ${escapeHtml(code)}：${escapeHtml(err.message)}</p>`);
+  }
+}
+
+openGridFromAddress();
+
 document.body.dataset.searchReady = '1';

@@ -36,6 +36,8 @@ pub enum Command {
     Check(crate::commands::check::CheckArgs),
     /// Assign points (CSV or GeoJSON) to their grid at every level, in bulk.
     Assign(crate::commands::assign::AssignArgs),
+    /// Print publicity boards (网格示意图): one grid's, or every grid's of a level with --all.
+    Board(crate::commands::board::BoardArgs),
 }
 
 #[derive(Args, Debug, Clone)]

@@ -18,6 +18,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Demo(args)) => commands::demo::run(&args),
         Some(Command::Check(args)) => commands::check::run(&args),
         Some(Command::Assign(args)) => commands::assign::run(&args),
+        Some(Command::Board(args)) => commands::board::run(&args),
     }
 }
 

@@ -70,6 +70,18 @@ impl From<AnalysisError> for AppError {
     }
 }
 
+impl From<gridmap_print::PrintError> for AppError {
+    fn from(e: gridmap_print::PrintError) -> Self {
+        use gridmap_print::PrintError as P;
+        match e {
+            P::Catalog(c) => c.into(),
+            P::BadOption(_) => Self::bad_request("bad_parameter", e.to_string()),
+            P::NoRoomForLabel { .. } => Self::bad_request("no_room", e.to_string()),
+            _ => Self::Internal(e.into()),
+        }
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         Self::Internal(e.into())

@@ -2,6 +2,7 @@
 
 pub mod assign;
 pub mod base_url;
+pub mod boards;
 pub mod coverage;
 pub mod error;
 pub mod grids;
@@ -36,13 +37,13 @@ pub fn app(state: AppState) -> Router {
             axum::http::header::IF_NONE_MATCH,
         ]);
     // The public, per-request-costly answers are rate limited per client.
-    let limited =
-        lookup::router()
-            .merge(search::router())
-            .route_layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                rate_limit::limit,
-            ));
+    let limited = lookup::router()
+        .merge(search::router())
+        .merge(boards::router())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::limit,
+        ));
     Router::new()
         .merge(health::router())
         .merge(limited)

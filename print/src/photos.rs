@@ -1,0 +1,126 @@
+//! Workers' photos: read from files (a path relative to the store's folder,
+//! or to `--photos DIR`), checked to be an image, embedded in the board. A
+//! photo that cannot be had prints a neutral silhouette and is reported.
+
+use std::path::{Path, PathBuf};
+
+/// Largest photo file embedded; a board is printed, not an archive.
+pub const MAX_PHOTO_BYTES: u64 = 4 << 20;
+
+/// Where relative photo paths are looked up.
+#[derive(Debug, Clone, Default)]
+pub struct PhotoSource {
+    /// `--photos DIR`: tried first, with the photo's path and with its file name.
+    pub photos_dir: Option<PathBuf>,
+    /// The store's folder (photo paths in the store are relative to it).
+    pub store_dir: Option<PathBuf>,
+}
+
+/// A photo ready to embed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Photo {
+    pub mime: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+/// A worker printed with the silhouette, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingPhoto {
+    pub worker_id: String,
+    pub worker_name: String,
+    pub photo: String,
+    pub reason: String,
+}
+
+impl PhotoSource {
+    /// The photo `photo` names, or why it cannot be printed.
+    pub fn load(&self, photo: &str) -> Result<Photo, String> {
+        let photo = photo.trim();
+        if photo.is_empty() {
+            return Err("no photo recorded".into());
+        }
+        if photo.contains("://") {
+            return Err(
+                "a URL: boards read photos from files (download them and pass --photos DIR)".into(),
+            );
+        }
+        let rel = Path::new(photo);
+        let mut tried = Vec::new();
+        if rel.is_absolute() {
+            tried.push(rel.to_path_buf());
+        } else {
+            if let Some(dir) = &self.photos_dir {
+                tried.push(dir.join(rel));
+                if let Some(name) = rel.file_name() {
+                    tried.push(dir.join(name));
+                }
+            }
+            if let Some(dir) = &self.store_dir {
+                tried.push(dir.join(rel));
+            }
+        }
+        let Some(path) = tried.iter().find(|p| p.is_file()) else {
+            let list: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+            return Err(if list.is_empty() {
+                "a relative path and no folder to look in".into()
+            } else {
+                format!("not found (looked at {})", list.join(", "))
+            });
+        };
+        let size = std::fs::metadata(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .len();
+        if size > MAX_PHOTO_BYTES {
+            return Err(format!(
+                "{}: {size} bytes, more than the {MAX_PHOTO_BYTES} a board embeds",
+                path.display()
+            ));
+        }
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mime = sniff(&bytes)
+            .ok_or_else(|| format!("{}: not a PNG, JPEG, GIF or WebP image", path.display()))?;
+        Ok(Photo { mime, bytes })
+    }
+}
+
+/// The image type from the file's first bytes.
+fn sniff(b: &[u8]) -> Option<&'static str> {
+    if b.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if b.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if b.len() > 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn photos_are_found_relative_to_the_photo_folder_then_the_store() {
+        let dir = std::env::temp_dir().join(format!("gridmap-print-photos-{}", std::process::id()));
+        let store = dir.join("store");
+        std::fs::create_dir_all(store.join("photos")).unwrap();
+        std::fs::create_dir_all(dir.join("flat")).unwrap();
+        std::fs::write(store.join("photos/W1.jpg"), [0xFF, 0xD8, 0xFF, 0xE0]).unwrap();
+        std::fs::write(dir.join("flat/W2.jpg"), b"\x89PNG\r\n\x1a\nrest").unwrap();
+        std::fs::write(store.join("photos/W3.jpg"), b"text").unwrap();
+        let src = PhotoSource {
+            photos_dir: Some(dir.join("flat")),
+            store_dir: Some(store.clone()),
+        };
+        assert_eq!(src.load("photos/W1.jpg").unwrap().mime, "image/jpeg");
+        assert_eq!(src.load("photos/W2.jpg").unwrap().mime, "image/png");
+        assert!(src.load("photos/W3.jpg").unwrap_err().contains("not a PNG"));
+        assert!(src.load("photos/W4.jpg").unwrap_err().contains("not found"));
+        assert!(src.load("https://x.cn/a.jpg").unwrap_err().contains("URL"));
+        assert!(src.load("").is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,96 @@
+//! `gridmap board` as a user runs it, on the demo city: the PDF's text
+//! (pdftotext) holds the title, every block's name and every worker's phone,
+//! its fonts are embedded (pdffonts), and an unknown code exits 1 naming it.
+//! Needs poppler-utils and fonts-noto-cjk (scripts/test-all.sh installs them).
+
+mod common;
+
+use std::process::Command;
+
+use common::{arg, assert_success, gridmap, text};
+
+#[test]
+fn the_wending_board_pdf_has_its_names_phones_and_embedded_fonts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.gpkg");
+    assert_success(&gridmap(&["demo", "--out", arg(&db)]));
+    let pdf = dir.path().join("board.pdf");
+    let out = gridmap(&[
+        "board",
+        "330106006003",
+        "--db",
+        arg(&db),
+        "--format",
+        "pdf",
+        "--date",
+        "2026-01-15",
+        "--public-url",
+        "https://grid.example.cn",
+        "--out",
+        arg(&pdf),
+    ]);
+    assert_success(&out);
+    assert!(
+        text(&out.stderr).contains("silhouette"),
+        "missing photos are reported"
+    );
+
+    let words = Command::new("pdftotext")
+        .args([arg(&pdf), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    let words = text(&words.stdout);
+    assert!(words.contains("文鼎社区网格示意图"), "{words}");
+    // Every block name and worker phone, from the store itself.
+    let catalog = {
+        use gridmap_data::store::GridStore;
+        let store = gridmap_data::store::gpkg::GpkgStore::open(&db).unwrap();
+        gridmap_data::catalog::Catalog::load_grids(&store).unwrap()
+    };
+    let index = catalog.pick_system(None).unwrap();
+    let community = index.grid_index("330106006003").unwrap();
+    let blocks = index.children(community);
+    assert!(!blocks.is_empty());
+    let squeezed: String = words.split_whitespace().collect();
+    for &b in blocks {
+        let g = &index.grids()[b];
+        assert!(squeezed.contains(&g.name), "block {} missing", g.name);
+        for (w, _) in catalog.workers_of("default", &g.code) {
+            assert!(squeezed.contains(&w.phone), "phone of {} missing", w.name);
+        }
+    }
+    for (w, _) in catalog.workers_of("default", "330106006003") {
+        assert!(
+            squeezed.contains(&w.phone),
+            "phone of {} ({}) missing",
+            w.name,
+            w.role
+        );
+    }
+
+    let fonts = Command::new("pdffonts")
+        .arg(arg(&pdf))
+        .output()
+        .expect("pdffonts");
+    let fonts = text(&fonts.stdout);
+    let rows: Vec<&str> = fonts.lines().skip(2).collect();
+    assert!(!rows.is_empty(), "{fonts}");
+    for row in rows {
+        assert!(
+            row.contains(" yes yes yes "),
+            "font not embedded and subset: {row}"
+        );
+    }
+
+    let bad = gridmap(&[
+        "board",
+        "999",
+        "--db",
+        arg(&db),
+        "--out",
+        arg(&dir.path().join("x.pdf")),
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("`999`"), "{}", text(&bad.stderr));
+    assert!(!dir.path().join("x.pdf").exists());
+}
