@@ -23,6 +23,8 @@ use gridmap_data::assign::{assign_stream, AssignError, AssignOptions, InputForma
 use gridmap_data::crs::Crs;
 use gridmap_data::progress::NoProgress;
 
+use tower_http::limit::RequestBodyLimitLayer;
+
 use super::error::AppError;
 use super::params::Params;
 use super::state::AppState;
@@ -32,10 +34,13 @@ use super::state::AppState;
 pub const ASSIGN_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/api/v1/assign",
-        post(assign).layer(DefaultBodyLimit::max(ASSIGN_BODY_LIMIT)),
-    )
+    Router::new()
+        .route(
+            "/api/v1/assign",
+            post(assign).layer(DefaultBodyLimit::max(ASSIGN_BODY_LIMIT)),
+        )
+        // A declared length over the limit is refused before any byte is read.
+        .layer(RequestBodyLimitLayer::new(ASSIGN_BODY_LIMIT))
 }
 
 async fn assign(
@@ -64,6 +69,11 @@ async fn assign(
                     ASSIGN_BODY_LIMIT >> 20
                 ),
             }
+        }
+        BytesRejection::FailedToBufferBody(FailedToBufferBody::UnknownBodyError(e))
+            if super::limits::is_body_timeout(&e) =>
+        {
+            super::limits::body_timeout_error()
         }
         other => {
             AppError::bad_request("bad_body", format!("cannot read the request body: {other}"))

@@ -6,6 +6,8 @@ pub mod coverage;
 pub mod error;
 pub mod grids;
 pub mod health;
+pub mod limits;
+pub mod listener;
 pub mod lookup;
 pub mod params;
 pub mod rate_limit;
@@ -43,7 +45,7 @@ pub fn app(state: AppState) -> Router {
                 state.clone(),
                 rate_limit::limit,
             ));
-    Router::new()
+    let routes = Router::new()
         .merge(health::router())
         .merge(limited)
         .merge(assign::router())
@@ -53,7 +55,8 @@ pub fn app(state: AppState) -> Router {
         .merge(web::router())
         .merge(style::router())
         .merge(tiles::router())
-        .fallback(error::no_route)
+        .fallback(error::no_route);
+    limits::apply(routes, &state)
         .layer(CompressionLayer::new())
         .layer(cors)
         .layer(TraceLayer::new_for_http())

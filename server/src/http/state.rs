@@ -32,6 +32,10 @@ pub struct ServerConfig {
     /// The bearer token that unlocks the registers' full rows
     /// (`--viewer-token`); without one they are never served.
     pub viewer_token: Option<String>,
+    /// The request and body-read timeouts (`--request-timeout`, `--body-timeout`).
+    pub timeouts: super::limits::RequestTimeouts,
+    /// Connection timeouts and cap (`--header-timeout`, `--idle-timeout`, `--max-connections`).
+    pub connections: super::listener::ConnectionLimits,
 }
 
 /// Coverage reports kept per data version (one per system and option set).
