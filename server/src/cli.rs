@@ -139,6 +139,18 @@ pub struct ServeArgs {
     /// Connections open at once; more wait until one closes.
     #[arg(long, env = "GRIDMAP_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
+    /// Coverage reports computed at once (a cached report needs no slot).
+    #[arg(long, env = "GRIDMAP_MAX_COVERAGE_JOBS", default_value_t = 2)]
+    pub max_coverage_jobs: usize,
+    /// Tiles rendered at once (cached tiles need no slot); default twice the cores.
+    #[arg(long, env = "GRIDMAP_MAX_TILE_RENDERS")]
+    pub max_tile_renders: Option<usize>,
+    /// `POST /api/v1/assign` jobs run at once.
+    #[arg(long, env = "GRIDMAP_MAX_ASSIGN_JOBS", default_value_t = 2)]
+    pub max_assign_jobs: usize,
+    /// Seconds a request waits for a busy slot before it gets 503 with Retry-After.
+    #[arg(long, env = "GRIDMAP_BUSY_WAIT", default_value_t = 2.0)]
+    pub busy_wait: f64,
 }
 
 /// A positive, finite number of seconds from the flag `name`.
@@ -228,7 +240,20 @@ impl ServeArgs {
             max_connections: self.max_connections,
             grace: timeouts.request,
         };
+        let defaults = crate::http::work_limit::WorkLimits::default();
+        let work = crate::http::work_limit::WorkLimits {
+            coverage: self.max_coverage_jobs,
+            tile_renders: self.max_tile_renders.unwrap_or(defaults.tile_renders),
+            assign: self.max_assign_jobs,
+            wait: seconds("busy-wait", self.busy_wait)?,
+        };
+        if work.coverage == 0 || work.tile_renders == 0 || work.assign == 0 {
+            anyhow::bail!(
+                "--max-coverage-jobs, --max-tile-renders and --max-assign-jobs must be at least 1"
+            );
+        }
         Ok(crate::http::state::ServerConfig {
+            work,
             timeouts,
             connections,
             public_url,

@@ -28,6 +28,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use super::error::AppError;
 use super::params::Params;
 use super::state::AppState;
+use super::work_limit::Work;
 
 /// The largest request body `POST /api/v1/assign` accepts: 16 MiB (about
 /// 400,000 CSV rows); split larger inputs or use `gridmap assign`.
@@ -80,7 +81,9 @@ async fn assign(
         }
     })?;
 
+    let slot = state.work().acquire(Work::Assign).await?;
     let answer = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, AppError> {
+        let _slot = slot;
         let catalog = state.catalog();
         let index = match system_name.as_deref() {
             Some(name) => catalog.system(name).ok_or_else(|| {

@@ -15,6 +15,7 @@ use gridmap_data::analysis::CheckOptions;
 use super::error::AppError;
 use super::params::Params;
 use super::state::AppState;
+use super::work_limit::Work;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/coverage", get(coverage))
@@ -54,9 +55,18 @@ async fn coverage(State(state): State<AppState>, params: Params) -> Result<Respo
         .system()
         .name
         .clone();
-    let report =
-        tokio::task::spawn_blocking(move || state.coverage_report(&catalog, &system, &opts))
-            .await??;
+    // A report not built yet takes one of the few coverage slots.
+    let slot = if state.coverage_cached(&catalog, &system, &opts) {
+        None
+    } else {
+        Some(state.work().acquire(Work::Coverage).await?)
+    };
+    let report = tokio::task::spawn_blocking(move || {
+        let report = state.coverage_report(&catalog, &system, &opts);
+        drop(slot);
+        report
+    })
+    .await??;
     Ok(if geojson {
         (
             [(header::CONTENT_TYPE, "application/geo+json")],

@@ -18,6 +18,7 @@ pub mod style;
 pub mod tiles;
 pub mod viewer;
 pub mod web;
+pub mod work_limit;
 
 use axum::Router;
 use tower_http::compression::CompressionLayer;
