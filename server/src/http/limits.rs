@@ -10,7 +10,9 @@
 //! - a panic in a handler becomes a 500 JSON (the connection and the worker
 //!   thread live on);
 //! - the request timeout (408) and the body-read timeout (the longest wait
-//!   for the next piece of a request body).
+//!   for the next piece of a request body);
+//! - forwarding headers only from trusted proxies, no client-chosen `Host`
+//!   ([`super::base_url::sanitise`]).
 //!
 //! The limits enforced here sit below hyper's own hard limits (see
 //! `http::listener`), so a request that breaks them still gets a JSON body.
@@ -66,6 +68,10 @@ pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::base_url::sanitise,
+        ))
         .layer(axum::middleware::from_fn(request_limits))
 }
 
