@@ -126,6 +126,42 @@ pub struct ServeArgs {
     /// for requests with `Authorization: Bearer <it>`; without it they are never served.
     #[arg(long, env = "GRIDMAP_VIEWER_TOKEN", hide_env_values = true)]
     pub viewer_token: Option<String>,
+    /// Seconds a client may take to send a request's headers, from their first byte.
+    #[arg(long, env = "GRIDMAP_HEADER_TIMEOUT", default_value_t = 10.0)]
+    pub header_timeout: f64,
+    /// Seconds a request body may pause between two chunks.
+    #[arg(long, env = "GRIDMAP_BODY_TIMEOUT", default_value_t = 10.0)]
+    pub body_timeout: f64,
+    /// Seconds from a request's head to its answer (408 past it).
+    #[arg(long, env = "GRIDMAP_REQUEST_TIMEOUT", default_value_t = 60.0)]
+    pub request_timeout: f64,
+    /// Seconds a keep-alive connection may stay open without a request.
+    #[arg(long, env = "GRIDMAP_IDLE_TIMEOUT", default_value_t = 30.0)]
+    pub idle_timeout: f64,
+    /// Connections open at once; more wait until one closes.
+    #[arg(long, env = "GRIDMAP_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Coverage reports computed at once (a cached report needs no slot).
+    #[arg(long, env = "GRIDMAP_MAX_COVERAGE_JOBS", default_value_t = 2)]
+    pub max_coverage_jobs: usize,
+    /// Tiles rendered at once (cached tiles need no slot); default twice the cores.
+    #[arg(long, env = "GRIDMAP_MAX_TILE_RENDERS")]
+    pub max_tile_renders: Option<usize>,
+    /// `POST /api/v1/assign` jobs run at once.
+    #[arg(long, env = "GRIDMAP_MAX_ASSIGN_JOBS", default_value_t = 2)]
+    pub max_assign_jobs: usize,
+    /// Seconds a request waits for a busy slot before it gets 503 with Retry-After.
+    #[arg(long, env = "GRIDMAP_BUSY_WAIT", default_value_t = 2.0)]
+    pub busy_wait: f64,
+}
+
+/// A positive, finite number of seconds from the flag `name`.
+fn seconds(name: &str, value: f64) -> anyhow::Result<std::time::Duration> {
+    if value.is_finite() && value > 0.0 && value <= 86_400.0 {
+        Ok(std::time::Duration::from_secs_f64(value))
+    } else {
+        anyhow::bail!("--{name} must be a number of seconds above 0 (at most a day), got {value}")
+    }
 }
 
 /// `gridmap` with no command: `serve` with its defaults, still read from the environment.
@@ -189,7 +225,39 @@ impl ServeArgs {
                 "--viewer-token must be at least 16 characters without spaces (it guards the registers)"
             ),
         };
+        let timeouts = crate::http::limits::RequestTimeouts {
+            request: seconds("request-timeout", self.request_timeout)?,
+            body: seconds("body-timeout", self.body_timeout)?,
+        };
+        let idle = seconds("idle-timeout", self.idle_timeout)?;
+        if self.max_connections == 0 {
+            anyhow::bail!("--max-connections must be at least 1");
+        }
+        let connections = crate::http::listener::ConnectionLimits {
+            header_read: seconds("header-timeout", self.header_timeout)?,
+            idle,
+            // A request in flight is bounded by the request timeout; past it
+            // plus an idle period without a byte moving, the client is gone.
+            stall: timeouts.request + idle,
+            max_connections: self.max_connections,
+            grace: timeouts.request,
+        };
+        let defaults = crate::http::work_limit::WorkLimits::default();
+        let work = crate::http::work_limit::WorkLimits {
+            coverage: self.max_coverage_jobs,
+            tile_renders: self.max_tile_renders.unwrap_or(defaults.tile_renders),
+            assign: self.max_assign_jobs,
+            wait: seconds("busy-wait", self.busy_wait)?,
+        };
+        if work.coverage == 0 || work.tile_renders == 0 || work.assign == 0 {
+            anyhow::bail!(
+                "--max-coverage-jobs, --max-tile-renders and --max-assign-jobs must be at least 1"
+            );
+        }
         Ok(crate::http::state::ServerConfig {
+            work,
+            timeouts,
+            connections,
             public_url,
             basemap,
             rate_limit,

@@ -23,19 +23,25 @@ use gridmap_data::assign::{assign_stream, AssignError, AssignOptions, InputForma
 use gridmap_data::crs::Crs;
 use gridmap_data::progress::NoProgress;
 
+use tower_http::limit::RequestBodyLimitLayer;
+
 use super::error::AppError;
 use super::params::Params;
 use super::state::AppState;
+use super::work_limit::Work;
 
 /// The largest request body `POST /api/v1/assign` accepts: 16 MiB (about
 /// 400,000 CSV rows); split larger inputs or use `gridmap assign`.
 pub const ASSIGN_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/api/v1/assign",
-        post(assign).layer(DefaultBodyLimit::max(ASSIGN_BODY_LIMIT)),
-    )
+    Router::new()
+        .route(
+            "/api/v1/assign",
+            post(assign).layer(DefaultBodyLimit::max(ASSIGN_BODY_LIMIT)),
+        )
+        // A declared length over the limit is refused before any byte is read.
+        .layer(RequestBodyLimitLayer::new(ASSIGN_BODY_LIMIT))
 }
 
 async fn assign(
@@ -65,12 +71,19 @@ async fn assign(
                 ),
             }
         }
+        BytesRejection::FailedToBufferBody(FailedToBufferBody::UnknownBodyError(e))
+            if super::limits::is_body_timeout(&e) =>
+        {
+            super::limits::body_timeout_error()
+        }
         other => {
             AppError::bad_request("bad_body", format!("cannot read the request body: {other}"))
         }
     })?;
 
+    let slot = state.work().acquire(Work::Assign).await?;
     let answer = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, AppError> {
+        let _slot = slot;
         let catalog = state.catalog();
         let index = match system_name.as_deref() {
             Some(name) => catalog.system(name).ok_or_else(|| {

@@ -5,8 +5,59 @@
 //! `X-Forwarded-Prefix`, then RFC 7239 `Forwarded`, then `Host`. Values that
 //! do not look like a scheme, host or path are ignored rather than echoed, so
 //! a forged header cannot inject text into the JSON we build from them.
+//! [`sanitise`] (one of the layers of `limits`) lets only trusted proxies
+//! set these headers, and replaces an untrusted `Host`.
 
-use axum::http::HeaderMap;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::listener::LocalAddr;
+use super::state::AppState;
+
+/// The headers a client could forge to pick the URLs we write.
+const FORWARDING: [&str; 4] = [
+    "forwarded",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "x-forwarded-prefix",
+];
+
+/// The middleware that makes [`public_base`] safe to call: a request whose
+/// peer is not a `--trusted-proxy` loses its forwarding headers, and, when
+/// `--public-url` is not set, its `Host` is replaced by the address the
+/// connection was accepted on. So no client can make TileJSON or a style
+/// point elsewhere (cache poisoning of a shared proxy, phishing links).
+/// Requests without a peer address (in-process tests) are left alone.
+pub async fn sanitise(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(peer) = peer {
+        if !state.config().rate_limit.trusted_proxies.contains(&peer) {
+            let local = request.extensions().get::<LocalAddr>().map(|l| l.0);
+            let headers = request.headers_mut();
+            for name in FORWARDING {
+                headers.remove(name);
+            }
+            if state.config().public_url.is_none() {
+                match local.and_then(|l| HeaderValue::from_str(&l.to_string()).ok()) {
+                    Some(v) => {
+                        headers.insert(header::HOST, v);
+                    }
+                    None => {
+                        headers.remove(header::HOST);
+                    }
+                }
+            }
+        }
+    }
+    next.run(request).await
+}
 
 /// `scheme://host[:port][/prefix]`, without a trailing slash.
 ///
@@ -100,6 +151,73 @@ fn clean_prefix(p: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The TileJSON's tile URL for a request from `peer` with `headers`,
+    /// accepted on 10.0.0.5:8080, by a server trusting 10.0.0.1.
+    async fn tile_url(public_url: Option<&str>, peer: &str, headers: &[(&str, &str)]) -> String {
+        use tower::ServiceExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = gridmap_data::store::gpkg::GpkgStore::open(dir.path().join("s.gpkg")).unwrap();
+        let change = gridmap_data::model::ChangeSet {
+            grids: vec![gridmap_data::model::SystemGrids {
+                system: gridmap_data::model::GridSystem::with_default_levels("default"),
+                mode: gridmap_data::model::GridWriteMode::Replace,
+                grids: vec![],
+                delete: Vec::new(),
+            }],
+            ..Default::default()
+        };
+        gridmap_data::store::GridStore::apply(&store, &change).unwrap();
+        let config = super::super::state::ServerConfig {
+            public_url: public_url.map(str::to_string),
+            rate_limit: super::super::rate_limit::RateLimit {
+                trusted_proxies: vec!["10.0.0.1".parse().unwrap()],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let state = AppState::with_config(std::sync::Arc::new(store), config).unwrap();
+        let mut req = axum::http::Request::get("/tiles/default.json");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let mut req = req.body(axum::body::Body::empty()).unwrap();
+        let peer: SocketAddr = peer.parse().unwrap();
+        req.extensions_mut().insert(ConnectInfo(peer));
+        req.extensions_mut()
+            .insert(LocalAddr("10.0.0.5:8080".parse().unwrap()));
+        let resp = super::super::app(state).oneshot(req).await.unwrap();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        v["tiles"][0].as_str().unwrap().to_string()
+    }
+
+    #[tokio::test]
+    async fn only_trusted_proxies_pick_the_base_url() {
+        let forged = [
+            ("host", "evil.example"),
+            ("x-forwarded-host", "evil.example"),
+            ("x-forwarded-proto", "https"),
+            ("forwarded", "host=evil.example"),
+        ];
+        let untrusted = tile_url(None, "203.0.113.9:5000", &forged).await;
+        assert!(
+            untrusted.starts_with("http://10.0.0.5:8080/tiles/"),
+            "{untrusted}"
+        );
+        let proxied = tile_url(None, "10.0.0.1:5000", &forged).await;
+        assert!(
+            proxied.starts_with("https://evil.example/tiles/"),
+            "{proxied}"
+        );
+        let public = tile_url(Some("https://map.example.cn"), "203.0.113.9:5000", &forged).await;
+        assert!(
+            public.starts_with("https://map.example.cn/tiles/"),
+            "{public}"
+        );
+    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -19,6 +19,7 @@ use super::error::AppError;
 use super::params::Params;
 use super::state::AppState;
 use super::viewer::Access;
+use super::work_limit::Work;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/coverage", get(coverage))
@@ -58,9 +59,18 @@ async fn coverage(
     };
     let catalog = state.catalog();
     let system = params.system_name(&catalog)?;
-    let report =
-        tokio::task::spawn_blocking(move || state.coverage_report(&catalog, &system, &opts))
-            .await??;
+    // A report not built yet takes one of the few coverage slots.
+    let slot = if state.coverage_cached(&catalog, &system, &opts) {
+        None
+    } else {
+        Some(state.work().acquire(Work::Coverage).await?)
+    };
+    let report = tokio::task::spawn_blocking(move || {
+        let report = state.coverage_report(&catalog, &system, &opts);
+        drop(slot);
+        report
+    })
+    .await??;
     let report = if access.full() {
         report
     } else {

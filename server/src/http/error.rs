@@ -1,6 +1,7 @@
 //! One error type for every handler: a JSON body `{"error":{"code","message"}}`.
 //! Internal failures are logged and reported to clients without their details.
 
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -19,6 +20,19 @@ pub enum AppError {
     TooLarge { message: String },
     /// 429: the client's rate limit is spent; `Retry-After` says when to come back.
     RateLimited { retry_after_s: u64 },
+    /// 503: every slot for this kind of expensive work (`what`: coverage
+    /// reports, tile renders, assign jobs) stayed busy for the whole wait;
+    /// `Retry-After` says when to come back.
+    Busy {
+        what: &'static str,
+        retry_after_s: u64,
+    },
+    /// Any other status (405, 408, 414, 431 …) with its code and message.
+    Status {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
     /// 500: logged in full, reported as a generic message.
     Internal(anyhow::Error),
 }
@@ -94,6 +108,35 @@ impl From<tokio::task::JoinError> for AppError {
     }
 }
 
+// Extractor rejections (a handler taking `Result<Json<T>, JsonRejection>` and
+// using `?`) are the client's mistake: 400 with axum's explanation. Those a
+// handler does not catch are turned into the same JSON by
+// `limits::json_errors`.
+
+impl From<PathRejection> for AppError {
+    fn from(e: PathRejection) -> Self {
+        Self::bad_request("bad_path", e.body_text())
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(e: QueryRejection) -> Self {
+        Self::bad_request("bad_query", e.body_text())
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(e: JsonRejection) -> Self {
+        match e {
+            JsonRejection::MissingJsonContentType(_) => {
+                Self::bad_request("unsupported_media_type", e.body_text())
+            }
+            JsonRejection::BytesRejection(_) => Self::bad_request("bad_body", e.body_text()),
+            _ => Self::bad_request("bad_json", e.body_text()),
+        }
+    }
+}
+
 impl From<anyhow::Error> for AppError {
     fn from(e: anyhow::Error) -> Self {
         Self::Internal(e)
@@ -112,6 +155,22 @@ impl IntoResponse for AppError {
                     format!("too many requests from this client; retry after {retry_after_s} s"),
                 )
             }
+            Self::Busy {
+                what,
+                retry_after_s,
+            } => {
+                retry_after = Some(retry_after_s);
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    format!("the server is busy with other {what}; retry after {retry_after_s} s"),
+                )
+            }
+            Self::Status {
+                status,
+                code,
+                message,
+            } => (status, code, message),
             Self::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message),
             Self::NotFound { code, message } => (StatusCode::NOT_FOUND, code, message),
             Self::TooLarge { message } => {
@@ -126,11 +185,7 @@ impl IntoResponse for AppError {
                 )
             }
         };
-        let mut response = (
-            status,
-            Json(json!({ "error": { "code": code, "message": message } })),
-        )
-            .into_response();
+        let mut response = json_error(status, code, &message);
         if let Some(s) = retry_after {
             response
                 .headers_mut()
@@ -138,6 +193,15 @@ impl IntoResponse for AppError {
         }
         response
     }
+}
+
+/// The error body every failure carries: `{"error":{"code","message"}}`.
+pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({ "error": { "code": code, "message": message } })),
+    )
+        .into_response()
 }
 
 /// A JSON 404 for paths no route matches.

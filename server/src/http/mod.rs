@@ -7,6 +7,8 @@ pub mod coverage;
 pub mod error;
 pub mod grids;
 pub mod health;
+pub mod limits;
+pub mod listener;
 pub mod lookup;
 pub mod params;
 pub mod rate_limit;
@@ -17,6 +19,7 @@ pub mod style;
 pub mod tiles;
 pub mod viewer;
 pub mod web;
+pub mod work_limit;
 
 use axum::Router;
 use tower_http::compression::CompressionLayer;
@@ -44,7 +47,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             rate_limit::limit,
         ));
-    Router::new()
+    let routes = Router::new()
         .merge(health::router())
         .merge(limited)
         .merge(assign::router())
@@ -54,7 +57,8 @@ pub fn app(state: AppState) -> Router {
         .merge(web::router())
         .merge(style::router())
         .merge(tiles::router())
-        .fallback(error::no_route)
+        .fallback(error::no_route);
+    limits::apply(routes, &state)
         .layer(CompressionLayer::new())
         .layer(cors)
         .layer(TraceLayer::new_for_http())

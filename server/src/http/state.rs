@@ -15,6 +15,7 @@ use gridmap_data::store::GridStore;
 
 use super::error::AppError;
 use super::rate_limit::{RateLimit, RateLimiter};
+use super::work_limit::WorkSlots;
 use crate::tile_cache::TileCache;
 use crate::tileset::{TileConfig, Tileset};
 
@@ -32,6 +33,13 @@ pub struct ServerConfig {
     /// The bearer token that unlocks the registers' full rows
     /// (`--viewer-token`); without one they are never served.
     pub viewer_token: Option<String>,
+    /// The request and body-read timeouts (`--request-timeout`, `--body-timeout`).
+    pub timeouts: super::limits::RequestTimeouts,
+    /// Connection timeouts and cap (`--header-timeout`, `--idle-timeout`, `--max-connections`).
+    pub connections: super::listener::ConnectionLimits,
+    /// Slots for expensive work (`--max-coverage-jobs`, `--max-tile-renders`,
+    /// `--max-assign-jobs`, `--busy-wait`).
+    pub work: super::work_limit::WorkLimits,
 }
 
 /// Coverage reports kept per data version (one per system and option set).
@@ -58,6 +66,7 @@ struct Inner {
     tile_cache: TileCache,
     search: PerVersion<(), Arc<SearchIndex>>,
     rate_limiter: RateLimiter,
+    work: WorkSlots,
 }
 
 /// A data version written outside gridmap and refused by the change rules.
@@ -79,6 +88,7 @@ impl AppState {
         let catalog = load_checked(store.as_ref())?;
         let tile_cache = TileCache::new(config.tiles.cache_bytes);
         let rate_limiter = RateLimiter::new(config.rate_limit.clone());
+        let work = WorkSlots::new(&config.work);
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -91,6 +101,7 @@ impl AppState {
                 tile_cache,
                 search: PerVersion::new(1),
                 rate_limiter,
+                work,
             }),
         })
     }
@@ -137,6 +148,19 @@ impl AppState {
 
     pub fn rate_limiter(&self) -> &RateLimiter {
         &self.inner.rate_limiter
+    }
+
+    /// The slots that bound expensive work (see `work_limit`).
+    pub fn work(&self) -> &WorkSlots {
+        &self.inner.work
+    }
+
+    /// Whether the coverage report of `system` with `opts` for exactly this
+    /// `catalog` is built already (then it needs no work slot).
+    pub fn coverage_cached(&self, catalog: &Catalog, system: &str, opts: &CheckOptions) -> bool {
+        self.inner
+            .coverage
+            .is_built(catalog.version(), &(system.to_string(), opts.clone()))
     }
 
     /// The search index of exactly this `catalog`, built once per data
@@ -285,6 +309,16 @@ impl<K: PartialEq, V: Clone> PerVersion<K, V> {
             capacity,
             entries: Mutex::new((0, Vec::new())),
         }
+    }
+
+    /// Whether the value of (`version`, `key`) is built and cached.
+    fn is_built(&self, version: u64, key: &K) -> bool {
+        let entries = self.entries.lock().expect("cache lock poisoned");
+        entries.0 == version
+            && entries
+                .1
+                .iter()
+                .any(|(k, cell)| k == key && cell.get().is_some())
     }
 
     fn get_or_build(&self, version: u64, key: K, build: impl FnOnce() -> V) -> V {

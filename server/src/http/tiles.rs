@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 use super::error::AppError;
 use super::params::Params;
 use super::state::AppState;
+use super::work_limit::Work;
 use crate::tile_cache::{CachedTile, TileKey};
 use crate::tileset::{render_tile, Tileset, MAX_ZOOM};
 use gridmap_data::catalog::Catalog;
@@ -238,8 +239,11 @@ async fn tile(
     let cached = match state.tile_cache().get(&key) {
         Some(t) => t,
         None => {
+            // Rendering takes one of the tile-render slots, until it ends.
+            let slot = state.work().acquire(Work::TileRender).await?;
             let st = state.clone();
             tokio::task::spawn_blocking(move || -> anyhow::Result<Arc<CachedTile>> {
+                let _slot = slot;
                 let raw = render_tile(&st, &catalog, &system, tile)?;
                 let gz = if raw.is_empty() {
                     Vec::new()
