@@ -3,5 +3,6 @@
 pub mod assign;
 pub mod check;
 pub mod demo;
+pub mod export;
 pub mod import;
 pub mod serve;
