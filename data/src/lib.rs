@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod change;
 pub mod crs;
 pub mod demo;
+pub mod export;
 pub mod geometry;
 pub mod import;
 pub mod index;

@@ -30,6 +30,9 @@ pub enum Command {
     /// Import grids or workers into the store (all-or-nothing).
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Export grids, sites or workers to files (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, CSV).
+    #[command(subcommand)]
+    Export(crate::commands::export::ExportCommand),
     /// Write a deterministic demo city (西湖区) to a new store.
     Demo(DemoArgs),
     /// Report coverage problems: gaps, overlaps, overhangs, staffing, orphan sites, workload, proximity.

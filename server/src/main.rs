@@ -15,6 +15,7 @@ fn main() -> anyhow::Result<()> {
         None => serve(gridmap::cli::ServeArgs::from_env()),
         Some(Command::Serve(args)) => serve(args),
         Some(Command::Import(cmd)) => commands::import::run(&cmd),
+        Some(Command::Export(cmd)) => commands::export::run(&cmd),
         Some(Command::Demo(args)) => commands::demo::run(&args),
         Some(Command::Check(args)) => commands::check::run(&args),
         Some(Command::Assign(args)) => commands::assign::run(&args),

@@ -29,7 +29,7 @@ mod transform;
 
 use std::fmt;
 
-pub use transform::transform_geometry;
+pub use transform::{transform_geometry, transform_geometry_from_wgs84};
 
 pub use chinese::{
     bd09_to_gcj02, bd09_to_wgs84, gcj02_to_bd09, gcj02_to_wgs84, out_of_china, wgs84_to_bd09,
@@ -260,6 +260,26 @@ impl Crs {
             Crs::Gcj02 => "GCJ-02".to_string(),
             Crs::Bd09 => "BD-09".to_string(),
         }
+    }
+
+    /// The EPSG code of the CRS; `None` for GCJ-02 and BD-09, which no
+    /// registry lists (their obfuscation is not a map projection).
+    pub fn epsg(&self) -> Option<u16> {
+        match self {
+            Crs::Wgs84 => Some(4326),
+            Crs::Cgcs2000 => Some(4490),
+            Crs::GaussKruger(code) => Some(*code),
+            Crs::WebMercator => Some(3857),
+            Crs::Gcj02 | Crs::Bd09 => None,
+        }
+    }
+
+    /// The OGC WKT 1 of the CRS with its EPSG authority, as exports write it
+    /// into a `.prj`, a GeoPackage `gpkg_spatial_ref_sys` row or a FlatGeobuf
+    /// header (GDAL and QGIS recognise the EPSG code in it); `None` for GCJ-02
+    /// and BD-09.
+    pub fn wkt(&self) -> Option<&'static str> {
+        crs_definitions::from_code(self.epsg()?).map(|def| def.wkt)
     }
 
     /// True for the longitude/latitude CRSs: WGS84, CGCS2000, GCJ-02, BD-09.

@@ -169,9 +169,31 @@ pub(crate) fn gk_to_wgs84(code: u16, x: f64, y: f64) -> Result<(f64, f64), CrsEr
     Ok((pt.0.to_degrees(), pt.1.to_degrees()))
 }
 
+/// How far from its central meridian a Gauss-Krüger zone is still written, in degrees.
+pub(crate) const MAX_GK_SPREAD: f64 = 9.0;
+
 /// WGS84 (lon, lat) degrees -> Gauss-Krüger (easting, northing) metres.
+///
+/// A longitude more than [`MAX_GK_SPREAD`] degrees from the zone's central
+/// meridian is refused: the projection returns numbers there, but no map of
+/// the zone can use them (a whole-province export picks a zone near it).
 pub(crate) fn wgs84_to_gk(code: u16, lon: f64, lat: f64) -> Result<(f64, f64), CrsError> {
     let projs = gk_proj(code, lon, lat)?;
+    if let Some(p) = gk_params(code) {
+        let off = (lon - f64::from(p.central_meridian)).abs();
+        if off > MAX_GK_SPREAD {
+            return Err(CrsError::OutOfRange {
+                x: lon,
+                y: lat,
+                crs: Crs::GaussKruger(code),
+                reason: format!(
+                    "longitude {lon} is {off:.1}° from the zone's central meridian {}E \
+                     (at most {MAX_GK_SPREAD}° is usable); pick the zone of the data",
+                    p.central_meridian
+                ),
+            });
+        }
+    }
     let mut pt = (lon.to_radians(), lat.to_radians(), 0.0);
     proj4rs::transform::transform(&projs.geographic, &projs.projected, &mut pt).map_err(|e| {
         CrsError::Projection {

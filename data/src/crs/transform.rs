@@ -16,6 +16,21 @@ pub fn transform_geometry(crs: Crs, g: &mut geo_types::Geometry<f64>) -> Result<
     })
 }
 
+/// Transforms every WGS84 lon/lat coordinate of a geometry into `crs` in
+/// place (the way out, for exports), stopping at the first coordinate that
+/// fails; see [`Crs::from_wgs84`].
+pub fn transform_geometry_from_wgs84(
+    crs: Crs,
+    g: &mut geo_types::Geometry<f64>,
+) -> Result<(), CrsError> {
+    try_for_each_coord_mut(g, &mut |c| {
+        let (x, y) = crs.from_wgs84(c.x, c.y)?;
+        c.x = x;
+        c.y = y;
+        Ok(())
+    })
+}
+
 /// Visits every coordinate mutably. Hand-written because geo's
 /// `try_map_coords_in_place` hits the recursion limit on
 /// `GeometryCollection` when the closure captures state.

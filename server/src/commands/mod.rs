@@ -4,5 +4,6 @@ pub mod assign;
 pub mod board;
 pub mod check;
 pub mod demo;
+pub mod export;
 pub mod import;
 pub mod serve;

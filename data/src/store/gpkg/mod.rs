@@ -9,12 +9,12 @@
 //! defines ([`functions`]), so a file indexed or edited by GDAL stays writable.
 //! The database runs in WAL mode so readers never block the single writer.
 
-mod functions;
+pub(crate) mod functions;
 mod outside_edits;
 mod read;
 pub mod schema;
-mod spatial_index;
-mod wkb;
+pub(crate) mod spatial_index;
+pub(crate) mod wkb;
 mod write;
 
 #[cfg(test)]

@@ -16,13 +16,10 @@ pub const USER_VERSION: i32 = 10300;
 /// The WKT of EPSG:4326 as GDAL writes it into `gpkg_spatial_ref_sys`.
 pub const WGS84_WKT: &str = r#"GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]"#;
 
-/// Version 0 -> 1: GeoPackage core tables and the gridmap tables.
-///
-/// Core tables use `IF NOT EXISTS` so that an existing GeoPackage (e.g. made by
-/// QGIS) can be opened and gets the gridmap tables added. Attribute tables carry
-/// an `fid INTEGER PRIMARY KEY AUTOINCREMENT` (GeoPackage requirement 119, and
-/// GDAL needs an integer key) with the natural key as `UNIQUE`.
-const V1: &str = r#"
+/// The GeoPackage core tables (spatial reference systems with the three
+/// required rows, contents, geometry columns), `{WGS84_WKT}` standing for
+/// [`WGS84_WKT`]. Shared by the store and by GeoPackage exports.
+const CORE: &str = r#"
 CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (
   srs_name TEXT NOT NULL,
   srs_id INTEGER PRIMARY KEY,
@@ -63,7 +60,21 @@ CREATE TABLE IF NOT EXISTS gpkg_geometry_columns (
   CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id)
 );
 
-CREATE TABLE gridmap_meta (
+"#;
+
+/// The GeoPackage core tables as SQL, ready to run on an empty database.
+pub(crate) fn core_tables() -> String {
+    CORE.replace("{WGS84_WKT}", WGS84_WKT)
+}
+
+/// Version 0 -> 1: GeoPackage core tables and the gridmap tables.
+///
+/// Core tables use `IF NOT EXISTS` so that an existing GeoPackage (e.g. made by
+/// QGIS) can be opened and gets the gridmap tables added. Attribute tables carry
+/// an `fid INTEGER PRIMARY KEY AUTOINCREMENT` (GeoPackage requirement 119, and
+/// GDAL needs an integer key) with the natural key as `UNIQUE`.
+const V1: &str = r#"
+{CORE}CREATE TABLE gridmap_meta (
   key TEXT PRIMARY KEY,
   value TEXT
 );
@@ -136,7 +147,7 @@ INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, 
 /// Ordered schema migrations; append new steps, never edit old ones.
 pub fn migrations() -> Vec<String> {
     vec![
-        V1.replace("{WGS84_WKT}", WGS84_WKT),
+        V1.replace("{CORE}", CORE).replace("{WGS84_WKT}", WGS84_WKT),
         // 1 -> 2: the GeoPackage R-tree spatial index on grids and sites.
         super::spatial_index::migration(),
         // 2 -> 3: writes by other programs raise the data version.

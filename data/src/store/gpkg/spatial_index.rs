@@ -20,8 +20,16 @@ const INDEXED: [(&str, &str, &str); 2] = [("grids", "geom", "fid"), ("sites", "g
 /// The migration that adds the extension, its registration and the current
 /// boxes of every stored feature.
 pub(crate) fn migration() -> String {
-    let mut sql = String::from(
-        "CREATE TABLE IF NOT EXISTS gpkg_extensions (
+    let mut sql = String::from(EXTENSIONS_TABLE);
+    for (table, column, id) in INDEXED {
+        sql.push_str(&index_sql(table, column, id));
+    }
+    sql
+}
+
+/// The `gpkg_extensions` table (GeoPackage 1.3 §2.5), where a file names the
+/// extensions it uses.
+pub(crate) const EXTENSIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS gpkg_extensions (
   table_name TEXT,
   column_name TEXT,
   extension_name TEXT NOT NULL,
@@ -29,17 +37,12 @@ pub(crate) fn migration() -> String {
   scope TEXT NOT NULL,
   CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name)
 );
-",
-    );
-    for (table, column, id) in INDEXED {
-        sql.push_str(&index_sql(table, column, id));
-    }
-    sql
-}
+";
 
 /// The virtual table, the extension row, the triggers and the initial fill of
-/// one index.
-fn index_sql(t: &str, c: &str, i: &str) -> String {
+/// one index (also used for the feature table of a GeoPackage export; `t`,
+/// `c` and `i` are plain identifiers).
+pub(crate) fn index_sql(t: &str, c: &str, i: &str) -> String {
     let r = format!("rtree_{t}_{c}");
     let boxed =
         format!("NEW.{i}, ST_MinX(NEW.{c}), ST_MaxX(NEW.{c}), ST_MinY(NEW.{c}), ST_MaxY(NEW.{c})");

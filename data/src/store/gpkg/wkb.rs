@@ -51,7 +51,7 @@ fn point_is_empty(p: &Point<f64>) -> bool {
     p.x().is_nan() && p.y().is_nan()
 }
 
-fn write_header(out: &mut Vec<u8>, envelope: Option<Envelope>) {
+fn write_header(out: &mut Vec<u8>, envelope: Option<Envelope>, srs_id: i32) {
     out.extend_from_slice(MAGIC);
     out.push(0); // version 1.0 of the binary format
     let flags = match envelope {
@@ -59,7 +59,7 @@ fn write_header(out: &mut Vec<u8>, envelope: Option<Envelope>) {
         None => FLAG_LITTLE_ENDIAN | FLAG_EMPTY,
     };
     out.push(flags);
-    out.extend_from_slice(&SRS_ID.to_le_bytes());
+    out.extend_from_slice(&srs_id.to_le_bytes());
     if let Some(env) = envelope {
         for v in env {
             out.extend_from_slice(&v.to_le_bytes());
@@ -68,8 +68,17 @@ fn write_header(out: &mut Vec<u8>, envelope: Option<Envelope>) {
 }
 
 fn encode(geom: &Geometry<f64>, envelope: Option<Envelope>, capacity: usize) -> Vec<u8> {
+    encode_in(geom, envelope, capacity, SRS_ID)
+}
+
+fn encode_in(
+    geom: &Geometry<f64>,
+    envelope: Option<Envelope>,
+    capacity: usize,
+    srs_id: i32,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(capacity);
-    write_header(&mut out, envelope);
+    write_header(&mut out, envelope, srs_id);
     // Plain ISO WKB after our own header: geozero's GeoPackage dialect cannot set the empty flag.
     let mut writer = WkbWriter::new(&mut out, WkbDialect::Wkb);
     geom.process_geom(&mut writer)
@@ -95,6 +104,18 @@ pub(crate) fn encode_multipolygon(mp: &MultiPolygon<f64>) -> Vec<u8> {
 pub(crate) fn encode_point(p: &Point<f64>) -> Vec<u8> {
     let env = (!point_is_empty(p)).then(|| [p.x(), p.x(), p.y(), p.y()]);
     encode(&Geometry::Point(*p), env, 61)
+}
+
+/// Encodes a (multi)polygon or point in the SRS `srs_id` (exports in
+/// another CRS); empty geometries get the empty flag.
+pub(crate) fn encode_in_srs(geom: &Geometry<f64>, srs_id: i32) -> Vec<u8> {
+    let envelope = match geom {
+        Geometry::MultiPolygon(mp) => multipolygon_envelope(mp),
+        Geometry::Polygon(p) => multipolygon_envelope(&MultiPolygon(vec![p.clone()])),
+        Geometry::Point(p) => (!point_is_empty(p)).then(|| [p.x(), p.x(), p.y(), p.y()]),
+        _ => None,
+    };
+    encode_in(geom, envelope, 256, srs_id)
 }
 
 /// Parsed header of a GeoPackage blob.
