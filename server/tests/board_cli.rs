@@ -94,3 +94,93 @@ fn the_wending_board_pdf_has_its_names_phones_and_embedded_fonts() {
     assert!(text(&bad.stderr).contains("`999`"), "{}", text(&bad.stderr));
     assert!(!dir.path().join("x.pdf").exists());
 }
+
+/// The PNG board's QR code decodes (zbarimg) to the community's public page,
+/// the PDF renders (pdftoppm), and `--all` prints one board per community.
+/// Needs zbar-tools and poppler-utils (scripts/test-all.sh installs them).
+#[test]
+fn the_qr_code_links_the_community_and_the_atlas_prints_every_community() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.gpkg");
+    assert_success(&gridmap(&["demo", "--out", arg(&db)]));
+    let board = |format: &str, extra: &[&str], out: &std::path::Path| {
+        let mut args = vec![
+            "board",
+            "330106006003",
+            "--db",
+            arg(&db),
+            "--format",
+            format,
+            "--size",
+            "A3",
+            "--date",
+            "2026-01-15",
+            "--public-url",
+            "https://grid.example.cn",
+            "--out",
+            arg(out),
+        ];
+        args.extend_from_slice(extra);
+        assert_success(&gridmap(&args));
+    };
+
+    let png = dir.path().join("board.png");
+    board("png", &["--dpi", "150"], &png);
+    let qr = Command::new("zbarimg")
+        .args(["--raw", "-q", arg(&png)])
+        .output()
+        .expect("zbarimg (zbar-tools)");
+    assert_eq!(
+        text(&qr.stdout).trim(),
+        "https://grid.example.cn/?grid=330106006003",
+        "{}",
+        text(&qr.stderr)
+    );
+
+    let pdf = dir.path().join("board.pdf");
+    board("pdf", &[], &pdf);
+    let page = dir.path().join("page");
+    let rendered = Command::new("pdftoppm")
+        .args(["-r", "20", "-png", "-singlefile", arg(&pdf), arg(&page)])
+        .output()
+        .expect("pdftoppm (poppler-utils)");
+    assert!(rendered.status.success(), "{}", text(&rendered.stderr));
+    let page_png = std::fs::read(dir.path().join("page.png")).unwrap();
+    assert!(page_png.starts_with(b"\x89PNG"), "pdftoppm wrote a PNG");
+
+    let atlas = dir.path().join("atlas");
+    assert_success(&gridmap(&[
+        "board",
+        "--all",
+        "--db",
+        arg(&db),
+        "--format",
+        "svg",
+        "--date",
+        "2026-01-15",
+        "--public-url",
+        "https://grid.example.cn",
+        "--out",
+        arg(&atlas),
+    ]));
+    let catalog = {
+        use gridmap_data::store::GridStore;
+        let store = gridmap_data::store::gpkg::GpkgStore::open(&db).unwrap();
+        gridmap_data::catalog::Catalog::load_grids(&store).unwrap()
+    };
+    let index = catalog.pick_system(None).unwrap();
+    let mut expected: Vec<String> = index
+        .grids()
+        .iter()
+        .filter(|g| g.level == "community")
+        .map(|g| format!("{}-{}.svg", g.code, g.name))
+        .collect();
+    expected.sort();
+    let mut written: Vec<String> = std::fs::read_dir(&atlas)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert!(!expected.is_empty());
+    assert_eq!(written, expected);
+}
