@@ -37,7 +37,9 @@ impl PageLayout {
             y1: footer.y0 - gap,
         };
         let side_w = 22.0 * u;
-        if width < height {
+        // Portrait: map and side column on top, panels below; landscape:
+        // map, side column and panels side by side.
+        let (map, side, panels) = if width < height {
             let map_h = body.height() * 0.56;
             let map = BoxMm::new(body.x0, body.y0, body.width() - side_w - gap, map_h);
             let side = BoxMm::new(map.x1 + gap, body.y0, side_w, map_h);
@@ -47,16 +49,7 @@ impl PageLayout {
                 x1: body.x1,
                 y1: body.y1,
             };
-            Self {
-                width,
-                height,
-                u,
-                header,
-                map,
-                side,
-                panels,
-                footer,
-            }
+            (map, side, panels)
         } else {
             let map_w = body.width() * 0.52;
             let map = BoxMm::new(body.x0, body.y0, map_w, body.height());
@@ -67,16 +60,17 @@ impl PageLayout {
                 x1: body.x1,
                 y1: body.y1,
             };
-            Self {
-                width,
-                height,
-                u,
-                header,
-                map,
-                side,
-                panels,
-                footer,
-            }
+            (map, side, panels)
+        };
+        Self {
+            width,
+            height,
+            u,
+            header,
+            map,
+            side,
+            panels,
+            footer,
         }
     }
 

@@ -9,6 +9,12 @@ use std::process::Command;
 
 use common::{arg, assert_success, gridmap, text};
 
+/// The grids and workers of the store at `db`, as the board reads them.
+fn grids_of(db: &std::path::Path) -> gridmap_data::catalog::Catalog {
+    let store = gridmap_data::store::gpkg::GpkgStore::open(db).unwrap();
+    gridmap_data::catalog::Catalog::load_grids(&store).unwrap()
+}
+
 #[test]
 fn the_wending_board_pdf_has_its_names_phones_and_embedded_fonts() {
     let dir = tempfile::tempdir().unwrap();
@@ -42,11 +48,7 @@ fn the_wending_board_pdf_has_its_names_phones_and_embedded_fonts() {
     let words = text(&words.stdout);
     assert!(words.contains("文鼎社区网格示意图"), "{words}");
     // Every block name and worker phone, from the store itself.
-    let catalog = {
-        use gridmap_data::store::GridStore;
-        let store = gridmap_data::store::gpkg::GpkgStore::open(&db).unwrap();
-        gridmap_data::catalog::Catalog::load_grids(&store).unwrap()
-    };
+    let catalog = grids_of(&db);
     let index = catalog.pick_system(None).unwrap();
     let community = index.grid_index("330106006003").unwrap();
     let blocks = index.children(community);
@@ -163,11 +165,7 @@ fn the_qr_code_links_the_community_and_the_atlas_prints_every_community() {
         "--out",
         arg(&atlas),
     ]));
-    let catalog = {
-        use gridmap_data::store::GridStore;
-        let store = gridmap_data::store::gpkg::GpkgStore::open(&db).unwrap();
-        gridmap_data::catalog::Catalog::load_grids(&store).unwrap()
-    };
+    let catalog = grids_of(&db);
     let index = catalog.pick_system(None).unwrap();
     let mut expected: Vec<String> = index
         .grids()

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::output::Output;
-use super::{format_error, io_error, ExportError, ExportFormat, ExportReport};
+use super::{format_error, ExportError, ExportFormat, ExportReport};
 use crate::crs::Crs;
 use crate::store::Snapshot;
 
@@ -50,9 +50,7 @@ pub fn export_workers(
     }
     let out: &Path = &opts.out;
     let output = Output::new(out, &[])?;
-    let mut file = std::fs::File::create(output.main()).map_err(io_error(out))?;
-    std::io::Write::write_all(&mut file, "\u{feff}".as_bytes()).map_err(io_error(out))?;
-    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+    let mut w = super::csv::create(&output, out)?;
     let err = |e: csv::Error| format_error(out, e);
     w.write_record(["id", "name", "phone", "role", "photo", "duties", "grids"])
         .map_err(err)?;
@@ -74,13 +72,7 @@ pub fn export_workers(
         .map_err(err)?;
         count += 1;
     }
-    let file = w
-        .into_inner()
-        .map_err(|e| format_error(out, e))?
-        .into_inner()
-        .map_err(|e| format_error(out, e.into_error()))?;
-    file.sync_all().map_err(io_error(out))?;
-    output.commit()?;
+    super::csv::finish(w, output, out)?;
     Ok(ExportReport {
         path: opts.out.clone(),
         format: ExportFormat::Csv,
