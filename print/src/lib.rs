@@ -40,7 +40,7 @@ pub use date::PrintDate;
 pub use error::PrintError;
 pub use fonts::Fonts;
 pub use paper::PaperSize;
-pub use photos::{MissingPhoto, PhotoSource};
+pub use photos::{MissingPhoto, PhotoFetcher, PhotoSource, MAX_PHOTO_BYTES};
 pub use scene::BoardLayout;
 
 /// Output formats.

@@ -1,19 +1,41 @@
 //! Workers' photos: read from files (a path relative to the store's folder,
-//! or to `--photos DIR`), checked to be an image, embedded in the board. A
-//! photo that cannot be had prints a neutral silhouette and is reported.
+//! or to `--photos DIR`), or for a URL from the [`PhotoFetcher`] the caller
+//! supplies; checked to be an image, embedded in the board. A photo that
+//! cannot be had prints a neutral silhouette and is reported.
+//!
+//! This crate never touches the network itself: whether URLs are fetched is
+//! the caller's choice (`gridmap board --fetch-photos`; the HTTP server never
+//! fetches, so a public request cannot make it call other hosts).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Largest photo file embedded; a board is printed, not an archive.
 pub const MAX_PHOTO_BYTES: u64 = 4 << 20;
 
-/// Where relative photo paths are looked up.
-#[derive(Debug, Clone, Default)]
+/// Downloads the photo at a URL: its bytes (at most [`MAX_PHOTO_BYTES`]
+/// are asked for), or why not.
+pub type PhotoFetcher = Arc<dyn Fn(&str) -> Result<Vec<u8>, String> + Send + Sync>;
+
+/// Where relative photo paths are looked up, and how URLs are fetched.
+#[derive(Clone, Default)]
 pub struct PhotoSource {
     /// `--photos DIR`: tried first, with the photo's path and with its file name.
     pub photos_dir: Option<PathBuf>,
     /// The store's folder (photo paths in the store are relative to it).
     pub store_dir: Option<PathBuf>,
+    /// Fetches photos recorded as URLs; without one they are reported missing.
+    pub fetch: Option<PhotoFetcher>,
+}
+
+impl std::fmt::Debug for PhotoSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PhotoSource")
+            .field("photos_dir", &self.photos_dir)
+            .field("store_dir", &self.store_dir)
+            .field("fetch", &self.fetch.is_some())
+            .finish()
+    }
 }
 
 /// A photo ready to embed.
@@ -40,9 +62,14 @@ impl PhotoSource {
             return Err("no photo recorded".into());
         }
         if photo.contains("://") {
-            return Err(
-                "a URL: boards read photos from files (download them and pass --photos DIR)".into(),
-            );
+            let Some(fetch) = &self.fetch else {
+                return Err(
+                    "a URL: pass --fetch-photos to download it, or download the photos and pass --photos DIR"
+                        .into(),
+                );
+            };
+            let bytes = fetch(photo)?;
+            return checked(photo, bytes);
         }
         let rel = Path::new(photo);
         let mut tried = Vec::new();
@@ -77,10 +104,20 @@ impl PhotoSource {
             ));
         }
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let mime = sniff(&bytes)
-            .ok_or_else(|| format!("{}: not a PNG, JPEG, GIF or WebP image", path.display()))?;
-        Ok(Photo { mime, bytes })
+        checked(&path.display().to_string(), bytes)
     }
+}
+
+/// `bytes` as a photo if they are a small enough image; `from` names them.
+fn checked(from: &str, bytes: Vec<u8>) -> Result<Photo, String> {
+    if bytes.len() as u64 > MAX_PHOTO_BYTES {
+        return Err(format!(
+            "{from}: more than the {MAX_PHOTO_BYTES} bytes a board embeds"
+        ));
+    }
+    let mime =
+        sniff(&bytes).ok_or_else(|| format!("{from}: not a PNG, JPEG, GIF or WebP image"))?;
+    Ok(Photo { mime, bytes })
 }
 
 /// The image type from the file's first bytes.
@@ -114,6 +151,7 @@ mod tests {
         let src = PhotoSource {
             photos_dir: Some(dir.join("flat")),
             store_dir: Some(store.clone()),
+            fetch: None,
         };
         assert_eq!(src.load("photos/W1.jpg").unwrap().mime, "image/jpeg");
         assert_eq!(src.load("photos/W2.jpg").unwrap().mime, "image/png");
@@ -122,5 +160,29 @@ mod tests {
         assert!(src.load("https://x.cn/a.jpg").unwrap_err().contains("URL"));
         assert!(src.load("").is_err());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn urls_go_to_the_fetcher_and_what_it_returns_is_checked() {
+        let fetch: PhotoFetcher = Arc::new(|url: &str| match url {
+            "https://x.cn/a.png" => Ok(b"\x89PNG\r\n\x1a\nrest".to_vec()),
+            "https://x.cn/page" => Ok(b"<html>".to_vec()),
+            "https://x.cn/big" => Ok(vec![0xFF; MAX_PHOTO_BYTES as usize + 1]),
+            other => Err(format!("{other}: HTTP 404")),
+        });
+        let src = PhotoSource {
+            fetch: Some(fetch),
+            ..Default::default()
+        };
+        assert_eq!(src.load("https://x.cn/a.png").unwrap().mime, "image/png");
+        assert!(src
+            .load("https://x.cn/page")
+            .unwrap_err()
+            .contains("not a PNG"));
+        assert!(src
+            .load("https://x.cn/big")
+            .unwrap_err()
+            .contains("bytes a board embeds"));
+        assert!(src.load("https://x.cn/gone").unwrap_err().contains("404"));
     }
 }

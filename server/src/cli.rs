@@ -153,6 +153,9 @@ pub struct ServeArgs {
     /// `POST /api/v1/assign` jobs run at once.
     #[arg(long, env = "GRIDMAP_MAX_ASSIGN_JOBS", default_value_t = 2)]
     pub max_assign_jobs: usize,
+    /// Publicity boards (`/api/v1/boards/…`) drawn at once.
+    #[arg(long, env = "GRIDMAP_MAX_BOARD_RENDERS", default_value_t = 2)]
+    pub max_board_renders: usize,
     /// Seconds a request waits for a busy slot before it gets 503 with Retry-After.
     #[arg(long, env = "GRIDMAP_BUSY_WAIT", default_value_t = 2.0)]
     pub busy_wait: f64,
@@ -250,11 +253,12 @@ impl ServeArgs {
             coverage: self.max_coverage_jobs,
             tile_renders: self.max_tile_renders.unwrap_or(defaults.tile_renders),
             assign: self.max_assign_jobs,
+            boards: self.max_board_renders,
             wait: seconds("busy-wait", self.busy_wait)?,
         };
-        if work.coverage == 0 || work.tile_renders == 0 || work.assign == 0 {
+        if work.coverage == 0 || work.tile_renders == 0 || work.assign == 0 || work.boards == 0 {
             anyhow::bail!(
-                "--max-coverage-jobs, --max-tile-renders and --max-assign-jobs must be at least 1"
+                "--max-coverage-jobs, --max-tile-renders, --max-assign-jobs and --max-board-renders must be at least 1"
             );
         }
         Ok(crate::http::state::ServerConfig {

@@ -182,3 +182,152 @@ fn the_qr_code_links_the_community_and_the_atlas_prints_every_community() {
     assert!(!expected.is_empty());
     assert_eq!(written, expected);
 }
+
+/// Serves `photo` at `/w.png` and 404 for anything else, on a loopback port,
+/// for the rest of the test run; returns the base URL.
+fn photo_server(photo: &'static [u8]) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            let _ = reader.read_line(&mut request_line);
+            // The rest of the head, up to the blank line.
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let (status, body): (&str, &[u8]) = if request_line.starts_with("GET /w.png ") {
+                ("200 OK", photo)
+            } else {
+                ("404 Not Found", b"no such photo")
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body);
+        }
+    });
+    base
+}
+
+/// The images in a PDF, as `pdfimages -list` counts them.
+fn images_in(pdf: &std::path::Path) -> usize {
+    let list = Command::new("pdfimages")
+        .args(["-list", arg(pdf)])
+        .output()
+        .expect("pdfimages (poppler-utils)");
+    assert!(list.status.success(), "{}", text(&list.stderr));
+    text(&list.stdout).lines().skip(2).count()
+}
+
+/// Photos recorded as URLs print only with `--fetch-photos`: then the photo
+/// served is embedded, and one the server does not have is reported with
+/// its HTTP status while the board is still printed.
+#[test]
+fn photo_urls_are_fetched_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.gpkg");
+    assert_success(&gridmap(&["demo", "--out", arg(&db)]));
+    let base = photo_server(include_bytes!(
+        "../../print/testdata/board-330106006003-a3-40dpi.png"
+    ));
+    // Two of 文鼎社区's own workers get photo URLs: one served, one not.
+    let catalog = grids_of(&db);
+    let own: Vec<_> = catalog
+        .workers_of("default", "330106006003")
+        .into_iter()
+        .map(|(w, _)| w.clone())
+        .collect();
+    assert!(
+        own.len() >= 2,
+        "the community has a chief and a police officer"
+    );
+    let mut csv = String::from("id,name,phone,role,photo,duties,grids\n");
+    for (w, photo) in own
+        .iter()
+        .zip([format!("{base}/w.png"), format!("{base}/gone.png")])
+    {
+        let grids: Vec<String> = w
+            .grids
+            .iter()
+            .map(|g| format!("{}:{}", g.code, g.share))
+            .collect();
+        let fields = [
+            &w.id,
+            &w.name,
+            &w.phone,
+            &w.role,
+            &photo,
+            &w.duties,
+            &grids.join(";"),
+        ];
+        let quoted: Vec<String> = fields
+            .iter()
+            .map(|f| format!("\"{}\"", f.replace('"', "\"\"")))
+            .collect();
+        csv.push_str(&quoted.join(","));
+        csv.push('\n');
+    }
+    let workers = dir.path().join("workers.csv");
+    common::write(&workers, &csv);
+    assert_success(&gridmap(&[
+        "import",
+        "workers",
+        arg(&workers),
+        "--db",
+        arg(&db),
+    ]));
+
+    let board = |extra: &[&str], out: &std::path::Path| {
+        let mut args = vec![
+            "board",
+            "330106006003",
+            "--db",
+            arg(&db),
+            "--size",
+            "A3",
+            "--date",
+            "2026-01-15",
+            "--public-url",
+            "https://grid.example.cn",
+            "--out",
+            arg(out),
+        ];
+        args.extend_from_slice(extra);
+        let run = gridmap(&args);
+        assert_success(&run);
+        text(&run.stderr)
+    };
+    let without = dir.path().join("without.pdf");
+    let report = board(&[], &without);
+    for w in &own {
+        let line = report
+            .lines()
+            .find(|l| l.contains(&format!("worker {} ", w.id)))
+            .unwrap_or_else(|| panic!("{} not reported: {report}", w.id));
+        assert!(line.contains("--fetch-photos"), "{line}");
+    }
+
+    let with = dir.path().join("with.pdf");
+    let report = board(&["--fetch-photos"], &with);
+    assert!(
+        !report.contains(&format!("worker {} ", own[0].id)),
+        "the served photo is printed: {report}"
+    );
+    let gone = report
+        .lines()
+        .find(|l| l.contains(&format!("worker {} ", own[1].id)))
+        .unwrap_or_else(|| panic!("the missing photo is reported: {report}"));
+    assert!(gone.contains("HTTP 404"), "{gone}");
+    assert_eq!(
+        images_in(&with),
+        images_in(&without) + 1,
+        "one photo more is embedded"
+    );
+}

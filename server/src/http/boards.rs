@@ -4,8 +4,9 @@
 //! A board shows only what a publicity board shows (grids, workers' names,
 //! roles, phones, photos, duties), so it needs no viewer token; drawing one
 //! costs real CPU, so the route sits behind the per-client rate limiter,
-//! draws on the blocking pool with at most [`CONCURRENT_RENDERS`] at once,
-//! and refuses sizes and resolutions past [`MAX_PNG_PIXELS`].
+//! draws on the blocking pool in one of the board slots
+//! (`--max-board-renders`; 503 with `Retry-After` when they stay busy), and
+//! refuses sizes and resolutions past [`MAX_PNG_PIXELS`].
 
 use std::sync::{Arc, OnceLock};
 
@@ -18,14 +19,12 @@ use gridmap_data::store::StoreLocation;
 use gridmap_print::{
     png_pixels, Board, BoardOptions, Fonts, Format, PaperSize, PhotoSource, PrintDate,
 };
-use tokio::sync::Semaphore;
 
 use super::error::AppError;
 use super::params::Params;
 use super::state::AppState;
+use super::work_limit::Work;
 
-/// Boards drawn at once; further requests wait their turn.
-pub const CONCURRENT_RENDERS: usize = 2;
 /// Resolutions a PNG may be asked for.
 pub const DPI_RANGE: std::ops::RangeInclusive<f32> = 30.0..=300.0;
 /// The largest PNG served (A1 at 200 dpi is 34 million pixels).
@@ -47,11 +46,6 @@ fn fonts() -> Result<Arc<Fonts>, AppError> {
         })
         .clone()
         .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))
-}
-
-fn renders() -> &'static Semaphore {
-    static RENDERS: OnceLock<Semaphore> = OnceLock::new();
-    RENDERS.get_or_init(|| Semaphore::new(CONCURRENT_RENDERS))
 }
 
 async fn board(
@@ -125,12 +119,14 @@ async fn board(
             StoreLocation::Gpkg(path) => path.parent().map(std::path::Path::to_path_buf),
             _ => None,
         },
+        // Never fetched on a public request: it would let anyone make the
+        // server call other hosts.
+        fetch: None,
     };
-    let _permit = renders()
-        .acquire()
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+    // The slot is held until the drawing ends, also if the client left.
+    let slot = state.work().acquire(Work::Board).await?;
     let (bytes, title) = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let board = Board::build(&catalog, &code, &opts, &fonts, &photos)?;
         let bytes = board.render(format, &fonts, opts.dpi)?;
         Ok::<_, gridmap_print::PrintError>((bytes, board.title().to_string()))

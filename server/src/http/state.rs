@@ -38,7 +38,7 @@ pub struct ServerConfig {
     /// Connection timeouts and cap (`--header-timeout`, `--idle-timeout`, `--max-connections`).
     pub connections: super::listener::ConnectionLimits,
     /// Slots for expensive work (`--max-coverage-jobs`, `--max-tile-renders`,
-    /// `--max-assign-jobs`, `--busy-wait`).
+    /// `--max-assign-jobs`, `--max-board-renders`, `--busy-wait`).
     pub work: super::work_limit::WorkLimits,
 }
 

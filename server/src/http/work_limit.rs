@@ -1,6 +1,6 @@
-//! Bounds on expensive work: coverage reports, tile renders and assign jobs
-//! each have a fixed number of slots (`--max-coverage-jobs`,
-//! `--max-tile-renders`, `--max-assign-jobs`).
+//! Bounds on expensive work: coverage reports, tile renders, assign jobs and
+//! publicity boards each have a fixed number of slots (`--max-coverage-jobs`,
+//! `--max-tile-renders`, `--max-assign-jobs`, `--max-board-renders`).
 //!
 //! Without them every distinct request (a new coverage option, a tile not in
 //! the cache, a large assign body) took a blocking thread of its own, and a
@@ -24,6 +24,7 @@ pub enum Work {
     Coverage,
     TileRender,
     Assign,
+    Board,
 }
 
 impl Work {
@@ -32,6 +33,7 @@ impl Work {
             Work::Coverage => "coverage reports",
             Work::TileRender => "tile renders",
             Work::Assign => "assign jobs",
+            Work::Board => "board renders",
         }
     }
 }
@@ -42,6 +44,7 @@ pub struct WorkLimits {
     pub coverage: usize,
     pub tile_renders: usize,
     pub assign: usize,
+    pub boards: usize,
     pub wait: Duration,
 }
 
@@ -52,6 +55,7 @@ impl Default for WorkLimits {
             coverage: 2,
             tile_renders: 2 * cores,
             assign: 2,
+            boards: 2,
             wait: Duration::from_secs(2),
         }
     }
@@ -62,6 +66,7 @@ pub struct WorkSlots {
     coverage: Arc<Semaphore>,
     tile_renders: Arc<Semaphore>,
     assign: Arc<Semaphore>,
+    boards: Arc<Semaphore>,
     wait: Duration,
 }
 
@@ -72,6 +77,7 @@ impl WorkSlots {
             coverage: slots(limits.coverage),
             tile_renders: slots(limits.tile_renders),
             assign: slots(limits.assign),
+            boards: slots(limits.boards),
             wait: limits.wait,
         }
     }
@@ -81,6 +87,7 @@ impl WorkSlots {
             Work::Coverage => &self.coverage,
             Work::TileRender => &self.tile_renders,
             Work::Assign => &self.assign,
+            Work::Board => &self.boards,
         }
     }
 
@@ -122,6 +129,7 @@ mod tests {
             coverage: 1,
             tile_renders: 1,
             assign: 1,
+            boards: 1,
             wait: Duration::from_millis(wait_ms),
         }
     }

@@ -6,6 +6,8 @@
 //! cores (a fixed pool of threads taking the next grid), reports progress,
 //! and ends with a summary of the workers printed without a photo.
 
+mod fetch;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -64,6 +66,9 @@ pub struct BoardArgs {
     /// Folder of workers' photos (tried before the store's folder).
     #[arg(long)]
     pub photos: Option<PathBuf>,
+    /// Download photos recorded as http(s) URLs (otherwise they print as silhouettes).
+    #[arg(long)]
+    pub fetch_photos: bool,
     /// A font file with Chinese glyphs (default: Noto Sans CJK, found by path or fontconfig).
     #[arg(long)]
     pub font: Option<PathBuf>,
@@ -97,6 +102,7 @@ pub fn run(args: &BoardArgs) -> anyhow::Result<()> {
     let photos = PhotoSource {
         photos_dir: args.photos.clone(),
         store_dir: store_dir(&args.db),
+        fetch: args.fetch_photos.then(fetch::fetcher),
     };
     if let Some(dir) = &args.photos {
         if !dir.is_dir() {
