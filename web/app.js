@@ -148,7 +148,11 @@ function onMouseOut() {
 
 // ---- click: lookup and card ----------------------------------------------
 
-/** Marks the deepest grid of `grids` that is drawn under `point` as selected. */
+/**
+ * Marks the deepest grid of `grids` that is drawn under `point` as selected;
+ * without a point, anywhere in view (a whole grid fitted to the screen, whose
+ * bbox centre may lie outside it).
+ */
 function selectGrid(point, grids) {
   setState(selected, 'selected', false);
   selected = null;
@@ -156,9 +160,10 @@ function selectGrid(point, grids) {
   for (const g of [...grids].reverse()) {
     const level = levels.find((l) => l.name === g.level);
     if (!level?.layers.fill || level.minzoom > z + 1e-9) continue;
-    const f = map
-      .queryRenderedFeatures(point, { layers: [level.layers.fill] })
-      .find((x) => x.properties.code === g.code && x.id !== undefined);
+    const query = { layers: [level.layers.fill] };
+    const f = (point ? map.queryRenderedFeatures(point, query) : map.queryRenderedFeatures(query)).find(
+      (x) => x.properties.code === g.code && x.id !== undefined,
+    );
     if (f) {
       selected = { sourceLayer: f.sourceLayer, id: f.id };
       setState(selected, 'selected', true);
@@ -220,7 +225,7 @@ function showPlace(place) {
         ? { top: 40, left: 20, right: 20, bottom: Math.min(m.bottom - sheet.top + 20, m.height / 2) }
         : { top: 40, left: 40, bottom: 40, right: Math.min(m.right - sheet.left + 20, m.width / 2) };
     map.once('moveend', () => {
-      map.once('idle', () => selectGrid(map.project(place.location), place.grids ?? []));
+      map.once('idle', () => selectGrid(null, place.grids ?? []));
     });
     map.fitBounds([[w, s], [e, n]], { padding, duration: 600 });
     return;

@@ -144,3 +144,68 @@ test('on a phone: type an address, pick a suggestion, see the worker card; use m
   assert.deepEqual(pageErrors, [], 'errors in the page');
   await context.close();
 });
+
+test('the QR code of a printed board opens its community: ?grid=CODE shows the card, the board link and the grid on the map', { timeout: 180_000 }, async () => {
+  // A community with workers of its own (网格长, 社区民警), as boards print them.
+  const list = await gridmap.getJson('/api/v1/grids?level=community&system=default&limit=20');
+  const community = list.grids[0];
+  const feature = await gridmap.getJson(`/api/v1/grids/${community.code}?system=default`);
+  const own = feature.properties.workers.filter((w) => w.grid === community.code);
+  assert.ok(own.length >= 1, `community ${community.code} has no workers of its own`);
+
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    locale: 'zh-CN',
+  });
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().includes('404')) pageErrors.push(m.text());
+  });
+  await page.goto(`${gridmap.base}/?grid=${community.code}`, { waitUntil: 'commit' });
+  await page.waitForFunction(
+    (name) => {
+      const card = document.querySelector('#grid-card');
+      return card && !card.hidden && card.textContent.includes(name);
+    },
+    community.name,
+    { timeout: 30_000 },
+  );
+  const levelsShown = await page.$$eval('#grid-card .grids .level', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(levelsShown, ['街道', '社区']);
+  const cardText = await page.textContent('#grid-card');
+  for (const w of own) assert.ok(cardText.includes(w.name), `card misses ${w.role} ${w.name}`);
+
+  // The board link is the community's own, and it answers a PDF.
+  const href = await page.getAttribute('#grid-card a.board-link', 'href');
+  assert.equal(href, `api/v1/boards/${community.code}.pdf?system=default`);
+  const pdf = await fetch(new URL(href, `${gridmap.base}/`));
+  assert.equal(pdf.status, 200);
+  assert.equal(pdf.headers.get('content-type'), 'application/pdf');
+  assert.equal(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString(), '%PDF-');
+
+  // The map fits the community and highlights it.
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 60_000 });
+  const shown = await page.waitForFunction(
+    ([code, bbox]) => {
+      const map = window.gridmap?.map;
+      if (!map || map.isMoving()) return false;
+      const b = map.getBounds();
+      const [w, s, e, n] = bbox;
+      const inView = b.getWest() <= w && b.getEast() >= e && b.getSouth() <= s && b.getNorth() >= n;
+      const f = map.queryRenderedFeatures({ layers: ['community-fill'] }).find((g) => g.properties.code === code);
+      const selected = f ? map.getFeatureState({ source: 'grids', sourceLayer: 'community', id: f.id }).selected === true : false;
+      return inView && selected;
+    },
+    [community.code, feature.bbox],
+    { timeout: 30_000, polling: 250 },
+  );
+  assert.ok(await shown.jsonValue(), `community ${community.code} not fitted and highlighted`);
+  await page.screenshot({ path: path.join(SHOTS, 'board-qr-landing-phone.png') });
+  assert.deepEqual(pageErrors, [], 'errors in the page');
+  await context.close();
+});
