@@ -12,6 +12,7 @@ pub mod geometry;
 pub mod import;
 pub mod index;
 pub mod model;
+pub mod nesting;
 pub mod points;
 pub mod progress;
 pub mod search;

@@ -114,3 +114,55 @@ fn workers_import_and_demo_refuses_to_overwrite() {
         .count();
     assert!((140..=160).contains(&blocks), "{blocks} blocks");
 }
+
+/// 10,000 nested `GEOMETRYCOLLECTION(` in a grids or a sites CSV used to overflow the stack (exit 134, no message); now each is an
+/// ordinary refusal naming the file, the row and the reason, and the store
+/// is left as it was.
+#[test]
+fn deeply_nested_wkt_is_refused_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = squares_store(dir.path(), &[]);
+    let version = GpkgStore::open(&db).unwrap().data_version().unwrap();
+    let deep = format!(
+        "{}POINT(120.05 30.05){}",
+        "GEOMETRYCOLLECTION(".repeat(10_000),
+        ")".repeat(10_000)
+    );
+
+    let grids = dir.path().join("deep-grids.csv");
+    write(
+        &grids,
+        &format!(
+            "code,name,level,parent,wkt\n330106001003,深社区,community,330106001,\"{deep}\"\n"
+        ),
+    );
+    let out = import_grids(&grids, &db, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("deep-grids.csv") && err.contains("nested"),
+        "{err}"
+    );
+
+    let sites = dir.path().join("deep-sites.csv");
+    write(&sites, &format!("id,name,wkt\ns1,深小学,\"{deep}\"\n"));
+    let out = gridmap(&[
+        "import",
+        "sites",
+        arg(&sites),
+        "--kind",
+        "school",
+        "--db",
+        arg(&db),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("deep-sites.csv") && err.contains("nested"),
+        "{err}"
+    );
+
+    let store = GpkgStore::open(&db).unwrap();
+    assert_eq!(store.data_version().unwrap(), version, "nothing written");
+    assert_eq!(store.sites(None).unwrap().len(), 0);
+}

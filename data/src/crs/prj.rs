@@ -183,6 +183,7 @@ fn parse_wkt(text: &str) -> Result<Node, CrsError> {
     if text.is_empty() {
         return Err(prj_err("the text is empty"));
     }
+    crate::nesting::check(text).map_err(prj_err)?;
     let mut p = Parser {
         s: text.as_bytes(),
         i: 0,

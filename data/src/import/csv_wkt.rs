@@ -49,6 +49,12 @@ fn parse_geometry(cell: &str) -> (Option<geo_types::Geometry<f64>>, Option<RawPr
     if text.is_empty() {
         return (None, None);
     }
+    if let Err(reason) = crate::nesting::check(text) {
+        return (
+            None,
+            Some(RawProblem::Unreadable(format!("invalid WKT: {reason}"))),
+        );
+    }
     let parsed: Wkt<f64> = match text.parse() {
         Ok(w) => w,
         Err(e) => {
