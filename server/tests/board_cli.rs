@@ -97,6 +97,27 @@ fn the_wending_board_pdf_has_its_names_phones_and_embedded_fonts() {
     assert!(!dir.path().join("x.pdf").exists());
 }
 
+/// `gridmap board 330106006003` (文鼎社区) at A3 with a fixed date and
+/// public URL, writing `out`, then the `extra` flags.
+fn wending_a3(db: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "board",
+        "330106006003",
+        "--db",
+        arg(db),
+        "--size",
+        "A3",
+        "--date",
+        "2026-01-15",
+        "--public-url",
+        "https://grid.example.cn",
+        "--out",
+        arg(out),
+    ];
+    args.extend_from_slice(extra);
+    gridmap(&args)
+}
+
 /// The PNG board's QR code decodes (zbarimg) to the community's public page,
 /// the PDF renders (pdftoppm), and `--all` prints one board per community.
 /// Needs zbar-tools and poppler-utils (scripts/test-all.sh installs them).
@@ -106,24 +127,8 @@ fn the_qr_code_links_the_community_and_the_atlas_prints_every_community() {
     let db = dir.path().join("demo.gpkg");
     assert_success(&gridmap(&["demo", "--out", arg(&db)]));
     let board = |format: &str, extra: &[&str], out: &std::path::Path| {
-        let mut args = vec![
-            "board",
-            "330106006003",
-            "--db",
-            arg(&db),
-            "--format",
-            format,
-            "--size",
-            "A3",
-            "--date",
-            "2026-01-15",
-            "--public-url",
-            "https://grid.example.cn",
-            "--out",
-            arg(out),
-        ];
-        args.extend_from_slice(extra);
-        assert_success(&gridmap(&args));
+        let extra: Vec<&str> = ["--format", format].iter().chain(extra).copied().collect();
+        assert_success(&wending_a3(&db, out, &extra));
     };
 
     let png = dir.path().join("board.png");
@@ -285,22 +290,7 @@ fn photo_urls_are_fetched_only_when_asked() {
     ]));
 
     let board = |extra: &[&str], out: &std::path::Path| {
-        let mut args = vec![
-            "board",
-            "330106006003",
-            "--db",
-            arg(&db),
-            "--size",
-            "A3",
-            "--date",
-            "2026-01-15",
-            "--public-url",
-            "https://grid.example.cn",
-            "--out",
-            arg(out),
-        ];
-        args.extend_from_slice(extra);
-        let run = gridmap(&args);
+        let run = wending_a3(&db, out, extra);
         assert_success(&run);
         text(&run.stderr)
     };

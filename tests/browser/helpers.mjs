@@ -85,6 +85,18 @@ export async function startGridmap(extraArgs = []) {
 }
 
 /** Headless Chromium with software GL and no background network. */
+/** A phone-sized browser context (390×844, touch, Chinese), with `extra` options. */
+export function phoneContext(browser, extra = {}) {
+  return browser.newContext({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    locale: 'zh-CN',
+    ...extra,
+  });
+}
+
 export async function launchChromium() {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} not found: apt-get install -y chromium fonts-noto-cjk`);
   return chromium.launch({

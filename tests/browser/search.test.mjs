@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { SHOTS, launchChromium, startGridmap } from './helpers.mjs';
+import { SHOTS, launchChromium, phoneContext, startGridmap } from './helpers.mjs';
 
 let gridmap;
 let browser;
@@ -51,12 +51,7 @@ test('on a phone: type an address, pick a suggestion, see the worker card; use m
   const here = otherSites.sites[0];
   const hereLookup = await gridmap.getJson(`/api/v1/lookup?lon=${here.lon}&lat=${here.lat}&system=default`);
 
-  const context = await browser.newContext({
-    viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-    locale: 'zh-CN',
+  const context = await phoneContext(browser, {
     permissions: ['geolocation'],
     geolocation: { longitude: here.lon, latitude: here.lat },
   });
@@ -153,13 +148,7 @@ test('the QR code of a printed board opens its community: ?grid=CODE shows the c
   const own = feature.properties.workers.filter((w) => w.grid === community.code);
   assert.ok(own.length >= 1, `community ${community.code} has no workers of its own`);
 
-  const context = await browser.newContext({
-    viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-    locale: 'zh-CN',
-  });
+  const context = await phoneContext(browser);
   const page = await context.newPage();
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
