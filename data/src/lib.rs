@@ -1,14 +1,17 @@
 //! gridmap-data: the grid model, coordinate systems, import/export, stores,
 //! the in-memory spatial index and analysis. No HTTP here.
 
+pub mod accounts;
 pub mod analysis;
 pub mod assign;
 pub mod catalog;
 pub mod change;
 pub mod crs;
 pub mod demo;
+pub mod edit;
 pub mod export;
 pub mod geometry;
+pub mod history;
 pub mod import;
 pub mod index;
 pub mod model;

@@ -41,6 +41,9 @@ pub enum Command {
     Assign(crate::commands::assign::AssignArgs),
     /// Print publicity boards (网格示意图): one grid's, or every grid's of a level with --all.
     Board(crate::commands::board::BoardArgs),
+    /// Accounts for the editing API: add (prints a token), list, revoke.
+    #[command(subcommand)]
+    User(crate::commands::user::UserCommand),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -129,6 +132,14 @@ pub struct ServeArgs {
     /// for requests with `Authorization: Bearer <it>`; without it they are never served.
     #[arg(long, env = "GRIDMAP_VIEWER_TOKEN", hide_env_values = true)]
     pub viewer_token: Option<String>,
+    /// Origins (scheme://host[:port], comma-separated) whose pages may call
+    /// the editing endpoints from a browser; default: the same origin only.
+    #[arg(long, env = "GRIDMAP_ALLOW_ORIGIN", value_delimiter = ',')]
+    pub allow_origin: Vec<String>,
+    /// Reads need a token too (any account, or `--viewer-token`): for
+    /// servers holding data that is not for the public.
+    #[arg(long, env = "GRIDMAP_PRIVATE")]
+    pub private: bool,
     /// Seconds a client may take to send a request's headers, from their first byte.
     #[arg(long, env = "GRIDMAP_HEADER_TIMEOUT", default_value_t = 10.0)]
     pub header_timeout: f64,
@@ -231,6 +242,25 @@ impl ServeArgs {
                 "--viewer-token must be at least 16 characters without spaces (it guards the registers)"
             ),
         };
+        let mut allow_origins = Vec::new();
+        for origin in &self.allow_origin {
+            let origin = origin.trim().trim_end_matches('/');
+            let ok = (origin.starts_with("http://") || origin.starts_with("https://"))
+                && !origin.contains('*')
+                && origin
+                    .split("://")
+                    .nth(1)
+                    .is_some_and(|h| !h.is_empty() && !h.contains('/'));
+            if !ok {
+                anyhow::bail!(
+                    "--allow-origin `{origin}` must be an origin like https://plan.example.cn (scheme and host, no path, never `*`)"
+                );
+            }
+            allow_origins.push(
+                axum::http::HeaderValue::from_str(origin)
+                    .with_context(|| format!("--allow-origin `{origin}`"))?,
+            );
+        }
         let timeouts = crate::http::limits::RequestTimeouts {
             request: seconds("request-timeout", self.request_timeout)?,
             body: seconds("body-timeout", self.body_timeout)?,
@@ -269,6 +299,8 @@ impl ServeArgs {
             basemap,
             rate_limit,
             viewer_token,
+            allow_origins,
+            private: self.private,
             tiles: crate::tileset::TileConfig {
                 level_min_zoom,
                 cache_bytes: self.tile_cache_mb << 20,

@@ -20,6 +20,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Check(args)) => commands::check::run(&args),
         Some(Command::Assign(args)) => commands::assign::run(&args),
         Some(Command::Board(args)) => commands::board::run(&args),
+        Some(Command::User(cmd)) => commands::user::run(&cmd),
     }
 }
 

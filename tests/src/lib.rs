@@ -219,3 +219,130 @@ pub fn gdal_available() -> bool {
     }
     found
 }
+
+/// Talking to the editing API as its accounts: one account per role.
+pub mod editing {
+    use std::collections::BTreeMap;
+
+    use axum::http::StatusCode;
+    use gridmap::http::AppState;
+    use gridmap_data::accounts::{new_token, token_hash, Role};
+    use gridmap_data::store::GridStore;
+    use serde_json::{json, Value};
+
+    use super::http::{get_with, post, Reply};
+
+    /// A server state with accounts `viewer-1`, `editor-1`, `approver-1`, `admin-1`.
+    pub struct Editors {
+        pub state: AppState,
+        pub system: String,
+        tokens: BTreeMap<Role, String>,
+        /// The directory holding the store's file, removed when dropped.
+        _dir: Option<tempfile::TempDir>,
+    }
+
+    impl Editors {
+        /// Adds the four accounts to `store` and serves it.
+        pub fn new(
+            store: impl GridStore + 'static,
+            system: &str,
+            dir: Option<tempfile::TempDir>,
+        ) -> Self {
+            let mut tokens = BTreeMap::new();
+            for role in Role::ALL {
+                let token = new_token();
+                store
+                    .add_account(&format!("{role}-1"), role, &token_hash(&token))
+                    .expect("an account");
+                tokens.insert(role, token);
+            }
+            let state = AppState::new(store).expect("a server state");
+            Self {
+                state,
+                system: system.into(),
+                tokens,
+                _dir: dir,
+            }
+        }
+
+        pub fn token(&self, role: Role) -> &str {
+            &self.tokens[&role]
+        }
+
+        /// `POST uri` with a JSON body, as `role` (or without a token).
+        pub async fn post(&self, uri: &str, role: Option<Role>, body: Value) -> Reply {
+            let auth = role.map(|r| format!("Bearer {}", self.token(r)));
+            let mut headers = vec![("content-type", "application/json")];
+            if let Some(a) = &auth {
+                headers.push(("authorization", a.as_str()));
+            }
+            post(&self.state, uri, &headers, body.to_string()).await
+        }
+
+        /// `GET uri` as `role`.
+        pub async fn get(&self, uri: &str, role: Role) -> Reply {
+            let auth = format!("Bearer {}", self.token(role));
+            get_with(&self.state, uri, &[("authorization", &auth)]).await
+        }
+
+        /// A new draft of the system; its id.
+        pub async fn proposal(&self, title: &str) -> u64 {
+            let r = self
+                .post(
+                    "/api/v1/proposals",
+                    Some(Role::Editor),
+                    json!({"system": self.system, "title": title}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.json());
+            r.json()["id"].as_u64().expect("an id")
+        }
+
+        pub async fn edit(&self, id: u64, edit: Value) -> Reply {
+            self.post(
+                &format!("/api/v1/proposals/{id}/edits"),
+                Some(Role::Editor),
+                edit,
+            )
+            .await
+        }
+
+        /// Submits (must succeed) and publishes; the publish reply.
+        pub async fn publish(&self, id: u64) -> Reply {
+            let r = self
+                .post(
+                    &format!("/api/v1/proposals/{id}/submit"),
+                    Some(Role::Editor),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "submit: {}", r.json());
+            self.post(
+                &format!("/api/v1/proposals/{id}/publish"),
+                Some(Role::Approver),
+                json!({"note": "ok"}),
+            )
+            .await
+        }
+
+        /// The proposal's stored body (its grids exactly as kept).
+        pub fn body(&self, id: u64) -> gridmap_data::edit::proposal::Body {
+            let row = self
+                .state
+                .store()
+                .proposal(id)
+                .expect("readable")
+                .expect("stored");
+            serde_json::from_value(row.body).expect("a proposal body")
+        }
+    }
+
+    /// The reply is the JSON error `status` with `code` and a message.
+    pub fn assert_error(r: &Reply, status: StatusCode, code: &str) {
+        assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(r.json()["error"]["code"], code, "{}", r.json());
+        assert!(r.json()["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
+    }
+}

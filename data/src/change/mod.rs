@@ -48,7 +48,9 @@ use crate::model::{Grid, GridSystem, Site, Worker};
 use crate::store::{GridStore, StoreError};
 
 pub use snapshot::{load_checked, validate_snapshot, CheckedLoadError};
-pub use validate::{validate, ChangeProblem, Problems, ValidChange, ValidateOptions};
+pub use validate::{
+    family_problems, validate, ChangeProblem, Problems, ValidChange, ValidateOptions,
+};
 
 /// How the grids of a [`SystemGrids`] meet the grids already in the system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,4 +138,13 @@ impl ChangeSet {
 /// version the change was validated against.
 pub fn apply(store: &dyn GridStore, change: &ValidChange) -> Result<u64, StoreError> {
     store.apply(change.change_set())
+}
+
+/// [`apply`], with the edit's history written in the same transaction.
+pub fn apply_recorded(
+    store: &dyn GridStore,
+    change: &ValidChange,
+    record: &crate::history::ChangeRecord,
+) -> Result<u64, StoreError> {
+    store.apply_recorded(change.change_set(), record)
 }

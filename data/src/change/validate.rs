@@ -318,12 +318,6 @@ fn validate_system<'a>(
 /// The partition rule on every family the change touches.
 fn partition(sg: &SystemGrids, kept: &[&Grid], tolerance: f64, problems: &mut Vec<ChangeProblem>) {
     let changed: HashSet<&str> = sg.grids.iter().map(|g| g.code.as_str()).collect();
-    let mut grids: Vec<Grid> = kept
-        .iter()
-        .filter(|g| !changed.contains(g.code.as_str()))
-        .map(|&g| g.clone())
-        .collect();
-    grids.extend(sg.grids.iter().cloned());
     // Families touched: those of every changed or deleted grid (as child,
     // under its old and new parent) and every changed grid as a parent.
     let mut parents: HashSet<Option<String>> = HashSet::new();
@@ -336,7 +330,34 @@ fn partition(sg: &SystemGrids, kept: &[&Grid], tolerance: f64, problems: &mut Ve
             parents.insert(g.parent.clone());
         }
     }
-    let index = SystemIndex::build(sg.system.clone(), grids);
+    let grids = kept
+        .iter()
+        .copied()
+        .filter(|g| !changed.contains(g.code.as_str()))
+        .chain(sg.grids.iter());
+    problems.extend(family_problems(&sg.system, grids, &parents, tolerance));
+}
+
+/// Gaps, overlaps and overhangs of `tolerance` m² or more in the families
+/// (a parent and its children; `None`: the top level) of `parents`, among
+/// `grids` (the whole system as it would be). Only the grids of those
+/// families are indexed, so a check near one block of a large city stays
+/// small.
+pub fn family_problems<'a>(
+    system: &crate::model::GridSystem,
+    grids: impl Iterator<Item = &'a Grid>,
+    parents: &HashSet<Option<String>>,
+    tolerance: f64,
+) -> Vec<ChangeProblem> {
+    // The top-level family needs the whole system: a grid whose parent is
+    // not indexed would count as top level. Any other family needs only its
+    // parent and children.
+    let whole = parents.contains(&None);
+    let involved: Vec<Grid> = grids
+        .filter(|g| whole || parents.contains(&g.parent) || parents.contains(&Some(g.code.clone())))
+        .cloned()
+        .collect();
+    let index = SystemIndex::build(system.clone(), involved);
     let wanted: Vec<Option<usize>> = parents
         .iter()
         .filter_map(|p| match p {
@@ -354,20 +375,21 @@ fn partition(sg: &SystemGrids, kept: &[&Grid], tolerance: f64, problems: &mut Ve
             .cmp(&b.grids)
             .then_with(|| a.message.cmp(&b.message))
     });
-    for p in found {
-        if !matches!(
-            p.kind,
-            ProblemKind::Gap | ProblemKind::Overlap | ProblemKind::Overhang
-        ) {
-            continue;
-        }
-        problems.push(ChangeProblem {
-            system: Some(sg.system.name.clone()),
+    found
+        .into_iter()
+        .filter(|p| {
+            matches!(
+                p.kind,
+                ProblemKind::Gap | ProblemKind::Overlap | ProblemKind::Overhang
+            )
+        })
+        .map(|p| ChangeProblem {
+            system: Some(system.name.clone()),
             grid: None,
             key: Some(p.grids.join(",")),
             reason: format!("{} (the partition tolerance is {tolerance} m²)", p.message),
-        });
-    }
+        })
+        .collect()
 }
 
 fn validate_workers(

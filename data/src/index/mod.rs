@@ -154,6 +154,25 @@ impl SystemIndex {
         best
     }
 
+    /// Indexes of the grids (every level) whose parts' bounding boxes meet
+    /// `[minlon, minlat, maxlon, maxlat]`, ascending, without duplicates.
+    pub fn grids_in_bbox(&self, bbox: [f64; 4]) -> Vec<usize> {
+        let envelope = rstar::AABB::from_corners([bbox[0], bbox[1]], [bbox[2], bbox[3]]);
+        let mut found: Vec<usize> = self
+            .levels()
+            .iter()
+            .flat_map(|level| {
+                level
+                    .tree
+                    .locate_in_envelope_intersecting(&envelope)
+                    .map(|e| level.parts[e.data as usize].0)
+            })
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
     /// The grids containing a lon/lat point, from the top level down; levels
     /// where no grid contains the point are skipped.
     pub fn locate(&self, lon: f64, lat: f64) -> Vec<Hit> {

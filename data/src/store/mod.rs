@@ -24,6 +24,8 @@ pub mod gpkg;
 
 use std::path::PathBuf;
 
+use crate::accounts::{Account, Role};
+use crate::history::{ChangeRecord, HistoryEntry};
 use crate::model::{ChangeSet, Grid, GridSystem, Site, Worker};
 
 /// Errors of a storage backend. A backend's own error (SQLite, PostgreSQL …)
@@ -54,6 +56,43 @@ pub enum StoreError {
     StaleBase { base: u64, current: u64 },
     #[error("cannot open store {location}: {reason}")]
     Unsupported { location: String, reason: String },
+    #[error("account `{0}` exists already")]
+    AccountExists(String),
+    #[error("proposal {id} was changed by another request meanwhile (revision {found}, expected {expected}); reload it and try again")]
+    ProposalMoved { id: u64, found: u64, expected: u64 },
+}
+
+/// A proposal (draft change) as the store keeps it: the columns it is listed
+/// by, and its content as JSON the editing module owns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProposalRow {
+    /// 0 for a new proposal: [`GridStore::save_proposal`] gives it an id.
+    pub id: u64,
+    /// Grows with every save; a save naming another revision is refused.
+    pub revision: u64,
+    pub system: String,
+    pub state: String,
+    pub title: String,
+    pub author: String,
+    pub base_version: u64,
+    /// RFC 3339, UTC; set by the store.
+    pub created: String,
+    pub updated: String,
+    pub body: serde_json::Value,
+}
+
+/// One line of the audit table: who did what to which target.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AuditEntry {
+    pub id: u64,
+    /// RFC 3339, UTC; set by the store.
+    pub at: String,
+    pub account: String,
+    /// `proposal.create`, `proposal.edit`, `proposal.publish`, `user.add` …
+    pub action: String,
+    /// What it acted on: `proposal 3`, `version 17`, an account name …
+    pub target: String,
+    pub detail: String,
 }
 
 /// What a [`GridStore::snapshot`] reads.
@@ -102,12 +141,59 @@ pub trait GridStore: Send + Sync + std::fmt::Debug {
     /// Refuses with [`StoreError::StaleBase`] when the change names a base
     /// version other than the store's.
     fn apply(&self, change: &ChangeSet) -> Result<u64, StoreError>;
+    /// [`GridStore::apply`], keeping `record` as the history of the new
+    /// version in the same transaction (an unrecorded apply is kept as an
+    /// import, without its grids).
+    fn apply_recorded(&self, change: &ChangeSet, record: &ChangeRecord) -> Result<u64, StoreError>;
     /// A number that grows with every committed write, by gridmap or by
     /// another program writing to the store.
     fn data_version(&self) -> Result<u64, StoreError>;
     /// Records that the content at `version` was validated as a whole (after
     /// an outside edit); `Ok(false)` when the store has moved on since.
     fn mark_checked(&self, version: u64) -> Result<bool, StoreError>;
+
+    // Accounts, audit, proposals and history: the editing side. None of it
+    // raises the data version except what [`GridStore::apply`] writes.
+
+    /// Creates an account keeping only `token_hash`;
+    /// [`StoreError::AccountExists`] when the name is taken (revoked or not).
+    fn add_account(&self, name: &str, role: Role, token_hash: &str) -> Result<Account, StoreError>;
+    /// Every account, revoked ones included, ordered by name.
+    fn accounts(&self) -> Result<Vec<Account>, StoreError>;
+    /// The live (not revoked) account whose token has this hash.
+    fn account_by_token(&self, token_hash: &str) -> Result<Option<Account>, StoreError>;
+    /// Revokes an account; `Ok(false)` when there is no live account of that name.
+    fn revoke_account(&self, name: &str) -> Result<bool, StoreError>;
+    /// Appends to the audit table (its own transaction).
+    fn audit(
+        &self,
+        account: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<(), StoreError>;
+    /// The newest audit entries first.
+    fn audit_log(&self, limit: usize, offset: usize) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Inserts (`id` 0) or updates a proposal, refusing with
+    /// [`StoreError::ProposalMoved`] when its stored revision is not
+    /// `row.revision`; returns the row as stored (id, revision + 1, times).
+    fn save_proposal(&self, row: &ProposalRow) -> Result<ProposalRow, StoreError>;
+    fn proposal(&self, id: u64) -> Result<Option<ProposalRow>, StoreError>;
+    /// Proposals, newest first, optionally of one system and state.
+    fn proposals(
+        &self,
+        system: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<Vec<ProposalRow>, StoreError>;
+    /// History entries, newest first; `system` keeps those that wrote its grids.
+    fn history(
+        &self,
+        system: Option<&str>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<HistoryEntry>, StoreError>;
+    /// Every history entry with a version above `after`, any order.
+    fn history_since(&self, after: u64) -> Result<Vec<HistoryEntry>, StoreError>;
 }
 
 /// Where a store lives, parsed from `--db` / `GRIDMAP_DB`.

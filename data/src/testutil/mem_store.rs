@@ -2,8 +2,18 @@
 
 use std::sync::{Mutex, MutexGuard};
 
+use crate::accounts::{Account, Role};
+use crate::history::{ChangeRecord, HistoryEntry};
 use crate::model::{ChangeSet, Grid, GridSystem, GridWriteMode, Site, Worker};
-use crate::store::{GridStore, Snapshot, SnapshotParts, StoreError};
+use crate::store::{AuditEntry, GridStore, ProposalRow, Snapshot, SnapshotParts, StoreError};
+
+/// The import tests never edit: the editing side of this store answers so.
+fn no_editing<T>() -> Result<T, StoreError> {
+    Err(StoreError::Unsupported {
+        location: "memory".into(),
+        reason: "the in-memory test store keeps no accounts, proposals or history".into(),
+    })
+}
 
 /// Keeps everything in vectors; `apply` follows the documented ChangeSet semantics.
 #[derive(Default, Debug)]
@@ -116,5 +126,50 @@ impl GridStore for MemStore {
     fn mark_checked(&self, version: u64) -> Result<bool, StoreError> {
         // Nothing writes to this store but `apply`: every version is checked.
         Ok(version == self.data().version)
+    }
+    fn apply_recorded(
+        &self,
+        change: &ChangeSet,
+        _record: &ChangeRecord,
+    ) -> Result<u64, StoreError> {
+        self.apply(change)
+    }
+    fn add_account(&self, _: &str, _: Role, _: &str) -> Result<Account, StoreError> {
+        no_editing()
+    }
+    fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        no_editing()
+    }
+    fn account_by_token(&self, _: &str) -> Result<Option<Account>, StoreError> {
+        no_editing()
+    }
+    fn revoke_account(&self, _: &str) -> Result<bool, StoreError> {
+        no_editing()
+    }
+    fn audit(&self, _: &str, _: &str, _: &str, _: &str) -> Result<(), StoreError> {
+        no_editing()
+    }
+    fn audit_log(&self, _: usize, _: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        no_editing()
+    }
+    fn save_proposal(&self, _: &ProposalRow) -> Result<ProposalRow, StoreError> {
+        no_editing()
+    }
+    fn proposal(&self, _: u64) -> Result<Option<ProposalRow>, StoreError> {
+        no_editing()
+    }
+    fn proposals(&self, _: Option<&str>, _: Option<&str>) -> Result<Vec<ProposalRow>, StoreError> {
+        no_editing()
+    }
+    fn history(
+        &self,
+        _: Option<&str>,
+        _: usize,
+        _: usize,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        no_editing()
+    }
+    fn history_since(&self, _: u64) -> Result<Vec<HistoryEntry>, StoreError> {
+        no_editing()
     }
 }

@@ -7,3 +7,4 @@ pub mod demo;
 pub mod export;
 pub mod import;
 pub mod serve;
+pub mod user;

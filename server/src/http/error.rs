@@ -96,9 +96,50 @@ impl From<gridmap_print::PrintError> for AppError {
     }
 }
 
+impl From<gridmap_data::edit::EditError> for AppError {
+    fn from(e: gridmap_data::edit::EditError) -> Self {
+        use gridmap_data::edit::EditError as E;
+        let status = |status: StatusCode, code: &'static str, message: String| Self::Status {
+            status,
+            code,
+            message,
+        };
+        match e {
+            E::Bad(m) => Self::bad_request("bad_edit", m),
+            E::UnknownGrid { .. } => Self::not_found("unknown_grid", e.to_string()),
+            E::UnknownWorker(_) => Self::not_found("unknown_worker", e.to_string()),
+            E::Rule { grids, message } => status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "rule_broken",
+                format!("{message} (grids: {})", grids.join(", ")),
+            ),
+            E::Conflict { message, .. } => status(StatusCode::CONFLICT, "conflict", message),
+            E::State(m) => status(StatusCode::CONFLICT, "wrong_state", m),
+            E::History(h @ gridmap_data::history::HistoryError::Future { .. }) => {
+                Self::bad_request("bad_parameter", h.to_string())
+            }
+            E::History(h) => status(StatusCode::GONE, "history_unavailable", h.to_string()),
+            E::Store(s) => s.into(),
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        Self::Internal(e.into())
+        match e {
+            StoreError::ProposalMoved { .. } | StoreError::StaleBase { .. } => Self::Status {
+                status: StatusCode::CONFLICT,
+                code: "conflict",
+                message: e.to_string(),
+            },
+            StoreError::AccountExists(_) => Self::Status {
+                status: StatusCode::CONFLICT,
+                code: "exists",
+                message: e.to_string(),
+            },
+            e => Self::Internal(e.into()),
+        }
     }
 }
 

@@ -1,12 +1,15 @@
 //! The HTTP interface. Each module owns its `router()`; [`app`] puts them together.
 
 pub mod assign;
+pub mod auth;
 pub mod base_url;
 pub mod boards;
 pub mod coverage;
+pub mod editing;
 pub mod error;
 pub mod grids;
 pub mod health;
+pub mod history;
 pub mod limits;
 pub mod listener;
 pub mod lookup;
@@ -47,7 +50,17 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             rate_limit::limit,
         ));
-    let routes = Router::new()
+    // Writes carry a bearer token: only `--allow-origin` pages may send one
+    // cross-origin (never `*`); without the flag, same origin only.
+    let edit_cors = CorsLayer::new()
+        .allow_origin(state.config().allow_origins.clone())
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([
+            axum::http::header::CONTENT_TYPE,
+            axum::http::header::AUTHORIZATION,
+        ]);
+    let editing = editing::router().merge(history::router()).layer(edit_cors);
+    let public = Router::new()
         .merge(health::router())
         .merge(limited)
         .merge(assign::router())
@@ -57,10 +70,12 @@ pub fn app(state: AppState) -> Router {
         .merge(web::router())
         .merge(style::router())
         .merge(tiles::router())
-        .fallback(error::no_route);
+        .layer(cors);
+    let routes = public.merge(editing).fallback(error::no_route).layer(
+        axum::middleware::from_fn_with_state(state.clone(), auth::private_reads),
+    );
     limits::apply(routes, &state)
         .layer(CompressionLayer::new())
-        .layer(cors)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -33,6 +33,10 @@ pub struct ServerConfig {
     /// The bearer token that unlocks the registers' full rows
     /// (`--viewer-token`); without one they are never served.
     pub viewer_token: Option<String>,
+    /// Origins allowed to call the editing endpoints cross-origin (`--allow-origin`).
+    pub allow_origins: Vec<axum::http::HeaderValue>,
+    /// Reads need a token (`--private`).
+    pub private: bool,
     /// The request and body-read timeouts (`--request-timeout`, `--body-timeout`).
     pub timeouts: super::limits::RequestTimeouts,
     /// Connection timeouts and cap (`--header-timeout`, `--idle-timeout`, `--max-connections`).
@@ -67,6 +71,65 @@ struct Inner {
     search: PerVersion<(), Arc<SearchIndex>>,
     rate_limiter: RateLimiter,
     work: WorkSlots,
+    /// Other views of the data: a system at an earlier version (`?at=`) or as
+    /// a proposal would make it (`?proposal=`), the few most recent.
+    views: Mutex<Vec<(String, Arc<View>)>>,
+    /// One publish or revert at a time in this process (the store refuses a
+    /// stale base from another process anyway).
+    publishing: Mutex<()>,
+}
+
+/// Views kept (see [`Inner::views`]).
+const VIEW_ENTRIES: usize = 8;
+
+/// A catalog that is not the store's current one, with what its tiles need,
+/// built on first use.
+pub struct View {
+    pub catalog: Catalog,
+    tileset: OnceLock<Result<Arc<Tileset>, String>>,
+    report: OnceLock<Result<Arc<CoverageReport>, String>>,
+}
+
+impl View {
+    pub fn new(catalog: Catalog) -> Self {
+        Self {
+            catalog,
+            tileset: OnceLock::new(),
+            report: OnceLock::new(),
+        }
+    }
+
+    /// Renders one tile of `system` from this view (blocking).
+    pub fn render(
+        &self,
+        config: &TileConfig,
+        system: &str,
+        tile: gridmap_tiles::TileId,
+    ) -> anyhow::Result<Vec<u8>> {
+        let index = self
+            .catalog
+            .system(system)
+            .ok_or_else(|| anyhow::anyhow!("no grid system named `{system}`"))?;
+        let tileset = self
+            .tileset
+            .get_or_init(|| {
+                Tileset::build(&self.catalog, index, config)
+                    .map(Arc::new)
+                    .map_err(|e| format!("{e:#}"))
+            })
+            .clone()
+            .map_err(anyhow::Error::msg)?;
+        tileset.render(&self.catalog, tile, || {
+            self.report
+                .get_or_init(|| {
+                    check(&self.catalog, system, &CheckOptions::default(), &NoProgress)
+                        .map(Arc::new)
+                        .map_err(|e| e.to_string())
+                })
+                .clone()
+                .map_err(anyhow::Error::msg)
+        })
+    }
 }
 
 /// A data version written outside gridmap and refused by the change rules.
@@ -102,6 +165,8 @@ impl AppState {
                 search: PerVersion::new(1),
                 rate_limiter,
                 work,
+                views: Mutex::new(Vec::new()),
+                publishing: Mutex::new(()),
             }),
         })
     }
@@ -117,6 +182,40 @@ impl AppState {
             .read()
             .expect("catalog lock poisoned")
             .clone()
+    }
+
+    /// The view cached under `key`, or the one `build` makes (blocking).
+    /// `build` answering `Ok(None)` (nothing to show) is not cached.
+    pub fn view<E>(
+        &self,
+        key: String,
+        build: impl FnOnce() -> Result<Option<Catalog>, E>,
+    ) -> Result<Option<Arc<View>>, E> {
+        if let Some((_, v)) = self
+            .inner
+            .views
+            .lock()
+            .expect("views lock poisoned")
+            .iter()
+            .find(|(k, _)| *k == key)
+        {
+            return Ok(Some(v.clone()));
+        }
+        let Some(catalog) = build()? else {
+            return Ok(None);
+        };
+        let view = Arc::new(View::new(catalog));
+        let mut views = self.inner.views.lock().expect("views lock poisoned");
+        if views.len() >= VIEW_ENTRIES {
+            views.remove(0);
+        }
+        views.push((key, view.clone()));
+        Ok(Some(view))
+    }
+
+    /// Held while a publish or revert runs.
+    pub fn publishing(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.inner.publishing.lock().expect("publish lock poisoned")
     }
 
     /// The newest outside edit refused, while it is the store's content.

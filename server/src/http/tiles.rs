@@ -76,7 +76,21 @@ async fn tilejson(
     State(state): State<AppState>,
     Path(file): Path<String>,
     headers: HeaderMap,
+    params: Params,
 ) -> Result<Json<Value>, AppError> {
+    // A proposal's or the past's TileJSON: the same document, its tiles URL
+    // asking for that view.
+    let view = match (params.get("proposal"), params.get("at")) {
+        (Some(p), None) => format!("&proposal={}", urlencode(p)),
+        (None, Some(a)) => format!("&at={}", urlencode(a)),
+        (None, None) => String::new(),
+        (Some(_), Some(_)) => {
+            return Err(AppError::bad_request(
+                "bad_parameter",
+                "give `at` or `proposal`, not both",
+            ))
+        }
+    };
     let described = system_document(&state, "/tiles", "TileJSON", &file).await?;
     let (catalog, system) = (&described.catalog, described.name.as_str());
     let base = state.public_base(&headers);
@@ -96,7 +110,7 @@ async fn tilejson(
         "version": "1.0.0",
         "attribution": "gridmap",
         "scheme": "xyz",
-        "tiles": [format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt?v={}", urlencode(system), catalog.version())],
+        "tiles": [format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt?v={}{view}", urlencode(system), catalog.version())],
         "minzoom": 0,
         "maxzoom": MAX_ZOOM,
         "bounds": bounds,
@@ -205,6 +219,9 @@ async fn tile(
     let tile = parse_tile(&z, &x, &file)?;
     let catalog = state.catalog();
     known_system(&catalog, &system)?;
+    if params.get("at").is_some() || params.get("proposal").is_some() {
+        return view_tile(&state, &params, system, tile).await;
+    }
     let version = catalog.version();
     let etag = format!(
         "\"{version}-{}-{}-{}-{}\"",
@@ -272,6 +289,34 @@ async fn tile(
         (StatusCode::OK, None, Body::from(cached.raw.clone()))
     };
     Ok(tile_response(status, &etag, cache_control, encoding, body))
+}
+
+/// A tile of the past (`?at=`) or of a proposal (`?proposal=`): rendered from
+/// that view, never kept in the tile cache, never cached by clients.
+async fn view_tile(
+    state: &AppState,
+    params: &Params,
+    system: String,
+    tile: TileId,
+) -> Result<Response, AppError> {
+    let slot = state.work().acquire(Work::TileRender).await?;
+    let (st, params) = (state.clone(), Params(params.0.clone()));
+    let raw = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, AppError> {
+        let _slot = slot;
+        let view = super::history::view_for(&st, &params, &system)?;
+        let raw = match view {
+            Some(view) => view.render(&st.config().tiles, &system, tile)?,
+            None => render_tile(&st, &st.catalog(), &system, tile)?,
+        };
+        Ok(raw)
+    })
+    .await??;
+    let (status, body) = if raw.is_empty() {
+        (StatusCode::NO_CONTENT, Body::empty())
+    } else {
+        (StatusCode::OK, Body::from(raw))
+    };
+    Ok(tile_response(status, "\"view\"", "no-store", None, body))
 }
 
 fn tile_response(

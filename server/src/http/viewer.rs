@@ -2,8 +2,8 @@
 //! publicity board shows (names, addresses, grids, the workers' public card);
 //! a request bearing the configured viewer token (`--viewer-token`) also gets
 //! household counts, free attributes and internal ids. With no token
-//! configured, full rows are never served. Accounts come later; this is the
-//! one switch they will replace.
+//! configured, full rows are never served. An account token of any role
+//! (`gridmap user add`) unlocks the same.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -44,6 +44,27 @@ fn equal_in_constant_time(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// What the request's bearer token unlocks: the `--viewer-token`, or any
+/// live account. A store failure while looking the account up counts as no
+/// account (it is logged): reads then fall back to the public answer.
+pub fn access_of(parts: &Parts, state: &AppState) -> Access {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if Access::of(state.config().viewer_token.as_deref(), header) == Access::Viewer {
+        return Access::Viewer;
+    }
+    match super::auth::bearer(parts).map(|t| super::auth::account_of(state, t)) {
+        Some(Ok(Some(_))) => Access::Viewer,
+        Some(Err(e)) => {
+            tracing::error!(error = ?e, "account lookup failed");
+            Access::Public
+        }
+        _ => Access::Public,
+    }
+}
+
 impl FromRequestParts<AppState> for Access {
     type Rejection = std::convert::Infallible;
 
@@ -51,11 +72,7 @@ impl FromRequestParts<AppState> for Access {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        Ok(Access::of(state.config().viewer_token.as_deref(), header))
+        Ok(access_of(parts, state))
     }
 }
 

@@ -9,6 +9,7 @@
 //! defines ([`functions`]), so a file indexed or edited by GDAL stays writable.
 //! The database runs in WAL mode so readers never block the single writer.
 
+mod editing;
 pub(crate) mod functions;
 mod outside_edits;
 mod read;
@@ -26,7 +27,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::{GridStore, Snapshot, SnapshotParts, StoreError};
+use super::{AuditEntry, GridStore, ProposalRow, Snapshot, SnapshotParts, StoreError};
+use crate::accounts::{Account, Role};
+use crate::history::{ChangeRecord, HistoryEntry};
 use crate::model::{ChangeSet, Grid, GridSystem, Site, Worker};
 
 /// The backend's name in [`StoreError::Backend`].
@@ -227,7 +230,11 @@ impl GridStore for GpkgStore {
     }
 
     fn apply(&self, change: &ChangeSet) -> Result<u64, StoreError> {
-        write::apply(&mut self.writer(), change)
+        write::apply(&mut self.writer(), change, None)
+    }
+
+    fn apply_recorded(&self, change: &ChangeSet, record: &ChangeRecord) -> Result<u64, StoreError> {
+        write::apply(&mut self.writer(), change, Some(record))
     }
 
     fn data_version(&self) -> Result<u64, StoreError> {
@@ -236,5 +243,64 @@ impl GridStore for GpkgStore {
 
     fn mark_checked(&self, version: u64) -> Result<bool, StoreError> {
         write::mark_checked(&self.writer(), version)
+    }
+
+    fn add_account(&self, name: &str, role: Role, token_hash: &str) -> Result<Account, StoreError> {
+        editing::add_account(&mut self.writer(), name, role, token_hash)
+    }
+
+    fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        editing::accounts(&*self.reader()?)
+    }
+
+    fn account_by_token(&self, token_hash: &str) -> Result<Option<Account>, StoreError> {
+        editing::account_by_token(&*self.reader()?, token_hash)
+    }
+
+    fn revoke_account(&self, name: &str) -> Result<bool, StoreError> {
+        editing::revoke_account(&self.writer(), name)
+    }
+
+    fn audit(
+        &self,
+        account: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        editing::audit(&self.writer(), account, action, target, detail)
+    }
+
+    fn audit_log(&self, limit: usize, offset: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        editing::audit_log(&*self.reader()?, limit, offset)
+    }
+
+    fn save_proposal(&self, row: &ProposalRow) -> Result<ProposalRow, StoreError> {
+        editing::save_proposal(&mut self.writer(), row)
+    }
+
+    fn proposal(&self, id: u64) -> Result<Option<ProposalRow>, StoreError> {
+        editing::proposal(&*self.reader()?, id)
+    }
+
+    fn proposals(
+        &self,
+        system: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<Vec<ProposalRow>, StoreError> {
+        editing::proposals(&*self.reader()?, system, state)
+    }
+
+    fn history(
+        &self,
+        system: Option<&str>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        editing::history(&*self.reader()?, system, limit, offset)
+    }
+
+    fn history_since(&self, after: u64) -> Result<Vec<HistoryEntry>, StoreError> {
+        editing::history_since(&*self.reader()?, after)
     }
 }

@@ -152,6 +152,8 @@ pub fn migrations() -> Vec<String> {
         super::spatial_index::migration(),
         // 2 -> 3: writes by other programs raise the data version.
         super::outside_edits::migration(),
+        // 3 -> 4: accounts, audit, proposals and history.
+        super::editing::MIGRATION.to_string(),
     ]
 }
 

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::outside_edits::{CHECKED_KEY, WRITING_KEY};
 use super::wkb::{self, Envelope};
+use crate::history::ChangeRecord;
 use crate::model::{ChangeSet, GridWriteMode};
 use crate::store::StoreError;
 
@@ -27,7 +28,11 @@ fn json(map: &Map<String, Value>) -> String {
 /// The transaction is `IMMEDIATE` so a concurrent writer waits (busy timeout)
 /// instead of failing halfway; on any error the [`Transaction`] is dropped,
 /// which rolls back everything.
-pub(crate) fn apply(conn: &mut Connection, change: &ChangeSet) -> Result<u64, StoreError> {
+pub(crate) fn apply(
+    conn: &mut Connection,
+    change: &ChangeSet,
+    record: Option<&ChangeRecord>,
+) -> Result<u64, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // Checked under the write lock, so no other writer can slip in between.
     let current = super::read::data_version(&tx)?;
@@ -70,6 +75,7 @@ pub(crate) fn apply(conn: &mut Connection, change: &ChangeSet) -> Result<u64, St
         [],
     )?;
     let version = super::read::data_version(&tx)?;
+    super::editing::record_history(&tx, version, change, record)?;
     tx.execute("DELETE FROM gridmap_meta WHERE key = ?1", [WRITING_KEY])?;
     // A validated change on top of checked content leaves checked content;
     // on top of an unchecked outside edit it vouches for nothing more.

@@ -1,0 +1,200 @@
+//! The history of published changes, undoing one, the audit table, and the
+//! views of the past and of proposals that `?at=` and `?proposal=` read.
+//!
+//! - `GET /api/v1/history?system=&limit=&offset=`
+//! - `POST /api/v1/history/{version}/revert` (approver)
+//! - `GET /api/v1/audit?limit=&offset=` (admin)
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use gridmap_data::accounts::Role;
+use gridmap_data::edit;
+use serde_json::{json, Value};
+
+use super::auth::Caller;
+use super::error::AppError;
+use super::params::Params;
+use super::state::{AppState, View};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/history", get(list))
+        .route("/api/v1/history/{version}/revert", post(revert))
+        .route("/api/v1/audit", get(audit))
+}
+
+async fn list(State(state): State<AppState>, params: Params) -> Result<Json<Value>, AppError> {
+    let page = params.page(100)?;
+    let system = params.get("system");
+    if let Some(s) = system {
+        state.catalog().named_system(s)?;
+    }
+    let entries = state.store().history(system, page.limit, page.offset)?;
+    let out: Vec<Value> = entries
+        .into_iter()
+        .map(|e| {
+            let (before, after) = match &e.record {
+                Some(r) => (
+                    r.before.iter().map(|g| feature(g)).collect::<Vec<_>>(),
+                    r.after.iter().map(|g| feature(g)).collect::<Vec<_>>(),
+                ),
+                None => (vec![], vec![]),
+            };
+            json!({
+                "version": e.version, "at": e.at, "author": e.author, "title": e.title,
+                "kind": e.kind, "systems": e.systems,
+                "proposal": e.record.as_ref().and_then(|r| r.proposal),
+                "reverts": e.record.as_ref().and_then(|r| r.reverts),
+                "grids": e.record.as_ref().map(|r| r.codes()),
+                "before": before, "after": after,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "offset": page.offset, "history": out })))
+}
+
+fn feature(g: &gridmap_data::Grid) -> Value {
+    json!({
+        "type": "Feature", "id": g.code,
+        "geometry": geojson::Geometry::from(&g.geometry),
+        "properties": { "code": g.code, "name": g.name, "level": g.level, "parent": g.parent },
+    })
+}
+
+async fn revert(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(version): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let account = caller.require(Role::Approver)?.clone();
+    let version: u64 = version.parse().map_err(|_| {
+        AppError::bad_request("bad_path", format!("version `{version}` is not a number"))
+    })?;
+    tokio::task::spawn_blocking(move || -> Result<Json<Value>, AppError> {
+        let _one = state.publishing();
+        let started = Instant::now();
+        state.reload_if_changed()?;
+        let catalog = state.catalog();
+        let entry = state
+            .store()
+            .history_since(version.saturating_sub(1))?
+            .into_iter()
+            .find(|e| e.version == version)
+            .ok_or_else(|| AppError::not_found("unknown_version", format!("no history entry for version {version}")))?;
+        let new = match edit::revert(&entry, &catalog, state.store(), &account.name) {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = state.store().audit(&account.name, "history.revert.refused", &format!("version {version}"), &e.to_string());
+                return Err(e.into());
+            }
+        };
+        state.store().audit(&account.name, "history.revert", &format!("version {version}"), &format!("version {new}"))?;
+        state.reload_if_changed()?;
+        tracing::info!(account = %account.name, reverted = version, version = new, ms = started.elapsed().as_millis() as u64, "change reverted");
+        Ok(Json(json!({ "reverted": version, "data_version": new })))
+    })
+    .await?
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> Result<Json<Value>, AppError> {
+    caller.require(Role::Admin)?;
+    let page = params.page(100)?;
+    let entries = state.store().audit_log(page.limit, page.offset)?;
+    Ok(Json(json!({ "offset": page.offset, "audit": entries })))
+}
+
+/// What a read's `?at=VERSION` or `?proposal=ID` asks for, as a view of
+/// `system`; `None` for a read of the current data. Blocking.
+pub fn view_for(
+    state: &AppState,
+    params: &Params,
+    system: &str,
+) -> Result<Option<Arc<View>>, AppError> {
+    let catalog = state.catalog();
+    match (params.get("at"), params.get("proposal")) {
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) => Err(AppError::bad_request(
+            "bad_parameter",
+            "give `at` or `proposal`, not both",
+        )),
+        (Some(at), None) => {
+            let at: u64 = at.parse().map_err(|_| {
+                AppError::bad_request(
+                    "bad_parameter",
+                    format!("at `{at}` must be a data version (a whole number)"),
+                )
+            })?;
+            if at == catalog.version() {
+                return Ok(None);
+            }
+            let key = format!("at:{at}:{}:{system}", catalog.version());
+            state
+                .view(key, || {
+                    edit::catalog_at(&catalog, state.store(), system, at)
+                })
+                .map_err(AppError::from)
+        }
+        (None, Some(id)) => {
+            let p = super::editing::load(state, id)?;
+            if p.system != system {
+                return Err(AppError::bad_request(
+                    "bad_parameter",
+                    format!(
+                        "proposal {} edits system `{}`, not `{system}`",
+                        p.id, p.system
+                    ),
+                ));
+            }
+            let key = format!("proposal:{}:{}:{}", p.id, p.revision, catalog.version());
+            state.view(key, || {
+                Ok::<_, AppError>(edit::proposal_catalog(&p, &catalog))
+            })
+        }
+    }
+}
+
+/// The catalog a read answers from: the current one, or a view of the past
+/// or of a proposal.
+pub enum ReadCatalog {
+    Current(Arc<gridmap_data::catalog::Catalog>),
+    View(Arc<View>),
+}
+
+impl std::ops::Deref for ReadCatalog {
+    type Target = gridmap_data::catalog::Catalog;
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            ReadCatalog::Current(c) => c,
+            ReadCatalog::View(v) => &v.catalog,
+        }
+    }
+}
+
+/// The catalog for a read with optional `?at=` / `?proposal=` (which need
+/// one system: `system=`, or the only one).
+pub async fn read_catalog(state: &AppState, params: &Params) -> Result<ReadCatalog, AppError> {
+    let current = state.catalog();
+    if params.get("at").is_none() && params.get("proposal").is_none() {
+        return Ok(ReadCatalog::Current(current));
+    }
+    let system = current
+        .pick_system(params.get("system"))?
+        .system()
+        .name
+        .clone();
+    let (st, params) = (state.clone(), Params(params.0.clone()));
+    let view = tokio::task::spawn_blocking(move || view_for(&st, &params, &system)).await??;
+    Ok(match view {
+        Some(v) => ReadCatalog::View(v),
+        None => ReadCatalog::Current(current),
+    })
+}
