@@ -3,7 +3,9 @@
 //! The file is an OGC GeoPackage 1.3 (`application_id` 'GPKG', `user_version`
 //! 10300) with two feature tables, `grids` (MULTIPOLYGON) and `sites` (POINT),
 //! both in EPSG:4326, and the attribute tables `grid_systems`, `workers` and
-//! `worker_grids`. `gridmap_meta` holds the schema and data versions. Both
+//! `worker_grids`. `gridmap_meta` holds the schema and data versions;
+//! `gridmap_accounts`, `gridmap_audit`, `gridmap_proposals` and
+//! `gridmap_history` the editing side ([`editing`]). Both
 //! feature tables carry the GeoPackage R-tree spatial index extension
 //! ([`spatial_index`]), kept by triggers whose SQL functions every connection
 //! defines ([`functions`]), so a file indexed or edited by GDAL stays writable.
