@@ -40,7 +40,22 @@ pub struct ChangeRecord {
     pub workers_after: Vec<Worker>,
 }
 
+/// `[minlon, minlat, maxlon, maxlat]` of each grid given.
+pub fn bboxes<'a>(grids: impl IntoIterator<Item = &'a Grid>) -> Vec<[f64; 4]> {
+    use geo::BoundingRect;
+    grids
+        .into_iter()
+        .filter_map(|g| g.geometry.bounding_rect())
+        .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
+        .collect()
+}
+
 impl ChangeRecord {
+    /// Where the change acted: the bounding boxes of its grids before and after.
+    pub fn bboxes(&self) -> Vec<[f64; 4]> {
+        bboxes(self.before.iter().chain(&self.after))
+    }
+
     /// Codes the change touched, sorted.
     pub fn codes(&self) -> Vec<String> {
         let mut codes: Vec<String> = self

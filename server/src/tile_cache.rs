@@ -93,6 +93,38 @@ impl TileCache {
         inner.bytes = inner.map.values().map(|t| t.weight()).sum();
     }
 
+    /// Moves the tiles of version `from` that `keep` accepts to version `to`
+    /// (they are the same bytes there) and drops every other tile not of `to`.
+    /// Returns (kept, dropped).
+    pub fn carry_over(
+        &self,
+        from: u64,
+        to: u64,
+        keep: impl Fn(&TileKey) -> bool,
+    ) -> (usize, usize) {
+        let mut inner = self.inner.lock().expect("tile cache poisoned");
+        let old = std::mem::take(&mut inner.map);
+        let mut dropped = 0;
+        for (mut k, t) in old {
+            if k.version == from && keep(&k) {
+                k.version = to;
+            } else if k.version != to {
+                dropped += 1;
+                continue;
+            }
+            inner.map.insert(k, t);
+        }
+        let Inner { map, order, .. } = &mut *inner;
+        for k in order.iter_mut() {
+            if k.version == from && !map.contains_key(k) {
+                k.version = to;
+            }
+        }
+        order.retain(|k| map.contains_key(k));
+        inner.bytes = inner.map.values().map(|t| t.weight()).sum();
+        (inner.map.len(), dropped)
+    }
+
     /// (entries, bytes) for logging and tests.
     pub fn usage(&self) -> (usize, usize) {
         let inner = self.inner.lock().expect("tile cache poisoned");

@@ -36,17 +36,27 @@ async fn main() {
     let sites = city.sites.len();
     store.apply(&city).expect("written");
     drop(city);
-    println!("demo city: {blocks} blocks, {sites} sites, written in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "demo city: {blocks} blocks, {sites} sites, written in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let started = Instant::now();
     let c = Editors::new(store, "default", Some(dir));
-    println!("server state (catalog with every site placed): {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "server state (catalog with every site placed): {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     // A block near the middle of the city.
     let catalog = c.state.catalog();
     let index = catalog.system("default").expect("the demo system");
     let [x0, y0, x1, y1] = index.bounds().expect("bounds");
     let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-    let mut candidates: Vec<&gridmap_data::Grid> = index.grids().iter().filter(|g| g.level == "block").collect();
+    let mut candidates: Vec<&gridmap_data::Grid> = index
+        .grids()
+        .iter()
+        .filter(|g| g.level == "block")
+        .collect();
     candidates.sort_by(|a, b| {
         let d = |g: &gridmap_data::Grid| {
             let p = g.geometry.centroid().expect("a centroid");
@@ -71,10 +81,16 @@ async fn main() {
         }
     }
     let (cut, codes) = cut.expect("a block near the middle splits");
-    println!("edit (split {}, judged against the whole system): {:.1} ms", cut.code, edit_ms.unwrap_or_default());
+    println!(
+        "edit (split {}, judged against the whole system): {:.1} ms",
+        cut.code,
+        edit_ms.unwrap_or_default()
+    );
     for round in ["first", "second"] {
         let t = Instant::now();
-        let impact = c.get(&format!("/api/v1/proposals/{id}/impact"), Role::Viewer).await;
+        let impact = c
+            .get(&format!("/api/v1/proposals/{id}/impact"), Role::Viewer)
+            .await;
         let took = ms(t);
         assert_eq!(impact.status, StatusCode::OK);
         let v = impact.json();
@@ -83,13 +99,18 @@ async fn main() {
             v["ms"], v["sites_checked"], v["sites"].as_array().map_or(0, Vec::len)
         );
     }
-    let moved = c.get(&format!("/api/v1/proposals/{id}/impact"), Role::Viewer).await.json();
+    let moved = c
+        .get(&format!("/api/v1/proposals/{id}/impact"), Role::Viewer)
+        .await
+        .json();
     let first = &moved["sites"][0];
     let register = catalog.site_register();
     let site = register
         .sites()
         .iter()
-        .find(|s| *s.id == *first["id"].as_str().expect("an id") && register.kind_name(s) == first["kind"])
+        .find(|s| {
+            *s.id == *first["id"].as_str().expect("an id") && register.kind_name(s) == first["kind"]
+        })
         .expect("the moved site");
     let (lon, lat) = (site.lon, site.lat);
     drop(catalog);
@@ -102,8 +123,18 @@ async fn main() {
         "publish: committed after {} ms, lookups on the new version after {} ms ({total:.1} ms with submit)",
         v["committed_ms"], v["served_ms"]
     );
-    let answer = get(&c.state, &format!("/api/v1/lookup?lon={lon}&lat={lat}")).await.json();
-    let found: Vec<&str> = answer["grids"].as_array().expect("grids").iter().filter_map(|g| g["code"].as_str()).collect();
-    assert!(codes.iter().any(|c| found.contains(&c.as_str())), "the lookup answers a half: {answer}");
+    let answer = get(&c.state, &format!("/api/v1/lookup?lon={lon}&lat={lat}"))
+        .await
+        .json();
+    let found: Vec<&str> = answer["grids"]
+        .as_array()
+        .expect("grids")
+        .iter()
+        .filter_map(|g| g["code"].as_str())
+        .collect();
+    assert!(
+        codes.iter().any(|c| found.contains(&c.as_str())),
+        "the lookup answers a half: {answer}"
+    );
     println!("lookup after publish answers {:?}", found.last());
 }

@@ -565,9 +565,35 @@ async fn split_merge_reshape_with_impact_equal_to_geos_then_publish_history_and_
 
     // Publish: lookups answer the new grids at once; history keeps it.
     let v0 = catalog.version();
+    // Two cached tiles: one on the block, one far from it.
+    let [x0, y0, _, _] = catalog.system(SYSTEM).unwrap().bounds().unwrap();
+    let far = gridmap_tiles::tile::tile_for_lonlat(x0 + 1e-3, y0 + 1e-3, 15).unwrap();
+    for tile in [t, far] {
+        let r = get(
+            &c.state,
+            &format!("/tiles/{SYSTEM}/15/{}/{}.mvt?v={v0}", tile.x, tile.y),
+        )
+        .await;
+        assert!(r.status.is_success(), "{}", r.status);
+    }
     let r = c.publish(id).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json());
     let v1 = r.json()["data_version"].as_u64().unwrap();
+    // Only the tile the change touches left the cache.
+    let cached = |tile: gridmap_tiles::TileId| {
+        c.state
+            .tile_cache()
+            .get(&gridmap::tile_cache::TileKey {
+                version: v1,
+                system: SYSTEM.into(),
+                z: 15,
+                x: tile.x,
+                y: tile.y,
+            })
+            .is_some()
+    };
+    assert!(cached(far), "a tile away from the change stays cached");
+    assert!(!cached(t), "the tile on the change was dropped");
     assert!(v1 > v0);
     let here = |v: &Value| -> Vec<String> {
         v["grids"]
@@ -602,6 +628,24 @@ async fn split_merge_reshape_with_impact_equal_to_geos_then_publish_history_and_
     assert!(here(&then).contains(&cut.code), "at={v0}: {then}");
     let old = get(&c.state, &format!("/api/v1/grids/{}?at={v0}", cut.code)).await;
     assert_eq!(old.status, StatusCode::OK);
+    assert_eq!(
+        old.json()["geometry"],
+        serde_json::to_value(geojson::Geometry::from(&cut.geometry)).unwrap()
+    );
+    // Tiles as the city was: the block whole again; as it is: the halves.
+    let tile_ids = |body: &[u8]| format!("{:?}", gridmap_tiles::decode::decode_tile(body).unwrap());
+    let then_tile = get(
+        &c.state,
+        &format!("/tiles/{SYSTEM}/15/{}/{}.mvt?at={v0}", t.x, t.y),
+    )
+    .await;
+    assert_eq!(then_tile.status, StatusCode::OK);
+    assert!(
+        tile_ids(&then_tile.body).contains(&cut.code)
+            && !tile_ids(&then_tile.body).contains(&codes[0])
+    );
+    let now_tile = get(&c.state, &format!("/tiles/{SYSTEM}/15/{}/{}.mvt", t.x, t.y)).await;
+    assert!(tile_ids(&now_tile.body).contains(&codes[0]));
     assert_error(
         &get(&c.state, &format!("/api/v1/grids/{}", cut.code)).await,
         StatusCode::NOT_FOUND,

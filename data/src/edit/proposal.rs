@@ -183,6 +183,18 @@ impl Proposal {
         self.body.workers.insert(worker.id.clone(), worker);
     }
 
+    /// Where the proposal acts: the bounding boxes of the grids it changes,
+    /// as they were and as it has them.
+    pub fn changed_bboxes(&self) -> Vec<[f64; 4]> {
+        crate::history::bboxes(
+            self.body
+                .grids
+                .values()
+                .chain(self.body.before.values())
+                .flatten(),
+        )
+    }
+
     /// Every grid of the system as the proposal has it, in store order
     /// (depth, then code).
     pub fn all_grids(&self, catalog: &Catalog) -> Vec<Grid> {

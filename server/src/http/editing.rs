@@ -329,7 +329,7 @@ async fn publish(
         p.body.reviews.push(edit::proposal::Review { account: account.name.clone(), action: "publish".into(), note });
         let saved = save(&state, &p)?;
         state.store().audit(&account.name, "proposal.publish", &format!("proposal {}", p.id), &format!("version {version}"))?;
-        state.reload_if_changed()?;
+        state.reload_after_change(&p.system, &p.changed_bboxes())?;
         let served_ms = started.elapsed().as_secs_f64() * 1e3;
         tracing::info!(account = %account.name, proposal = p.id, version, committed_ms, served_ms, "proposal published");
         let mut v = proposal_json(&saved);

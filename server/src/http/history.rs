@@ -93,7 +93,9 @@ async fn revert(
             }
         };
         state.store().audit(&account.name, "history.revert", &format!("version {version}"), &format!("version {new}"))?;
-        state.reload_if_changed()?;
+        if let Some(record) = &entry.record {
+            state.reload_after_change(&record.system, &record.bboxes())?;
+        }
         tracing::info!(account = %account.name, reverted = version, version = new, ms = started.elapsed().as_millis() as u64, "change reverted");
         Ok(Json(json!({ "reverted": version, "data_version": new })))
     })

@@ -362,6 +362,23 @@ impl AppState {
     /// this or another process). Blocking: call from a blocking thread.
     /// Returns the new version when a reload happened.
     pub fn reload_if_changed(&self) -> anyhow::Result<Option<u64>> {
+        self.reload(None)
+    }
+
+    /// [`AppState::reload_if_changed`] after this process wrote one change
+    /// to `system` inside `bboxes` (the changed grids before and after):
+    /// cached tiles away from it stay (re-keyed to the new version) when the
+    /// new version is exactly that change and the system's tile layers are
+    /// unchanged; every other tile is dropped as usual.
+    pub fn reload_after_change(
+        &self,
+        system: &str,
+        bboxes: &[[f64; 4]],
+    ) -> anyhow::Result<Option<u64>> {
+        self.reload(Some((system, bboxes)))
+    }
+
+    fn reload(&self, changed: Option<(&str, &[[f64; 4]])>) -> anyhow::Result<Option<u64>> {
         let _one_at_a_time = self.inner.reloading.lock().expect("reload lock poisoned");
         let version = self.inner.store.data_version()?;
         if version == self.catalog().version()
@@ -388,10 +405,63 @@ impl AppState {
         };
         *self.inner.refused.write().expect("refused lock poisoned") = None;
         let new_version = catalog.version();
+        let old = self.catalog();
+        let carry = changed.filter(|(system, _)| {
+            new_version == old.version() + 1
+                && same_tile_layers(&old, &catalog, system, &self.inner.config.tiles)
+        });
         *self.inner.catalog.write().expect("catalog lock poisoned") = Arc::new(catalog);
-        self.inner.tile_cache.retain_version(new_version);
+        match carry {
+            Some((system, bboxes)) => {
+                let (kept, dropped) =
+                    self.inner
+                        .tile_cache
+                        .carry_over(old.version(), new_version, |k| {
+                            k.system != system || !touches(k, bboxes)
+                        });
+                tracing::info!(
+                    version = new_version,
+                    kept,
+                    dropped,
+                    "tiles away from the change kept"
+                );
+            }
+            None => self.inner.tile_cache.retain_version(new_version),
+        }
         Ok(Some(new_version))
     }
+}
+
+/// Whether `system`'s tile layers (names, fields, first zooms) are the same
+/// in both catalogs: a split that moves a level's median size can move its
+/// first zoom, and then every tile differs.
+fn same_tile_layers(old: &Catalog, new: &Catalog, system: &str, config: &TileConfig) -> bool {
+    match (old.system(system), new.system(system)) {
+        (Some(a), Some(b)) => {
+            crate::tileset::schema::TileSchema::new(a.system(), a.grids(), config)
+                == crate::tileset::schema::TileSchema::new(b.system(), b.grids(), config)
+        }
+        _ => false,
+    }
+}
+
+/// Whether tile `k`, grown by an eighth of its size on each side (the
+/// clipping buffer, with room to spare), meets any of `bboxes`.
+fn touches(k: &crate::tile_cache::TileKey, bboxes: &[[f64; 4]]) -> bool {
+    let Ok(tile) = gridmap_tiles::TileId::new(k.z, k.x, k.y) else {
+        return true;
+    };
+    let r = tile.lonlat_bounds();
+    let (mx, my) = (r.width() / 8.0, r.height() / 8.0);
+    let t = [
+        r.min().x - mx,
+        r.min().y - my,
+        r.max().x + mx,
+        r.max().y + my,
+    ];
+    bboxes
+        .iter()
+        .any(|b| b[0] <= t[2] && b[2] >= t[0] && b[1] <= t[3] && b[3] >= t[1])
 }
 
 /// Values built at most once per (data version, key). Asking for a newer
