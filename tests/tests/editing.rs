@@ -354,6 +354,31 @@ async fn a_moved_vertex_moves_in_every_grid_that_has_it_and_bad_edits_change_not
         .unwrap()
         .iter()
         .any(|g| g["name"] == "新名字网格"));
+    // A new street beside the city, then gone again: created and deleted.
+    let [_, y0, x1, _] = index.bounds().unwrap();
+    let square = json!({"type":"Polygon","coordinates":[[[x1 + 0.01, y0],[x1 + 0.02, y0],[x1 + 0.02, y0 + 0.01],[x1 + 0.01, y0 + 0.01],[x1 + 0.01, y0]]]});
+    let r = c
+        .edit(id, json!({"op":"create","grid":{"type":"Feature","properties":{"code":"330106099","name":"新街道","level":"street","note":"试点"},"geometry":square}}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+    assert!(codes_of(&r.json()).contains("330106099"));
+    assert_error(
+        &c.edit(id, json!({"op":"create","grid":{"type":"Feature","properties":{"code":"330106099","level":"street"},"geometry":square}})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "rule_broken",
+    );
+    let r = c.edit(id, json!({"op":"delete","grid":"330106099"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+    assert!(
+        !codes_of(&r.json()).contains("330106099"),
+        "created and deleted again is no change"
+    );
+    // Deleting a block would leave a hole in its community.
+    assert_error(
+        &c.edit(id, json!({"op":"delete","grid":a.code})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "rule_broken",
+    );
 }
 
 /// A line across `g` through its centroid, west to east (or south to north),
@@ -538,7 +563,8 @@ async fn split_merge_reshape_with_impact_equal_to_geos_then_publish_history_and_
         impact["problems"]
     );
     // Tiles of the proposal draw the halves; the TileJSON points at them.
-    let tj = get(&c.state, &format!("/tiles/{SYSTEM}.json?proposal={id}"))
+    let tj = c
+        .get(&format!("/tiles/{SYSTEM}.json?proposal={id}"), Role::Viewer)
         .await
         .json();
     assert!(
@@ -550,17 +576,33 @@ async fn split_merge_reshape_with_impact_equal_to_geos_then_publish_history_and_
     );
     let centre = cut.geometry.interior_point().unwrap();
     let t = gridmap_tiles::tile::tile_for_lonlat(centre.x(), centre.y(), 15).unwrap();
-    let tile = get(
-        &c.state,
-        &format!("/tiles/{SYSTEM}/15/{}/{}.mvt?proposal={id}", t.x, t.y),
-    )
-    .await;
+    let tile = c
+        .get(
+            &format!("/tiles/{SYSTEM}/15/{}/{}.mvt?proposal={id}", t.x, t.y),
+            Role::Viewer,
+        )
+        .await;
     assert_eq!(tile.status, StatusCode::OK);
     let layers = gridmap_tiles::decode::decode_tile(&tile.body).unwrap();
     let ids: String = format!("{layers:?}");
     assert!(
         ids.contains(&codes[0]) && !ids.contains(&format!("\"{}\"", cut.code)),
         "the proposal's tile shows the halves"
+    );
+
+    assert_error(
+        &get(
+            &c.state,
+            &format!("/tiles/{SYSTEM}/15/{}/{}.mvt?proposal={id}", t.x, t.y),
+        )
+        .await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
+    assert_error(
+        &get(&c.state, &format!("/api/v1/proposals/{id}")).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
     );
 
     // Publish: lookups answer the new grids at once; history keeps it.

@@ -218,7 +218,7 @@ fn border_vertex(
 }
 
 /// The codes of the grids whose parent is `code`, as the proposal has them.
-fn children_of(p: &Proposal, catalog: &Catalog, code: &str) -> Vec<String> {
+pub(crate) fn children_of(p: &Proposal, catalog: &Catalog, code: &str) -> Vec<String> {
     let mut out: BTreeSet<String> = BTreeSet::new();
     if let Some(index) = catalog.system(&p.system) {
         if let Some(i) = index.grid_index(code) {

@@ -89,7 +89,15 @@ pub fn judge(p: &Proposal, catalog: &Catalog) -> Result<ValidChange, EditError> 
     };
     // Partition: families the proposal touches, after vs before.
     if problems.is_empty() {
-        let families = touched_families(p);
+        // A grid without children is a leaf, not a family with a gap: a new
+        // street gets its communities in later edits.
+        let families: HashSet<Option<String>> = touched_families(p)
+            .into_iter()
+            .filter(|f| match f {
+                None => true,
+                Some(code) => !super::ops::children_of(p, catalog, code).is_empty(),
+            })
+            .collect();
         let tolerance = tolerance_m2();
         let before: HashSet<String> =
             family_problems(index.system(), index.grids().iter(), &families, tolerance)

@@ -82,6 +82,16 @@ pub fn proposal_json(p: &Proposal) -> Value {
     })
 }
 
+/// Drafts are planners' work in progress: any account (or the viewer
+/// token) reads them, the public does not.
+pub fn require_viewer(access: super::viewer::Access) -> Result<(), AppError> {
+    if access.full() {
+        Ok(())
+    } else {
+        Caller(None).require(Role::Viewer).map(|_| ())
+    }
+}
+
 fn parse_id(id: &str) -> Result<u64, AppError> {
     id.parse().map_err(|_| {
         AppError::bad_request("bad_path", format!("proposal id `{id}` is not a number"))
@@ -148,7 +158,12 @@ async fn create(
     Ok((StatusCode::CREATED, Json(proposal_json(&saved))))
 }
 
-async fn list(State(state): State<AppState>, params: Params) -> Result<Json<Value>, AppError> {
+async fn list(
+    State(state): State<AppState>,
+    access: super::viewer::Access,
+    params: Params,
+) -> Result<Json<Value>, AppError> {
+    require_viewer(access)?;
     let stateq = params.get("state");
     if let Some(s) = stateq {
         if ProposalState::parse(s).is_none() {
@@ -174,8 +189,10 @@ async fn list(State(state): State<AppState>, params: Params) -> Result<Json<Valu
 
 async fn one(
     State(state): State<AppState>,
+    access: super::viewer::Access,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
+    require_viewer(access)?;
     Ok(Json(proposal_json(&load(&state, &id)?)))
 }
 
@@ -208,9 +225,7 @@ async fn impact(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     // Household counts are not for the public.
-    if !access.full() {
-        Caller(None).require(Role::Viewer)?;
-    }
+    require_viewer(access)?;
     blocking(move || {
         let p = load(&state, &id)?;
         let catalog = state.catalog();

@@ -91,7 +91,7 @@ async fn one(
     Path(code): Path<String>,
     params: Params,
 ) -> Result<Json<Value>, AppError> {
-    let catalog = super::history::read_catalog(&state, &params).await?;
+    let catalog = super::history::read_catalog(&state, &params, access).await?;
     let found = catalog.find_grid(params.get("system"), &code)?;
     let (system, grid) = (found.system, found.grid);
     let name = &system.system().name;

@@ -119,6 +119,7 @@ pub fn view_for(
     state: &AppState,
     params: &Params,
     system: &str,
+    access: super::viewer::Access,
 ) -> Result<Option<Arc<View>>, AppError> {
     let catalog = state.catalog();
     match (params.get("at"), params.get("proposal")) {
@@ -145,6 +146,7 @@ pub fn view_for(
                 .map_err(AppError::from)
         }
         (None, Some(id)) => {
+            super::editing::require_viewer(access)?;
             let p = super::editing::load(state, id)?;
             if p.system != system {
                 return Err(AppError::bad_request(
@@ -183,7 +185,11 @@ impl std::ops::Deref for ReadCatalog {
 
 /// The catalog for a read with optional `?at=` / `?proposal=` (which need
 /// one system: `system=`, or the only one).
-pub async fn read_catalog(state: &AppState, params: &Params) -> Result<ReadCatalog, AppError> {
+pub async fn read_catalog(
+    state: &AppState,
+    params: &Params,
+    access: super::viewer::Access,
+) -> Result<ReadCatalog, AppError> {
     let current = state.catalog();
     if params.get("at").is_none() && params.get("proposal").is_none() {
         return Ok(ReadCatalog::Current(current));
@@ -194,7 +200,8 @@ pub async fn read_catalog(state: &AppState, params: &Params) -> Result<ReadCatal
         .name
         .clone();
     let (st, params) = (state.clone(), Params(params.0.clone()));
-    let view = tokio::task::spawn_blocking(move || view_for(&st, &params, &system)).await??;
+    let view =
+        tokio::task::spawn_blocking(move || view_for(&st, &params, &system, access)).await??;
     Ok(match view {
         Some(v) => ReadCatalog::View(v),
         None => ReadCatalog::Current(current),

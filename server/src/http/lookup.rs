@@ -99,7 +99,7 @@ async fn lookup(
             ),
         ));
     }
-    let catalog = super::history::read_catalog(&state, &params).await?;
+    let catalog = super::history::read_catalog(&state, &params, access).await?;
     let mut grids = Vec::new();
     let mut workers = Vec::new();
     for system in catalog.select_systems(params.get("system"))? {

@@ -74,6 +74,7 @@ pub fn urlencode(s: &str) -> String {
 
 async fn tilejson(
     State(state): State<AppState>,
+    access: super::viewer::Access,
     Path(file): Path<String>,
     headers: HeaderMap,
     params: Params,
@@ -81,7 +82,10 @@ async fn tilejson(
     // A proposal's or the past's TileJSON: the same document, its tiles URL
     // asking for that view.
     let view = match (params.get("proposal"), params.get("at")) {
-        (Some(p), None) => format!("&proposal={}", urlencode(p)),
+        (Some(p), None) => {
+            super::editing::require_viewer(access)?;
+            format!("&proposal={}", urlencode(p))
+        }
         (None, Some(a)) => format!("&at={}", urlencode(a)),
         (None, None) => String::new(),
         (Some(_), Some(_)) => {
@@ -212,6 +216,7 @@ fn header_lists(headers: &HeaderMap, name: header::HeaderName, wanted: &[&str]) 
 
 async fn tile(
     State(state): State<AppState>,
+    access: super::viewer::Access,
     Path((system, z, x, file)): Path<(String, String, String, String)>,
     params: Params,
     headers: HeaderMap,
@@ -220,7 +225,7 @@ async fn tile(
     let catalog = state.catalog();
     known_system(&catalog, &system)?;
     if params.get("at").is_some() || params.get("proposal").is_some() {
-        return view_tile(&state, &params, system, tile).await;
+        return view_tile(&state, &params, system, access, tile).await;
     }
     let version = catalog.version();
     let etag = format!(
@@ -297,13 +302,14 @@ async fn view_tile(
     state: &AppState,
     params: &Params,
     system: String,
+    access: super::viewer::Access,
     tile: TileId,
 ) -> Result<Response, AppError> {
     let slot = state.work().acquire(Work::TileRender).await?;
     let (st, params) = (state.clone(), Params(params.0.clone()));
     let raw = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, AppError> {
         let _slot = slot;
-        let view = super::history::view_for(&st, &params, &system)?;
+        let view = super::history::view_for(&st, &params, &system, access)?;
         let raw = match view {
             Some(view) => view.render(&st.config().tiles, &system, tile)?,
             None => render_tile(&st, &st.catalog(), &system, tile)?,
