@@ -345,6 +345,8 @@ async fn publish(
         let saved = save(&state, &p)?;
         state.store().audit(&account.name, "proposal.publish", &format!("proposal {}", p.id), &format!("version {version}"))?;
         state.reload_after_change(&p.system, &p.changed_bboxes())?;
+        // Search answers carry grids: its index follows the new version, in the background.
+        state.prewarm_search();
         let served_ms = started.elapsed().as_secs_f64() * 1e3;
         tracing::info!(account = %account.name, proposal = p.id, version, committed_ms, served_ms, "proposal published");
         let mut v = proposal_json(&saved);

@@ -96,6 +96,8 @@ async fn revert(
         if let Some(record) = &entry.record {
             state.reload_after_change(&record.system, &record.bboxes())?;
         }
+        // Search answers carry grids: its index follows the new version, in the background.
+        state.prewarm_search();
         tracing::info!(account = %account.name, reverted = version, version = new, ms = started.elapsed().as_millis() as u64, "change reverted");
         Ok(Json(json!({ "reverted": version, "data_version": new })))
     })
