@@ -43,6 +43,7 @@ fn lookup(c: &mut Criterion) {
         crs: None,
         repair: false,
         replace: false,
+        allow_shrink: false,
     };
     import_grids(
         &mut store,

@@ -358,6 +358,9 @@ pub struct ImportGridsArgs {
     /// Replace the whole system instead of merging by code.
     #[arg(long)]
     pub replace: bool,
+    /// Let --replace remove more grids than it keeps (or all of them).
+    #[arg(long, requires = "replace")]
+    pub allow_shrink: bool,
     #[command(flatten)]
     pub db: DbArg,
 }

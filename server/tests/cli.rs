@@ -166,3 +166,97 @@ fn deeply_nested_wkt_is_refused_not_a_crash() {
     assert_eq!(store.data_version().unwrap(), version, "nothing written");
     assert_eq!(store.sites(None).unwrap().len(), 0);
 }
+
+#[test]
+fn a_replace_that_would_wipe_the_system_needs_allow_shrink_and_a_no_op_import_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = squares_store(dir.path(), &[]);
+    let version = GpkgStore::open(&db).unwrap().data_version().unwrap();
+    // The same file again: nothing changes, so nothing is written.
+    let again = import_grids(&dir.path().join("grids.geojson"), &db, &[]);
+    assert_success(&again);
+    assert!(
+        text(&again.stdout).contains("nothing written"),
+        "{}",
+        text(&again.stdout)
+    );
+    assert_eq!(
+        GpkgStore::open(&db).unwrap().data_version().unwrap(),
+        version,
+        "a no-op import keeps the version"
+    );
+    let replace_same = import_grids(&dir.path().join("grids.geojson"), &db, &["--replace"]);
+    assert_success(&replace_same);
+    assert_eq!(
+        GpkgStore::open(&db).unwrap().data_version().unwrap(),
+        version
+    );
+
+    // A file holding only the street, given to --replace, would drop both communities.
+    let short = dir.path().join("short.geojson");
+    let street_only = SQUARES
+        .split("\n {\"type\":\"Feature\",\"properties\":{\"code\":\"330106001001\"")
+        .next()
+        .unwrap()
+        .trim_end()
+        .trim_end_matches(',')
+        .to_string()
+        + "\n]}";
+    write(&short, &street_only);
+    let out = import_grids(&short, &db, &["--replace"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("short.geojson")
+            && err.contains("would remove 2 grids and keep 1")
+            && err.contains("--allow-shrink"),
+        "{err}"
+    );
+    let store = GpkgStore::open(&db).unwrap();
+    assert_eq!(
+        (
+            store.data_version().unwrap(),
+            store.grids("default").unwrap().len()
+        ),
+        (version, 3),
+        "nothing written"
+    );
+    // A worker of the east community is left pointing at nothing: check says so.
+    let workers = dir.path().join("workers.csv");
+    write(
+        &workers,
+        "id,name,phone,role,photo,duties,grids\nw1,王芳,13800000000,网格员,,巡查,330106001002\n",
+    );
+    assert_success(&gridmap(&[
+        "import",
+        "workers",
+        arg(&workers),
+        "--db",
+        arg(&db),
+    ]));
+    let out = import_grids(&short, &db, &["--replace", "--allow-shrink"]);
+    assert_success(&out);
+    assert_eq!(
+        GpkgStore::open(&db)
+            .unwrap()
+            .grids("default")
+            .unwrap()
+            .len(),
+        1
+    );
+    let report = check(&db, &["--format", "json"]);
+    assert_success(&report);
+    let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let dangling: Vec<&serde_json::Value> = json["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == "dangling_assignment")
+        .collect();
+    assert_eq!(dangling.len(), 1, "{json}");
+    assert_eq!(dangling[0]["workers"][0], "w1");
+    assert!(dangling[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("330106001002"));
+}

@@ -66,6 +66,7 @@ fn import_repaired(
         crs: None,
         repair: true,
         replace: false,
+        allow_shrink: false,
     };
     let report = import_grids(&mut store, file, &opts, &NoProgress).unwrap();
     (store, report)

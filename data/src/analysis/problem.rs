@@ -24,6 +24,9 @@ pub enum ProblemKind {
     Unstaffed,
     /// A worker whose shares sum to more than the allowed maximum.
     OverloadedWorker,
+    /// A worker assigned to a grid the system does not hold (left behind by
+    /// a replace or by another program's edit).
+    DanglingAssignment,
     /// A coarser grid with fewer workers (shares summed) than finest-level grids.
     Shortfall,
     /// A site in no finest-level grid.
@@ -40,7 +43,7 @@ pub enum ProblemKind {
 
 impl ProblemKind {
     /// Every kind, in report order.
-    pub const ALL: [ProblemKind; 13] = [
+    pub const ALL: [ProblemKind; 14] = [
         Self::Gap,
         Self::Overlap,
         Self::Overhang,
@@ -48,6 +51,7 @@ impl ProblemKind {
         Self::SliverGrid,
         Self::Unstaffed,
         Self::OverloadedWorker,
+        Self::DanglingAssignment,
         Self::Shortfall,
         Self::OrphanSite,
         Self::BorderSite,
@@ -73,6 +77,7 @@ impl ProblemKind {
             Self::SliverGrid => "sliver_grid",
             Self::Unstaffed => "unstaffed",
             Self::OverloadedWorker => "overloaded_worker",
+            Self::DanglingAssignment => "dangling_assignment",
             Self::Shortfall => "shortfall",
             Self::OrphanSite => "orphan_site",
             Self::BorderSite => "border_site",

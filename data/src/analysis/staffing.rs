@@ -95,6 +95,30 @@ pub fn check(catalog: &Catalog, index: &SystemIndex, opts: &CheckOptions) -> Vec
     }
 
     for w in catalog.workers() {
+        let missing: Vec<&str> = w
+            .grids
+            .iter()
+            .filter(|g| &g.system == system && index.grid_index(&g.code).is_none())
+            .map(|g| g.code.as_str())
+            .collect();
+        if !missing.is_empty() {
+            let message = format!(
+                "{} {} ({}) is assigned to {} which system `{system}` does not hold",
+                w.role,
+                w.name,
+                w.id,
+                missing.join(", ")
+            );
+            let mut p = Problem::new(
+                ProblemKind::DanglingAssignment,
+                missing.iter().map(|c| (*c).to_string()).collect(),
+                message,
+            );
+            p.workers = vec![w.id.clone()];
+            found.push(p);
+        }
+    }
+    for w in catalog.workers() {
         let mine: Vec<_> = w.grids.iter().filter(|g| &g.system == system).collect();
         let shares: f64 = mine.iter().map(|g| g.share).sum();
         if shares <= opts.max_shares + 1e-9 {

@@ -101,6 +101,13 @@ pub enum ImportError {
         path: PathBuf,
         problems: crate::change::Problems,
     },
+    #[error("{}: replacing grid system `{system}` would remove {removed} grids and keep {kept}; nothing imported (pass --allow-shrink if that is meant)", path.display())]
+    Shrink {
+        path: PathBuf,
+        system: String,
+        removed: usize,
+        kept: usize,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -26,6 +26,7 @@ fn grids(args: &ImportGridsArgs) -> anyhow::Result<()> {
         crs: parse_crs(args.crs.as_deref())?,
         repair: args.repair,
         replace: args.replace,
+        allow_shrink: args.allow_shrink,
     };
     import_into(&args.db, |store| {
         import_grids(store, &args.file, &opts, &BarProgress::new())

@@ -34,6 +34,8 @@ pub struct GridImportOptions {
     pub repair: bool,
     /// Replace the whole system with the file (default: merge by code).
     pub replace: bool,
+    /// Let a replace remove more grids than it keeps (or all of them).
+    pub allow_shrink: bool,
 }
 
 impl GridImportOptions {
@@ -45,6 +47,7 @@ impl GridImportOptions {
             crs: None,
             repair: false,
             replace: false,
+            allow_shrink: false,
         }
     }
 }
@@ -95,6 +98,8 @@ pub struct GridImportReport {
     /// Grids by code: in the file, new, updated, dropped by a replace, in the system afterwards.
     pub counts: ImportCounts,
     pub repaired: Vec<RepairedFeature>,
+    /// Every grid of the file is stored exactly so already: nothing was written.
+    pub unchanged: bool,
 }
 
 impl fmt::Display for GridImportReport {
@@ -111,6 +116,9 @@ impl fmt::Display for GridImportReport {
             self.counts,
             self.counts.total
         )?;
+        if self.unchanged {
+            write!(f, "\nevery grid is stored exactly so already: nothing written, the data version stays")?;
+        }
         if !self.repaired.is_empty() {
             write!(f, "\nrepaired {} geometries:", self.repaired.len())?;
             for r in &self.repaired {
@@ -298,6 +306,15 @@ pub fn prepare_grid_import(
         }
     };
     let summary = &valid.summaries()[0];
+    // A short or empty file given to --replace must not wipe a system unasked.
+    if mode == GridWriteMode::Replace && summary.removed > summary.updated && !opts.allow_shrink {
+        return Err(ImportError::Shrink {
+            path: path.to_path_buf(),
+            system: system.name.clone(),
+            removed: summary.removed,
+            kept: summary.updated,
+        });
+    }
     let report = GridImportReport {
         path: path.to_path_buf(),
         system: system.name.clone(),
@@ -312,6 +329,7 @@ pub fn prepare_grid_import(
             total: summary.total,
         },
         repaired,
+        unchanged: false,
     };
     Ok((valid, report))
 }
@@ -333,12 +351,47 @@ pub fn import_grids(
     opts: &GridImportOptions,
     progress: &dyn Progress,
 ) -> Result<GridImportReport, ImportError> {
-    let (change, report) = prepare_grid_import(path, opts, store, progress)?;
+    let (change, mut report) = prepare_grid_import(path, opts, store, progress)?;
+    if unchanged(store, &change)? {
+        // Nothing to write: the data version stays, and with it every cache.
+        report.unchanged = true;
+        return Ok(report);
+    }
     progress.start("writing", 0);
     let written = change::apply(store, &change);
     progress.finish();
     written?;
     Ok(report)
+}
+
+/// Whether writing `change` (one system's grids) would leave the store as it is.
+fn unchanged(store: &dyn GridStore, change: &ValidChange) -> Result<bool, ImportError> {
+    let cs = change.change_set();
+    let [sg] = cs.grids.as_slice() else {
+        return Ok(false);
+    };
+    if !sg.delete.is_empty() || !cs.workers.is_empty() || !cs.sites.is_empty() {
+        return Ok(false);
+    }
+    let Some(system) = store
+        .systems()?
+        .into_iter()
+        .find(|s| s.name == sg.system.name)
+    else {
+        return Ok(false);
+    };
+    if system != sg.system {
+        return Ok(false);
+    }
+    let stored: std::collections::HashMap<String, Grid> = store
+        .grids(&system.name)?
+        .into_iter()
+        .map(|g| (g.code.clone(), g))
+        .collect();
+    if sg.mode == GridWriteMode::Replace && stored.len() != sg.grids.len() {
+        return Ok(false);
+    }
+    Ok(sg.grids.iter().all(|g| stored.get(&g.code) == Some(g)))
 }
 
 fn resolve_levels(
