@@ -269,7 +269,7 @@ mod tests {
                 (ProblemKind::Overlap, "A".to_string(), 1.0)
             ]
         );
-        assert_eq!(ProblemKind::ALL.len(), 13);
+        assert_eq!(ProblemKind::ALL.len(), 14);
         for k in ProblemKind::ALL {
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
         }

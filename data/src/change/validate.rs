@@ -208,6 +208,11 @@ fn validate_system<'a>(
     for (i, g) in sg.grids.iter().enumerate() {
         if g.code.trim().is_empty() {
             problems.push(problem(Some(i), None, "grid code must not be empty".into()));
+        } else if let Err(reason) = sane_text("grid code", &g.code, MAX_CODE_CHARS, true) {
+            problems.push(problem(Some(i), None, reason));
+        }
+        if let Err(reason) = sane_text("grid name", &g.name, MAX_NAME_CHARS, false) {
+            problems.push(problem(Some(i), Some(&g.code), reason));
         }
         if let Some(first) = seen.insert(&g.code, i) {
             problems.push(problem(
@@ -392,6 +397,40 @@ pub fn family_problems<'a>(
         .collect()
 }
 
+/// Longest grid code, worker id or site id, in characters (a DB11/T 2157
+/// code has 15).
+pub const MAX_CODE_CHARS: usize = 64;
+/// Longest grid name.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// Codes and names print safely: no control characters (NUL, newlines …),
+/// a sane length, and for codes, which end up in URLs and file names, no
+/// slashes or backslashes.
+fn sane_text(what: &str, text: &str, max: usize, code: bool) -> Result<(), String> {
+    let shown: String = text
+        .chars()
+        .take(40)
+        .collect::<String>()
+        .escape_debug()
+        .to_string();
+    if text.chars().count() > max {
+        return Err(format!("{what} `{shown}…` is longer than {max} characters"));
+    }
+    if let Some(c) = text.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "{what} `{shown}` holds the control character {c:?}"
+        ));
+    }
+    if code {
+        if let Some(c) = text.chars().find(|c| matches!(c, '/' | '\\')) {
+            return Err(format!(
+                "{what} `{shown}` holds `{c}`; codes may not hold slashes"
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn validate_workers(
     change: &ChangeSet,
     catalog: &Catalog,
@@ -408,6 +447,8 @@ fn validate_workers(
     for w in &change.workers {
         if w.id.trim().is_empty() {
             problems.push(problem(&w.name, "worker id must not be empty".into()));
+        } else if let Err(reason) = sane_text("worker id", &w.id, MAX_CODE_CHARS, true) {
+            problems.push(problem(&w.id.escape_debug().to_string(), reason));
         }
         if !seen.insert(w.id.as_str()) {
             problems.push(problem(&w.id, "given twice".into()));
@@ -450,6 +491,8 @@ fn validate_sites(change: &ChangeSet, problems: &mut Vec<ChangeProblem>) {
         }
         if s.id.trim().is_empty() {
             reasons.push("site id must not be empty".to_string());
+        } else if let Err(reason) = sane_text("site id", &s.id, MAX_CODE_CHARS, false) {
+            reasons.push(reason);
         }
         if !(s.location.x().is_finite() && s.location.y().is_finite()) {
             reasons.push("location is not a finite longitude/latitude".to_string());

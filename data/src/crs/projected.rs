@@ -135,8 +135,19 @@ fn check_gk_input(code: u16, p: GkParams, x: f64, y: f64) -> Result<(), CrsError
             }
         }
     }
+    // A northing is metres from the equator along the meridian: a quarter
+    // meridian is about 10,002 km, so anything beyond is no place on Earth
+    // (the projection would still answer, e.g. y = 1e308 → 73.66°N).
+    if !(-MAX_NORTHING_M..=MAX_NORTHING_M).contains(&y) {
+        return Err(out(format!(
+            "northings must lie within ±{MAX_NORTHING_M:.0} m of the equator, got {y}"
+        )));
+    }
     Ok(())
 }
+
+/// The length of a quarter meridian on the CGCS2000 ellipsoid, rounded up.
+const MAX_NORTHING_M: f64 = 10_002_000.0;
 
 fn hint_for_prefixed(x: f64, y: f64) -> String {
     match super::suggest_gauss_kruger(x, y) {
@@ -270,6 +281,19 @@ mod tests {
         (4527, (116.4, 39.9), (39448688.8557, 4418598.0013)),
         (4539, (87.6, 43.8), (306857.2400, 4854400.9916)),
     ];
+
+    #[test]
+    fn northings_off_the_earth_are_refused() {
+        for y in [1e308, -1e308, 10_002_500.0, -2e7] {
+            let e = gk_to_wgs84(4549, 500_000.0, y).unwrap_err();
+            assert!(
+                e.to_string().contains("northings must lie within"),
+                "{y}: {e}"
+            );
+            assert!(gk_to_wgs84(4528, 40_500_000.0, y).is_err());
+        }
+        assert!(gk_to_wgs84(4549, 500_000.0, 3_320_113.4).is_ok());
+    }
 
     #[test]
     fn params_of_codes() {

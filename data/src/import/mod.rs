@@ -130,7 +130,7 @@ pub(crate) fn read_text(path: &Path) -> Result<String, ImportError> {
         path: path.to_path_buf(),
         source,
     })?;
-    String::from_utf8(bytes).map_err(|e| {
+    let text = String::from_utf8(bytes).map_err(|e| {
         parse_error(
             path,
             format!(
@@ -138,12 +138,30 @@ pub(crate) fn read_text(path: &Path) -> Result<String, ImportError> {
                 e.utf8_error().valid_up_to()
             ),
         )
+    })?;
+    // Windows editors (and Excel) start UTF-8 files with a byte-order mark.
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("bom.geojson");
+        std::fs::write(
+            &f,
+            "\u{feff}{\"type\":\"FeatureCollection\",\"features\":[]}",
+        )
+        .unwrap();
+        assert!(read_text(&f).unwrap().starts_with('{'));
+        assert!(geojson::read(&f).is_ok(), "a GeoJSON file with a BOM reads");
+    }
 
     #[test]
     fn format_by_extension() {

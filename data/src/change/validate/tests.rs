@@ -206,3 +206,49 @@ fn change_sets_round_trip_through_json_for_history() {
     assert_eq!(back.grids[0].grids, change.grids[0].grids);
     assert_eq!(back.base_version, Some(3));
 }
+
+#[test]
+fn codes_and_names_must_print_safely() {
+    let bad = |code: &str, name: &str| {
+        let mut g = grid(code, "block", Some("S"), band(120.0, 120.01));
+        g.name = name.into();
+        match validate(
+            &merge(vec![g], &[]),
+            &catalog(3),
+            &ValidateOptions::default(),
+        ) {
+            Ok(_) => Vec::new(),
+            Err(p) => p.0.iter().map(ToString::to_string).collect(),
+        }
+    };
+    for (code, want) in [
+        ("A\0", "control character"),
+        ("A\nB", "control character"),
+        ("../etc", "slashes"),
+        ("a\\b", "slashes"),
+    ] {
+        let found = bad(code, "名");
+        assert!(
+            found.iter().any(|r| r.contains(want)),
+            "{code:?}: {found:?}"
+        );
+    }
+    let long = "9".repeat(1_000_000);
+    let found = bad(&long, "名");
+    assert!(
+        found.iter().any(|r| r.contains("longer than 64")),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().all(|r| r.len() < 400),
+        "a megabyte code is not echoed whole"
+    );
+    let found = bad("A", &"名".repeat(201));
+    assert!(
+        found
+            .iter()
+            .any(|r| r.contains("grid name") && r.contains("longer than 200")),
+        "{found:?}"
+    );
+    assert!(bad("A", "一号网格（东）").is_empty());
+}

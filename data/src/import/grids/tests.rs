@@ -350,6 +350,16 @@ fn merge_keeps_other_grids_and_replace_drops_them() {
         "streets.geojson",
         &collection(vec![small_tree().remove(0)]),
     );
+    // Keeping one grid of five needs saying so.
+    assert!(matches!(
+        import(&store, &streets, &replace).unwrap_err(),
+        ImportError::Shrink {
+            removed: 4,
+            kept: 1,
+            ..
+        }
+    ));
+    replace.allow_shrink = true;
     let report = import(&store, &streets, &replace).unwrap();
     assert_eq!(
         (
