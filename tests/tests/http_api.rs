@@ -101,3 +101,17 @@ async fn lookup_list_feature_health_and_errors() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "ok");
 }
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = zhejiang_state(&dir);
+    let a = gridmap_tests::http::get_with(&state, "/health", &[("x-request-id", "client-chosen")])
+        .await;
+    let b = gridmap_tests::http::get(&state, "/api/v1/nothing-here").await;
+    let id =
+        |r: &gridmap_tests::http::Reply| r.headers["x-request-id"].to_str().unwrap().to_string();
+    assert_ne!(id(&a), id(&b), "each request its own id");
+    assert_ne!(id(&a), "client-chosen", "the client's id is not taken");
+    assert_eq!(b.status, StatusCode::NOT_FOUND, "errors carry one too");
+}

@@ -15,6 +15,7 @@ pub mod listener;
 pub mod lookup;
 pub mod params;
 pub mod rate_limit;
+pub mod request_id;
 pub mod search;
 pub mod sites;
 pub mod state;
@@ -77,5 +78,6 @@ pub fn app(state: AppState) -> Router {
     limits::apply(routes, &state)
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(state)
 }
