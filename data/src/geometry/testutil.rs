@@ -29,8 +29,9 @@ pub(crate) fn self_touching_ring() -> LineString<f64> {
 }
 
 /// The 102 grids of `data/fixtures/zhejiang-admin-gcj02.geojson` (province,
-/// cities, districts; thousands of vertices per ring), in file order.
-pub(crate) fn zhejiang_polygons() -> Vec<MultiPolygon<f64>> {
+/// cities, districts; thousands of vertices per ring), in file order, with
+/// their `code`, `name`, `level` and `parent` properties.
+pub(crate) fn zhejiang_grids() -> Vec<crate::model::Grid> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/fixtures/zhejiang-admin-gcj02.geojson"
@@ -42,15 +43,35 @@ pub(crate) fn zhejiang_polygons() -> Vec<MultiPolygon<f64>> {
         .into_iter()
         .enumerate()
         .map(|(i, f)| {
+            let prop = |k: &str| {
+                f.property(k)
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned)
+            };
+            let (code, name, level) = (prop("code"), prop("name"), prop("level"));
+            let parent = prop("parent").filter(|p| !p.is_empty());
             let geometry: Geometry<f64> = f
                 .geometry
                 .and_then(|g| g.try_into().ok())
                 .unwrap_or_else(|| panic!("feature {i} has no readable geometry"));
-            match geometry {
+            let geometry = match geometry {
                 Geometry::MultiPolygon(m) => m,
                 Geometry::Polygon(p) => MultiPolygon::new(vec![p]),
                 other => panic!("feature {i}: {other:?} is not polygonal"),
+            };
+            crate::model::Grid {
+                code: code.unwrap_or_default(),
+                name: name.unwrap_or_default(),
+                level: level.unwrap_or_default(),
+                parent,
+                geometry,
+                attributes: Default::default(),
             }
         })
         .collect()
+}
+
+/// The geometries of [`zhejiang_grids`].
+pub(crate) fn zhejiang_polygons() -> Vec<MultiPolygon<f64>> {
+    zhejiang_grids().into_iter().map(|g| g.geometry).collect()
 }

@@ -113,6 +113,31 @@ fn save(state: &AppState, p: &Proposal) -> Result<Proposal, AppError> {
     Proposal::from_row(row).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))
 }
 
+/// Records `account`'s `action` (submit, publish, reject) on `p` with its
+/// note, saves the proposal and writes the audit line; the saved proposal.
+fn review(
+    state: &AppState,
+    p: &mut Proposal,
+    account: &str,
+    action: &str,
+    note: String,
+    detail: &str,
+) -> Result<Proposal, AppError> {
+    p.body.reviews.push(edit::proposal::Review {
+        account: account.to_string(),
+        action: action.to_string(),
+        note,
+    });
+    let saved = save(state, p)?;
+    state.store().audit(
+        account,
+        &format!("proposal.{action}"),
+        &format!("proposal {}", p.id),
+        detail,
+    )?;
+    Ok(saved)
+}
+
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
@@ -295,18 +320,7 @@ async fn submit(
         }
         edit::rules::judge(&p, &state.catalog())?;
         p.state = ProposalState::Submitted;
-        p.body.reviews.push(edit::proposal::Review {
-            account: account.name.clone(),
-            action: "submit".into(),
-            note,
-        });
-        let saved = save(&state, &p)?;
-        state.store().audit(
-            &account.name,
-            "proposal.submit",
-            &format!("proposal {}", p.id),
-            "",
-        )?;
+        let saved = review(&state, &mut p, &account.name, "submit", note, "")?;
         Ok(Json(proposal_json(&saved)))
     })
     .await
@@ -341,9 +355,7 @@ async fn publish(
         let committed_ms = started.elapsed().as_secs_f64() * 1e3;
         p.state = ProposalState::Published;
         p.body.published_version = Some(version);
-        p.body.reviews.push(edit::proposal::Review { account: account.name.clone(), action: "publish".into(), note });
-        let saved = save(&state, &p)?;
-        state.store().audit(&account.name, "proposal.publish", &format!("proposal {}", p.id), &format!("version {version}"))?;
+        let saved = review(&state, &mut p, &account.name, "publish", note, &format!("version {version}"))?;
         state.reload_after_change(&p.system, &p.changed_bboxes())?;
         // Search answers carry grids: its index follows the new version, in the background.
         state.prewarm_search();
@@ -377,18 +389,8 @@ async fn reject(
             .into());
         }
         p.state = ProposalState::Rejected;
-        p.body.reviews.push(edit::proposal::Review {
-            account: account.name.clone(),
-            action: "reject".into(),
-            note: note.clone(),
-        });
-        let saved = save(&state, &p)?;
-        state.store().audit(
-            &account.name,
-            "proposal.reject",
-            &format!("proposal {}", p.id),
-            &note,
-        )?;
+        let detail = note.clone();
+        let saved = review(&state, &mut p, &account.name, "reject", note, &detail)?;
         Ok(Json(proposal_json(&saved)))
     })
     .await
