@@ -7,7 +7,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{arg, assert_success, gridmap, text};
+use common::{arg, assert_success, gridmap, import_workers, text};
 
 /// The grids and workers of the store at `db`, as the board reads them.
 fn grids_of(db: &std::path::Path) -> gridmap_data::catalog::Catalog {
@@ -281,13 +281,7 @@ fn photo_urls_are_fetched_only_when_asked() {
     }
     let workers = dir.path().join("workers.csv");
     common::write(&workers, &csv);
-    assert_success(&gridmap(&[
-        "import",
-        "workers",
-        arg(&workers),
-        "--db",
-        arg(&db),
-    ]));
+    assert_success(&import_workers(&workers, &db));
 
     let board = |extra: &[&str], out: &std::path::Path| {
         let run = wending_a3(&db, out, extra);

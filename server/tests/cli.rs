@@ -84,7 +84,7 @@ fn workers_import_and_demo_refuses_to_overwrite() {
     let db = squares_store(dir.path(), &[]);
     let workers = dir.path().join("w.csv");
     write(&workers, "id,name,phone,role,photo,duties,grids\nw1,王芳,13900000001,专职网格员,,巡查,330106001001;330106001002:0.5\nw1,李四,13900000002,专职网格员,,巡查,330106001002\n");
-    let out = gridmap(&["import", "workers", arg(&workers), "--db", arg(&db)]);
+    let out = import_workers(&workers, &db);
     assert!(!out.status.success());
     let err = text(&out.stderr);
     assert!(
@@ -92,7 +92,7 @@ fn workers_import_and_demo_refuses_to_overwrite() {
         "{err}"
     );
     write(&workers, "id,name,phone,role,photo,duties,grids\nw1,王芳,13900000001,专职网格员,,巡查,330106001001;330106001002:0.5\n");
-    let out = gridmap(&["import", "workers", arg(&workers), "--db", arg(&db)]);
+    let out = import_workers(&workers, &db);
     assert_success(&out);
     let store = GpkgStore::open(&db).unwrap();
     assert_eq!(store.workers().unwrap()[0].grids.len(), 2);
@@ -227,13 +227,7 @@ fn a_replace_that_would_wipe_the_system_needs_allow_shrink_and_a_no_op_import_wr
         &workers,
         "id,name,phone,role,photo,duties,grids\nw1,王芳,13800000000,网格员,,巡查,330106001002\n",
     );
-    assert_success(&gridmap(&[
-        "import",
-        "workers",
-        arg(&workers),
-        "--db",
-        arg(&db),
-    ]));
+    assert_success(&import_workers(&workers, &db));
     let out = import_grids(&short, &db, &["--replace", "--allow-shrink"]);
     assert_success(&out);
     assert_eq!(

@@ -337,6 +337,16 @@ pub mod editing {
         }
     }
 
+    /// The codes of the grids a proposal (as the API shows it) changes.
+    pub fn changed_codes(proposal: &Value) -> std::collections::BTreeSet<String> {
+        proposal["grids"]
+            .as_array()
+            .expect("grids")
+            .iter()
+            .map(|g| g["code"].as_str().expect("code").to_string())
+            .collect()
+    }
+
     /// The reply is the JSON error `status` with `code` and a message.
     pub fn assert_error(r: &Reply, status: StatusCode, code: &str) {
         assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));

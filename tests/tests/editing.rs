@@ -15,7 +15,7 @@ use gridmap_data::progress::NoProgress;
 use gridmap_data::store::gpkg::GpkgStore;
 use gridmap_data::store::GridStore;
 use gridmap_data::Grid;
-use gridmap_tests::editing::{assert_error, Editors};
+use gridmap_tests::editing::{assert_error, changed_codes, Editors};
 use gridmap_tests::http::{get, post};
 use serde_json::{json, Value};
 
@@ -85,15 +85,6 @@ fn neighbours(blocks: &[Grid]) -> (Grid, Grid, Vec<Coord<f64>>) {
         }
     }
     best.expect("neighbouring blocks")
-}
-
-fn codes_of(proposal: &Value) -> BTreeSet<String> {
-    proposal["grids"]
-        .as_array()
-        .expect("grids")
-        .iter()
-        .map(|g| g["code"].as_str().expect("code").to_string())
-        .collect()
 }
 
 #[tokio::test]
@@ -233,7 +224,7 @@ async fn a_moved_vertex_moves_in_every_grid_that_has_it_and_bad_edits_change_not
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json());
     assert_eq!(
-        codes_of(&r.json()),
+        changed_codes(&r.json()),
         holders,
         "every grid holding the vertex, at every level"
     );
@@ -361,7 +352,7 @@ async fn a_moved_vertex_moves_in_every_grid_that_has_it_and_bad_edits_change_not
         .edit(id, json!({"op":"create","grid":{"type":"Feature","properties":{"code":"330106099","name":"新街道","level":"street","note":"试点"},"geometry":square}}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json());
-    assert!(codes_of(&r.json()).contains("330106099"));
+    assert!(changed_codes(&r.json()).contains("330106099"));
     assert_error(
         &c.edit(id, json!({"op":"create","grid":{"type":"Feature","properties":{"code":"330106099","level":"street"},"geometry":square}})).await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -370,7 +361,7 @@ async fn a_moved_vertex_moves_in_every_grid_that_has_it_and_bad_edits_change_not
     let r = c.edit(id, json!({"op":"delete","grid":"330106099"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json());
     assert!(
-        !codes_of(&r.json()).contains("330106099"),
+        !changed_codes(&r.json()).contains("330106099"),
         "created and deleted again is no change"
     );
     // Deleting a block would leave a hole in its community.

@@ -42,6 +42,11 @@ pub fn import_grids(file: &Path, db: &Path, extra: &[&str]) -> Output {
     gridmap_then(&["import", "grids", arg(file), "--db", arg(db)], extra)
 }
 
+/// `gridmap import workers FILE --db DB`.
+pub fn import_workers(file: &Path, db: &Path) -> Output {
+    gridmap(&["import", "workers", arg(file), "--db", arg(db)])
+}
+
 /// `gridmap assign INPUT --db DB --out OUT`, then the `extra` flags.
 pub fn assign(input: &Path, db: &Path, out: &Path, extra: &[&str]) -> Output {
     gridmap_then(

@@ -98,7 +98,8 @@ pub struct GridImportReport {
     /// Grids by code: in the file, new, updated, dropped by a replace, in the system afterwards.
     pub counts: ImportCounts,
     pub repaired: Vec<RepairedFeature>,
-    /// Every grid of the file is stored exactly so already: nothing was written.
+    /// Every grid of the file is stored exactly so already: nothing is (or
+    /// was) written.
     pub unchanged: bool,
 }
 
@@ -329,7 +330,7 @@ pub fn prepare_grid_import(
             total: summary.total,
         },
         repaired,
-        unchanged: false,
+        unchanged: unchanged(&catalog, &valid),
     };
     Ok((valid, report))
 }
@@ -351,10 +352,9 @@ pub fn import_grids(
     opts: &GridImportOptions,
     progress: &dyn Progress,
 ) -> Result<GridImportReport, ImportError> {
-    let (change, mut report) = prepare_grid_import(path, opts, store, progress)?;
-    if unchanged(store, &change)? {
+    let (change, report) = prepare_grid_import(path, opts, store, progress)?;
+    if report.unchanged {
         // Nothing to write: the data version stays, and with it every cache.
-        report.unchanged = true;
         return Ok(report);
     }
     progress.start("writing", 0);
@@ -364,34 +364,25 @@ pub fn import_grids(
     Ok(report)
 }
 
-/// Whether writing `change` (one system's grids) would leave the store as it is.
-fn unchanged(store: &dyn GridStore, change: &ValidChange) -> Result<bool, ImportError> {
+/// Whether writing `change` (one system's grids, judged against `catalog`,
+/// the system as stored) would leave the store as it is.
+fn unchanged(catalog: &Catalog, change: &ValidChange) -> bool {
     let cs = change.change_set();
     let [sg] = cs.grids.as_slice() else {
-        return Ok(false);
+        return false;
     };
     if !sg.delete.is_empty() || !cs.workers.is_empty() || !cs.sites.is_empty() {
-        return Ok(false);
+        return false;
     }
-    let Some(system) = store
-        .systems()?
-        .into_iter()
-        .find(|s| s.name == sg.system.name)
-    else {
-        return Ok(false);
+    let Some(stored) = catalog.system(&sg.system.name) else {
+        return false;
     };
-    if system != sg.system {
-        return Ok(false);
+    if stored.system() != &sg.system
+        || (sg.mode == GridWriteMode::Replace && stored.grids().len() != sg.grids.len())
+    {
+        return false;
     }
-    let stored: std::collections::HashMap<String, Grid> = store
-        .grids(&system.name)?
-        .into_iter()
-        .map(|g| (g.code.clone(), g))
-        .collect();
-    if sg.mode == GridWriteMode::Replace && stored.len() != sg.grids.len() {
-        return Ok(false);
-    }
-    Ok(sg.grids.iter().all(|g| stored.get(&g.code) == Some(g)))
+    sg.grids.iter().all(|g| stored.grid(&g.code) == Some(g))
 }
 
 fn resolve_levels(
