@@ -10,6 +10,10 @@
 // the levels (name, shown label, first zoom) in `metadata["gridmap:levels"]`
 // and the ids of each level's style layers in `metadata["gridmap:style_layers"]`,
 // both made from the tiles' one layer schema.
+//
+// Hover and selection are drawn by the style's highlight layers, whose filter
+// matches no feature until the page sets it to one feature id: the style
+// itself is static, so QGIS and MapLibre Native draw it as it is.
 
 import { closeCard, escapeHtml, levelLabel, onCardClose, openCard, renderCard, setLevelLabel, cardElement as card } from './card.js';
 
@@ -24,8 +28,11 @@ const url = (path) => new URL(path, document.baseURI).href;
 // Level names as the style's metadata gives them, for the card.
 setLevelLabel((level) => levels.find((l) => l.name === level)?.label);
 
-/** Id of a level's style layer of one kind (fill, unstaffed, line, selected, label), if the style has it. */
+/** Id of a level's style layer of one kind (fill, unstaffed, line, label, hover, selected-fill, selected), if the style has it. */
 const styleLayer = (level, kind) => levels.find((l) => l.name === level)?.layers?.[kind];
+
+/** The highlight layer kinds that show the grid under the pointer, and the selected grid. */
+const HIGHLIGHT_KINDS = { hover: ['hover'], selected: ['selected-fill', 'selected'] };
 
 async function getJson(path) {
   const resp = await fetch(url(path));
@@ -54,13 +61,27 @@ let tilesets = [];
 let system = null;
 /** Levels of the current style, top-down: {name, label, depth, minzoom, layers: {kind: style layer id}}. */
 let levels = [];
-let hovered = null; // {sourceLayer, id}
-let selected = null; // {sourceLayer, id}
+let hovered = null; // {level, id}
+let selected = null; // {level, id}
 let lookupSeq = 0;
+/** Per highlight layer id, the filter the style gives it (matching no feature), put back when nothing is highlighted. */
+let idleFilters = new Map();
 
-function setState(target, key, value) {
-  if (!target || !map.getSource('grids')) return;
-  map.setFeatureState({ source: 'grids', sourceLayer: target.sourceLayer, id: target.id }, { [key]: value });
+/**
+ * Draws `target` ({level, id}; null for none) in the highlight layers of
+ * `what` (hover or selected): the target level's layers are filtered to its
+ * feature id, every other level's get their idle filter back.
+ */
+function highlight(what, target) {
+  if (!map.getSource('grids')) return;
+  for (const l of levels) {
+    for (const kind of HIGHLIGHT_KINDS[what]) {
+      const id = l.layers[kind];
+      if (!id || !map.getLayer(id)) continue;
+      const filter = target?.level === l.name ? ['==', ['id'], target.id] : idleFilters.get(id);
+      map.setFilter(id, filter ?? null);
+    }
+  }
 }
 
 /** The deepest level drawn at the current zoom. */
@@ -81,6 +102,13 @@ function onStyleLoaded() {
   const meta = map.getStyle().metadata ?? {};
   const styleLayers = meta['gridmap:style_layers'] ?? {};
   levels = (meta['gridmap:levels'] ?? []).map((l) => ({ ...l, layers: styleLayers[l.name] ?? {} }));
+  idleFilters = new Map();
+  for (const l of levels) {
+    for (const kind of Object.values(HIGHLIGHT_KINDS).flat()) {
+      const id = l.layers[kind];
+      if (id && map.getLayer(id)) idleFilters.set(id, map.getFilter(id));
+    }
+  }
   hovered = null;
   selected = null;
   buildLegend();
@@ -132,18 +160,18 @@ function onMouseMove(e) {
   const level = finestVisibleLevel();
   const features = level ? map.queryRenderedFeatures(e.point, { layers: [level.layers.fill] }) : [];
   const f = features.find((x) => x.id !== undefined && x.id !== null);
-  const next = f ? { sourceLayer: f.sourceLayer, id: f.id } : null;
-  if (hovered && next && hovered.id === next.id && hovered.sourceLayer === next.sourceLayer) return;
-  setState(hovered, 'hover', false);
+  const next = f ? { level: level.name, id: f.id } : null;
+  if (hovered?.id === next?.id && hovered?.level === next?.level) return;
   hovered = next;
-  setState(hovered, 'hover', true);
+  highlight('hover', hovered);
   map.getCanvas().style.cursor = hovered ? 'pointer' : '';
   map.getCanvas().title = f ? `${levelLabel(f.properties.level)} ${f.properties.name}` : '';
 }
 
 function onMouseOut() {
-  setState(hovered, 'hover', false);
+  if (!hovered) return;
   hovered = null;
+  highlight('hover', null);
 }
 
 // ---- click: lookup and card ----------------------------------------------
@@ -154,7 +182,6 @@ function onMouseOut() {
  * bbox centre may lie outside it).
  */
 function selectGrid(point, grids) {
-  setState(selected, 'selected', false);
   selected = null;
   const z = map.getZoom();
   for (const g of [...grids].reverse()) {
@@ -165,17 +192,17 @@ function selectGrid(point, grids) {
       (x) => x.properties.code === g.code && x.id !== undefined,
     );
     if (f) {
-      selected = { sourceLayer: f.sourceLayer, id: f.id };
-      setState(selected, 'selected', true);
-      return;
+      selected = { level: level.name, id: f.id };
+      break;
     }
   }
+  highlight('selected', selected);
 }
 
 onCardClose(() => {
-  if (map) {
-    setState(selected, 'selected', false);
+  if (map && selected) {
     selected = null;
+    highlight('selected', null);
   }
 });
 

@@ -109,6 +109,12 @@ pub struct ServeArgs {
     /// Attribution shown for `--basemap-url`.
     #[arg(long, env = "GRIDMAP_BASEMAP_ATTRIBUTION")]
     pub basemap_attribution: Option<String>,
+    /// A glyph server for the style's labels: a URL template with {fontstack} and
+    /// {range}, http(s) or a path relative to the server's public URL (e.g.
+    /// `https://fonts.example.cn/{fontstack}/{range}.pbf`, `fonts/{fontstack}/{range}.pbf`).
+    /// MapLibre Native needs one to draw labels; the web page does without.
+    #[arg(long, env = "GRIDMAP_GLYPHS")]
+    pub glyphs: Option<String>,
     /// First zoom at which each level is drawn, e.g. `street=0,community=11,block=13`
     /// (default: where the level's median grid spans 128 px, see `tileset::zoom`).
     #[arg(long)]
@@ -229,6 +235,13 @@ impl ServeArgs {
             }
             Some(url) => anyhow::bail!("--basemap-url `{url}` needs {{z}}, {{x}} and {{y}} in it"),
         };
+        let glyphs = match self.glyphs.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(url) => Some(
+                crate::http::style::Glyphs::parse(url)
+                    .map_err(|e| anyhow::anyhow!("--glyphs {e}"))?,
+            ),
+        };
         let rate_limit = crate::http::rate_limit::RateLimit {
             per_second: self.rate_limit,
             burst: self.rate_burst,
@@ -297,6 +310,7 @@ impl ServeArgs {
             connections,
             public_url,
             basemap,
+            glyphs,
             rate_limit,
             viewer_token,
             allow_origins,

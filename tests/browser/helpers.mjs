@@ -84,7 +84,34 @@ export async function startGridmap(extraArgs = []) {
   };
 }
 
-/** Headless Chromium with software GL and no background network. */
+/**
+ * Waits until the highlight layer of `kind` (hover, selected-fill, selected)
+ * of `level` draws the grid `code` and no other, finding the layer through
+ * the style's metadata as the page does; fails naming what it draws instead.
+ */
+export async function waitForHighlight(page, level, kind, code, timeout = 30_000) {
+  const drawn = ([level, kind, code]) => {
+    const map = window.gridmap?.map;
+    if (!map || map.isMoving()) return false;
+    const id = map.getStyle()?.metadata?.['gridmap:style_layers']?.[level]?.[kind];
+    if (!id || !map.getLayer(id)) return false;
+    const codes = new Set(map.queryRenderedFeatures({ layers: [id] }).map((f) => f.properties.code));
+    return codes.size === 1 && codes.has(code);
+  };
+  try {
+    await page.waitForFunction(drawn, [level, kind, code], { timeout, polling: 250 });
+  } catch (e) {
+    const seen = await page.evaluate(([level, kind]) => {
+      const map = window.gridmap?.map;
+      const id = map?.getStyle()?.metadata?.['gridmap:style_layers']?.[level]?.[kind];
+      if (!id || !map.getLayer(id)) return { id, missing: true };
+      const codes = [...new Set(map.queryRenderedFeatures({ layers: [id] }).map((f) => f.properties.code))];
+      return { id, filter: map.getFilter(id), codes };
+    }, [level, kind]);
+    assert.fail(`${level} ${kind} highlight does not draw ${code} alone: ${JSON.stringify(seen)} (${e.message.split('\n')[0]})`);
+  }
+}
+
 /** A phone-sized browser context (390×844, touch, Chinese), with `extra` options. */
 export function phoneContext(browser, extra = {}) {
   return browser.newContext({
@@ -97,6 +124,7 @@ export function phoneContext(browser, extra = {}) {
   });
 }
 
+/** Headless Chromium with software GL and no background network. */
 export async function launchChromium() {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} not found: apt-get install -y chromium fonts-noto-cjk`);
   return chromium.launch({

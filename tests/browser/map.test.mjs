@@ -13,7 +13,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { SHOTS, launchChromium, startGridmap } from './helpers.mjs';
+import { SHOTS, launchChromium, startGridmap, waitForHighlight } from './helpers.mjs';
 
 let gridmap;
 let base;
@@ -102,16 +102,24 @@ test('the map draws the grids, and a click shows the block and its gridworker', 
   const early = await page.evaluate(() => window.gridmap.map.queryRenderedFeatures({ layers: ['block-fill'] }).length);
   assert.equal(early, 0, `blocks drawn below their first zoom z${blockZoom}`);
 
-  // z14: the blocks and their labels are drawn (labels need no glyph server).
+  // z14: the blocks and their labels are drawn (labels need no glyph server),
+  // and no highlight layer draws anything before the pointer comes.
+  const highlightIds = Object.values(style.metadata['gridmap:style_layers']).flatMap((ids) =>
+    ['hover', 'selected-fill', 'selected'].map((kind) => ids[kind]),
+  );
+  assert.equal(highlightIds.length, 9, `highlight layers: ${highlightIds}`);
+  assert.ok(highlightIds.every((id) => style.layers.some((l) => l.id === id)), `highlight layers: ${highlightIds}`);
   await goTo(14);
-  const z14 = await page.evaluate(() => {
+  const z14 = await page.evaluate((highlightIds) => {
     const map = window.gridmap.map;
     const blocks = map.queryRenderedFeatures({ layers: ['block-fill'] });
     const labels = map.queryRenderedFeatures({ layers: ['block-label', 'community-label', 'street-label'] });
-    return { blocks: blocks.length, labels: labels.length, labelNames: labels.slice(0, 5).map((l) => l.properties.name) };
-  });
+    const highlighted = map.queryRenderedFeatures({ layers: highlightIds });
+    return { blocks: blocks.length, labels: labels.length, highlighted: highlighted.length };
+  }, highlightIds);
   assert.ok(z14.blocks > 0, 'no block features rendered at z14');
   assert.ok(z14.labels > 0, 'no labels placed at z14');
+  assert.equal(z14.highlighted, 0, 'highlight layers draw grids nobody pointed at');
 
   await goTo(15);
   const pt = await page.evaluate(([lon, lat]) => {
@@ -143,19 +151,10 @@ test('the map draws the grids, and a click shows the block and its gridworker', 
     assert.ok(tels.includes(`tel:${worker.phone.replace(/[^\d+]/g, '')}`), `no tel: link for ${worker.phone} in ${tels}`);
   }
 
-  // The clicked block is selected (and hovered) through feature-state.
-  const state = await page.evaluate(
-    ([x, y, code]) => {
-      const map = window.gridmap.map;
-      const r = map.getContainer().getBoundingClientRect();
-      const f = map.queryRenderedFeatures([x - r.left, y - r.top], { layers: ['block-fill'] }).find((g) => g.properties.code === code);
-      return f ? map.getFeatureState({ source: 'grids', sourceLayer: 'block', id: f.id }) : null;
-    },
-    [pt.x, pt.y, block.code],
-  );
-  assert.ok(state, `block ${block.code} not rendered under the click`);
-  assert.equal(state.selected, true, 'clicked block is not highlighted');
-  assert.equal(state.hover, true, 'block under the pointer is not hover-highlighted');
+  // The clicked block is drawn by the selection layers (outline and tint),
+  // and the block under the pointer by the hover layer: each filtered to
+  // that block alone.
+  for (const kind of ['selected', 'selected-fill', 'hover']) await waitForHighlight(page, 'block', kind, block.code);
 
   await page.screenshot({ path: path.join(SHOTS, 'map.png') });
 
@@ -163,6 +162,10 @@ test('the map draws the grids, and a click shows the block and its gridworker', 
   // tapped block stays visible above it.
   await page.setViewportSize({ width: 390, height: 844 });
   await page.click('#grid-card .card-close');
+  // Closing the card ends the selection: the layers get the style's filter back.
+  const idle = style.layers.find((l) => l.id === 'block-selected').filter;
+  const afterClose = await page.evaluate(() => window.gridmap.map.getFilter('block-selected'));
+  assert.deepEqual(afterClose, idle, 'the selection outlives the card');
   await goTo(15);
   const tap = await page.evaluate(([lon, lat]) => {
     const p = window.gridmap.map.project([lon, lat]);

@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { SHOTS, launchChromium, phoneContext, startGridmap } from './helpers.mjs';
+import { SHOTS, launchChromium, phoneContext, startGridmap, waitForHighlight } from './helpers.mjs';
 
 let gridmap;
 let browser;
@@ -108,17 +108,7 @@ test('on a phone: type an address, pick a suggestion, see the worker card; use m
   // The map arrives, flies to the place and highlights its block.
   releaseMap();
   await page.waitForSelector('body[data-ready="1"]', { timeout: 60_000 });
-  const highlighted = await page.waitForFunction(
-    ([code]) => {
-      const map = window.gridmap?.map;
-      if (!map || map.isMoving()) return false;
-      const f = map.queryRenderedFeatures({ layers: ['block-fill'] }).find((g) => g.properties.code === code);
-      return f ? map.getFeatureState({ source: 'grids', sourceLayer: 'block', id: f.id }).selected === true : false;
-    },
-    [block.code],
-    { timeout: 30_000, polling: 250 },
-  );
-  assert.ok(await highlighted.jsonValue(), `block ${block.code} not highlighted`);
+  await waitForHighlight(page, 'block', 'selected', block.code);
   mkdirSync(SHOTS, { recursive: true });
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(SHOTS, 'search-phone.png') });
@@ -179,21 +169,12 @@ test('the QR code of a printed board opens its community: ?grid=CODE shows the c
 
   // The map fits the community and highlights it.
   await page.waitForSelector('body[data-ready="1"]', { timeout: 60_000 });
-  const shown = await page.waitForFunction(
-    ([code, bbox]) => {
-      const map = window.gridmap?.map;
-      if (!map || map.isMoving()) return false;
-      const b = map.getBounds();
-      const [w, s, e, n] = bbox;
-      const inView = b.getWest() <= w && b.getEast() >= e && b.getSouth() <= s && b.getNorth() >= n;
-      const f = map.queryRenderedFeatures({ layers: ['community-fill'] }).find((g) => g.properties.code === code);
-      const selected = f ? map.getFeatureState({ source: 'grids', sourceLayer: 'community', id: f.id }).selected === true : false;
-      return inView && selected;
-    },
-    [community.code, feature.bbox],
-    { timeout: 30_000, polling: 250 },
-  );
-  assert.ok(await shown.jsonValue(), `community ${community.code} not fitted and highlighted`);
+  await waitForHighlight(page, 'community', 'selected', community.code);
+  const inView = await page.evaluate(([w, s, e, n]) => {
+    const b = window.gridmap.map.getBounds();
+    return b.getWest() <= w && b.getEast() >= e && b.getSouth() <= s && b.getNorth() >= n;
+  }, feature.bbox);
+  assert.ok(inView, `community ${community.code} not fitted`);
   await page.screenshot({ path: path.join(SHOTS, 'board-qr-landing-phone.png') });
   assert.deepEqual(pageErrors, [], 'errors in the page');
   await context.close();

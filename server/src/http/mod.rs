@@ -13,6 +13,7 @@ pub mod history;
 pub mod limits;
 pub mod listener;
 pub mod lookup;
+pub mod ogc;
 pub mod params;
 pub mod rate_limit;
 pub mod request_id;
@@ -66,6 +67,7 @@ pub fn app(state: AppState) -> Router {
         .merge(limited)
         .merge(assign::router())
         .merge(grids::router())
+        .merge(ogc::router())
         .merge(sites::router())
         .merge(coverage::router())
         .merge(web::router())

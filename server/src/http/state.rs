@@ -27,6 +27,9 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// A raster basemap under the grids in the style (`--basemap-url`).
     pub basemap: Option<super::style::Basemap>,
+    /// The glyph server the style names for its labels (`--glyphs`); without
+    /// one, labels are drawn with the browser's fonts (MapLibre GL JS only).
+    pub glyphs: Option<super::style::Glyphs>,
     pub tiles: TileConfig,
     /// Requests per client on lookup and search (`--rate-limit`, `--rate-burst`, `--trusted-proxy`).
     pub rate_limit: RateLimit,

@@ -1,11 +1,27 @@
 //! `GET /styles/{system}.json`: a MapLibre style (v8) for one grid system.
 //!
-//! One vector source `grids` (the system's TileJSON), and per level a fill,
-//! an outline, a selection outline and labels; the finest level also gets a
-//! reddish fill for unstaffed grids. The style has no `glyphs` URL: MapLibre
-//! draws the (mostly Chinese) labels itself with the browser's fonts, so no
-//! glyph server is needed. An XYZ raster basemap can be put underneath with
-//! `GRIDMAP_BASEMAP_URL` (and credited with `GRIDMAP_BASEMAP_ATTRIBUTION`).
+//! One vector source `grids` (the system's TileJSON), and per level the
+//! style layers of [`LevelLayer`]: base layers (a fill, an outline, labels;
+//! the finest level also a reddish fill for unstaffed grids) and highlight
+//! layers (hover and selection) above the fills and outlines, below the
+//! labels.
+//!
+//! Every client that reads MapLibre styles draws it, not only MapLibre GL
+//! JS: base layers have static paint (constants and interpolations on zoom),
+//! and highlight layers are driven by their filter, which matches no feature
+//! until the web page sets one. Nothing reads `feature-state`: QGIS's style
+//! converter skips it (and so drew every grid opaque and outlined as
+//! selected), and a client that only shows the map (QGIS, a MapLibre Native
+//! app) never sets any state or filter, so it draws the highlights as
+//! nothing.
+//!
+//! Labels: without `--glyphs` the style has no `glyphs` URL and MapLibre GL
+//! JS draws the (mostly Chinese) labels itself with the browser's fonts, so
+//! the page needs no glyph server and works offline. MapLibre Native needs
+//! a glyph server to draw labels; `--glyphs` adds one, and the labels then
+//! name font stacks such a server carries. An XYZ raster basemap can be put
+//! underneath with `GRIDMAP_BASEMAP_URL` (and credited with
+//! `GRIDMAP_BASEMAP_ATTRIBUTION`).
 
 use axum::extract::{Path, State};
 use axum::http::header::CACHE_CONTROL;
@@ -39,6 +55,168 @@ pub struct Basemap {
     pub attribution: Option<String>,
 }
 
+/// Where clients fetch label glyphs (`--glyphs`): a URL template with
+/// `{fontstack}` and `{range}`, either absolute (http or https) or a path
+/// relative to the server's public URL, so a glyph folder served by the
+/// same reverse proxy needs no host name in the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Glyphs {
+    template: String,
+}
+
+impl Glyphs {
+    /// Checks a `--glyphs` value: both placeholders, no blanks, and either
+    /// http(s) with a host or a relative path (other schemes and
+    /// scheme-relative `//host` URLs are refused, as MapLibre Native could
+    /// not fetch them or would guess the scheme).
+    ///
+    /// ```
+    /// use gridmap::http::style::Glyphs;
+    ///
+    /// assert!(Glyphs::parse("https://fonts.example.cn/{fontstack}/{range}.pbf").is_ok());
+    /// assert!(Glyphs::parse("fonts/{fontstack}/{range}.pbf").is_ok());
+    /// assert!(Glyphs::parse("https://fonts.example.cn/{range}.pbf").is_err());
+    /// ```
+    pub fn parse(url: &str) -> Result<Self, String> {
+        const EXAMPLE: &str =
+            "e.g. https://fonts.example.cn/{fontstack}/{range}.pbf or fonts/{fontstack}/{range}.pbf";
+        if !(url.contains("{fontstack}") && url.contains("{range}")) {
+            return Err(format!(
+                "`{url}` needs {{fontstack}} and {{range}} in it ({EXAMPLE})"
+            ));
+        }
+        if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(format!("`{url}` must not contain spaces ({EXAMPLE})"));
+        }
+        let absolute = ["http://", "https://"]
+            .iter()
+            .find_map(|s| url.strip_prefix(s));
+        let ok = match absolute {
+            Some(rest) => !rest.is_empty() && !rest.starts_with('/'),
+            None => !url.starts_with("//") && !has_scheme(url),
+        };
+        if ok {
+            Ok(Self {
+                template: url.to_string(),
+            })
+        } else {
+            Err(format!(
+                "`{url}` must be an http:// or https:// URL or a path relative to the server ({EXAMPLE})"
+            ))
+        }
+    }
+
+    /// The template as the style carries it: absolute, a relative path
+    /// resolved against the server's public URL `base` like a link in a page
+    /// at `{base}/` (`fonts/…` below it, `/fonts/…` from its host), since
+    /// MapLibre Native and QGIS have no page to resolve it against.
+    pub fn url(&self, base: &str) -> String {
+        let t = &self.template;
+        if t.starts_with("http://") || t.starts_with("https://") {
+            return t.clone();
+        }
+        let base = base.trim_end_matches('/');
+        match t.strip_prefix('/') {
+            Some(path) => {
+                let host_end = base
+                    .find("://")
+                    .and_then(|s| base[s + 3..].find('/').map(|p| s + 3 + p))
+                    .unwrap_or(base.len());
+                format!("{}/{path}", &base[..host_end])
+            }
+            None => format!("{base}/{}", t.trim_start_matches("./")),
+        }
+    }
+}
+
+/// Whether a URL reference starts with a scheme (`mailto:`, `file:` …), as
+/// RFC 3986 spells one: a letter, then letters, digits, `+`, `-` or `.`.
+fn has_scheme(url: &str) -> bool {
+    url.split_once(':').is_some_and(|(scheme, _)| {
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    })
+}
+
+/// What a level's style layer draws. A level has at most one layer of each
+/// kind, with the id `{level}-{kind}`; the style's metadata lists them per
+/// level by kind (`gridmap:style_layers`), so the page finds them without
+/// knowing how they are named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LevelLayer {
+    /// The level's tint.
+    Fill,
+    /// The finest level's grids without a worker, in red.
+    Unstaffed,
+    /// The level's borders.
+    Line,
+    /// The grids' names.
+    Label,
+    /// Highlight: a deeper tint over the grid under the pointer.
+    Hover,
+    /// Highlight: a deeper tint over the selected grid.
+    SelectedFill,
+    /// Highlight: the selected grid's red outline.
+    Selected,
+}
+
+impl LevelLayer {
+    /// Every kind, in the order the metadata lists them.
+    pub const ALL: [Self; 7] = [
+        Self::Fill,
+        Self::Unstaffed,
+        Self::Line,
+        Self::Label,
+        Self::Hover,
+        Self::SelectedFill,
+        Self::Selected,
+    ];
+
+    /// The kind's name in layer ids and in the metadata.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Fill => "fill",
+            Self::Unstaffed => "unstaffed",
+            Self::Line => "line",
+            Self::Label => "label",
+            Self::Hover => "hover",
+            Self::SelectedFill => "selected-fill",
+            Self::Selected => "selected",
+        }
+    }
+
+    /// Highlight layers draw the one grid the page picks by its feature id
+    /// in the layer's filter; every other kind is a base layer, whose paint
+    /// is the same for every feature state.
+    pub fn is_highlight(self) -> bool {
+        matches!(self, Self::Hover | Self::SelectedFill | Self::Selected)
+    }
+
+    /// The id of this kind's layer for `level`.
+    pub fn id(self, level: &str) -> String {
+        format!("{level}-{}", self.name())
+    }
+}
+
+/// The filter of a highlight layer while nothing is highlighted. Grid
+/// feature ids are never negative (`tileset::ids`), so it matches no
+/// feature; QGIS's converter reads `["id"]` as an attribute the level
+/// layers do not have, so there it matches none either.
+fn nothing_highlighted() -> Value {
+    json!(["==", ["id"], -1])
+}
+
+/// Label font stacks from a glyph server (`--glyphs`): the names of the
+/// Noto Sans glyph sets that glyph servers commonly carry, one name per
+/// stack, as MapLibre Native loads no text when a stack names a font the
+/// server lacks. MapLibre GL JS, and MapLibre Native on Android and iOS,
+/// draw Chinese characters with the device's fonts by default, so there a
+/// server with Latin glyphs only still gives whole labels.
+const GLYPH_FONT_REGULAR: &str = "Noto Sans Regular";
+const GLYPH_FONT_BOLD: &str = "Noto Sans Bold";
+
 pub fn router() -> Router<AppState> {
     Router::new().route("/styles/{file}", get(style))
 }
@@ -49,11 +227,14 @@ async fn style(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let described = system_document(&state, "/styles", "a style", &file).await?;
+    let base = state.public_base(&headers);
+    let glyphs = state.config().glyphs.as_ref().map(|g| g.url(&base));
     let body = build_style(
         described.system().system(),
         &described.tileset.schema,
-        &state.public_base(&headers),
+        &base,
         state.config().basemap.as_ref(),
+        glyphs.as_deref(),
     );
     // The catalog can be reloaded (new levels): clients revalidate.
     Ok(([(CACHE_CONTROL, "no-cache")], Json(body)).into_response())
@@ -75,6 +256,8 @@ fn palette(depth: usize) -> (&'static str, &'static str, &'static str) {
 /// tiles' `schema`, so each level is drawn from the zoom at which the tiles
 /// carry it. The style's `metadata` lists the levels (name, shown label,
 /// depth, first zoom and the ids of their style layers) for the web page.
+/// `glyphs` is the absolute glyph URL template (see [`Glyphs::url`]); without
+/// one the labels name CSS fonts that MapLibre GL JS draws locally.
 ///
 /// ```
 /// use gridmap::http::style::build_style;
@@ -83,7 +266,7 @@ fn palette(depth: usize) -> (&'static str, &'static str, &'static str) {
 ///
 /// let system = GridSystem::with_default_levels("default");
 /// let schema = TileSchema::new(&system, &[], &TileConfig::default());
-/// let style = build_style(&system, &schema, "http://localhost:8080", None);
+/// let style = build_style(&system, &schema, "http://localhost:8080", None, None);
 /// assert_eq!(style["sources"]["grids"]["url"], "http://localhost:8080/tiles/default.json");
 /// assert!(style.get("glyphs").is_none());
 /// ```
@@ -92,6 +275,7 @@ pub fn build_style(
     schema: &TileSchema,
     base: &str,
     basemap: Option<&Basemap>,
+    glyphs: Option<&str>,
 ) -> Value {
     let levels: Vec<&str> = schema.levels().map(|l| l.id.as_str()).collect();
     let level_minzoom = |depth: usize| schema.level_min_zoom(depth);
@@ -132,24 +316,24 @@ pub fn build_style(
                 ["linear"],
                 ["zoom"],
                 next,
-                state_case(0.45, 0.3, own),
+                own,
                 next + 1.0,
-                state_case(0.45, 0.3, 0.03)
+                0.03
             ])
         } else {
-            state_case(0.45, 0.3, own)
+            json!(own)
         };
         layers.push(json!({
-            "id": format!("{level}-fill"), "type": "fill", "source": "grids", "source-layer": level,
+            "id": LevelLayer::Fill.id(level), "type": "fill", "source": "grids", "source-layer": level,
             "minzoom": level_minzoom(depth),
             "paint": { "fill-color": fill, "fill-opacity": opacity }
         }));
         if depth == finest {
             layers.push(json!({
-                "id": format!("{level}-unstaffed"), "type": "fill", "source": "grids", "source-layer": level,
+                "id": LevelLayer::Unstaffed.id(level), "type": "fill", "source": "grids", "source-layer": level,
                 "minzoom": level_minzoom(depth),
                 "filter": ["==", ["get", "staffed"], false],
-                "paint": { "fill-color": "#e5533d", "fill-opacity": state_case(0.5, 0.4, 0.22) }
+                "paint": { "fill-color": "#e5533d", "fill-opacity": 0.22 }
             }));
         }
     }
@@ -163,7 +347,7 @@ pub fn build_style(
             _ => (0.5, 1.2),
         };
         layers.push(json!({
-            "id": format!("{level}-line"), "type": "line", "source": "grids", "source-layer": level,
+            "id": LevelLayer::Line.id(level), "type": "line", "source": "grids", "source-layer": level,
             "minzoom": level_minzoom(depth),
             "layout": { "line-join": "round" },
             "paint": {
@@ -173,17 +357,38 @@ pub fn build_style(
             }
         }));
     }
+    // Highlights above every fill and border, so a hovered or selected grid
+    // shows whatever lies around it; below the labels, so no tint or
+    // outline covers a name.
     for (depth, level) in levels.iter().enumerate() {
-        layers.push(json!({
-            "id": format!("{level}-selected"), "type": "line", "source": "grids", "source-layer": level,
-            "minzoom": level_minzoom(depth),
-            "layout": { "line-join": "round" },
-            "paint": {
-                "line-color": "#d62839",
-                "line-width": 3,
-                "line-opacity": ["case", ["boolean", ["feature-state", "selected"], false], 1, 0],
-            }
-        }));
+        let (fill, _, _) = palette(depth);
+        let highlight = |kind: LevelLayer, ty: &str, paint: Value, layout: Value| {
+            json!({
+                "id": kind.id(level), "type": ty, "source": "grids", "source-layer": level,
+                "minzoom": level_minzoom(depth),
+                "filter": nothing_highlighted(),
+                "layout": layout,
+                "paint": paint,
+            })
+        };
+        layers.push(highlight(
+            LevelLayer::Hover,
+            "fill",
+            json!({ "fill-color": fill, "fill-opacity": 0.2 }),
+            json!({}),
+        ));
+        layers.push(highlight(
+            LevelLayer::SelectedFill,
+            "fill",
+            json!({ "fill-color": fill, "fill-opacity": 0.3 }),
+            json!({}),
+        ));
+        layers.push(highlight(
+            LevelLayer::Selected,
+            "line",
+            json!({ "line-color": "#d62839", "line-width": 3, "line-opacity": 1 }),
+            json!({ "line-join": "round" }),
+        ));
     }
     // Coverage problems (gaps, overlaps, overhangs …) in alarm red, above the
     // grids: on a gap-free system these layers draw nothing.
@@ -207,13 +412,18 @@ pub fn build_style(
             1 => 14.0,
             _ => 12.0,
         };
-        let font = if depth == 0 {
-            label_font(true)
+        let bold = depth == 0;
+        let font = if glyphs.is_some() {
+            json!([if bold {
+                GLYPH_FONT_BOLD
+            } else {
+                GLYPH_FONT_REGULAR
+            }])
         } else {
-            label_font(false)
+            css_label_font(bold)
         };
         layers.push(json!({
-            "id": format!("{level}-label"), "type": "symbol", "source": "grids", "source-layer": LABELS_LAYER,
+            "id": LevelLayer::Label.id(level), "type": "symbol", "source": "grids", "source-layer": LABELS_LAYER,
             "minzoom": level_minzoom(depth),
             "filter": ["==", ["get", "level"], level],
             "layout": {
@@ -243,16 +453,16 @@ pub fn build_style(
         .iter()
         .map(|l| {
             let mut ids = serde_json::Map::new();
-            for kind in ["fill", "unstaffed", "line", "selected", "label"] {
-                let id = format!("{l}-{kind}");
+            for kind in LevelLayer::ALL {
+                let id = kind.id(l);
                 if layers.iter().any(|layer| layer["id"] == id.as_str()) {
-                    ids.insert(kind.to_string(), json!(id));
+                    ids.insert(kind.name().to_string(), json!(id));
                 }
             }
             (l.to_string(), Value::Object(ids))
         })
         .collect();
-    json!({
+    let mut style = json!({
         "version": 8,
         "name": format!("gridmap {}", system.name),
         "metadata": {
@@ -262,24 +472,16 @@ pub fn build_style(
         },
         "sources": sources,
         "layers": layers,
-    })
+    });
+    if let Some(url) = glyphs {
+        style["glyphs"] = json!(url);
+    }
+    style
 }
 
-/// `fill-opacity` by feature state: selected, hovered, otherwise.
-fn state_case(selected: f64, hover: f64, otherwise: f64) -> Value {
-    json!([
-        "case",
-        ["boolean", ["feature-state", "selected"], false],
-        selected,
-        ["boolean", ["feature-state", "hover"], false],
-        hover,
-        otherwise
-    ])
-}
-
-/// A CSS font stack for labels; MapLibre draws it with the browser's fonts
-/// (first name decides the weight: "Bold" makes a bold label).
-fn label_font(bold: bool) -> Value {
+/// A CSS font stack for labels; MapLibre GL JS draws it with the browser's
+/// fonts (first name decides the weight: "Bold" makes a bold label).
+fn css_label_font(bold: bool) -> Value {
     let mut stack = vec![
         "Noto Sans CJK SC",
         "Source Han Sans SC",
@@ -301,18 +503,20 @@ mod tests {
     use gridmap_data::store::gpkg::GpkgStore;
     use gridmap_data::store::GridStore;
 
+    use crate::http::state::ServerConfig;
     use crate::test_support::{get, rect};
     use crate::tileset::TileConfig;
 
     /// The style of `system` without grids, so levels start where the depth
-    /// rule puts them (or where `tiles` overrides it).
+    /// rule puts them (or where `tiles` overrides it), without glyph server.
     fn build_style(
         system: &GridSystem,
         base: &str,
         tiles: &TileConfig,
         basemap: Option<&Basemap>,
     ) -> Value {
-        super::build_style(system, &TileSchema::new(system, &[], tiles), base, basemap)
+        let schema = TileSchema::new(system, &[], tiles);
+        super::build_style(system, &schema, base, basemap, None)
     }
 
     /// The style of the default levels with default tile settings, no basemap.
@@ -323,6 +527,13 @@ mod tests {
             &TileConfig::default(),
             None,
         )
+    }
+
+    /// The default style with the glyph server `glyphs`.
+    fn glyph_style(glyphs: &str) -> Value {
+        let system = GridSystem::with_default_levels("default");
+        let schema = TileSchema::new(&system, &[], &TileConfig::default());
+        super::build_style(&system, &schema, "http://h", None, Some(glyphs))
     }
 
     fn layer<'a>(style: &'a Value, id: &str) -> &'a Value {
@@ -344,6 +555,35 @@ mod tests {
             .collect()
     }
 
+    /// Every style layer of a level, with its kind, found through the
+    /// metadata as the page finds them.
+    fn level_layers(style: &Value) -> Vec<(LevelLayer, &Value)> {
+        let meta = style["metadata"]["gridmap:style_layers"]
+            .as_object()
+            .unwrap();
+        let mut found = Vec::new();
+        for ids in meta.values() {
+            for kind in LevelLayer::ALL {
+                if let Some(id) = ids.get(kind.name()) {
+                    found.push((kind, layer(style, id.as_str().unwrap())));
+                }
+            }
+        }
+        found
+    }
+
+    /// The expression operators in `value`: the names heading its arrays.
+    fn operators<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
+        if let Value::Array(items) = value {
+            if let Some(Value::String(op)) = items.first() {
+                found.push(op);
+            }
+            for item in items {
+                operators(item, found);
+            }
+        }
+    }
+
     #[test]
     fn default_levels_give_every_layer() {
         let s = default_style("http://h:1");
@@ -357,7 +597,14 @@ mod tests {
             "http://h:1/tiles/default.json"
         );
         for level in ["street", "community", "block"] {
-            for kind in ["fill", "line", "selected", "label"] {
+            for kind in [
+                "fill",
+                "line",
+                "label",
+                "hover",
+                "selected-fill",
+                "selected",
+            ] {
                 let l = layer(&s, &format!("{level}-{kind}"));
                 assert_eq!(l["source"], "grids");
             }
@@ -394,11 +641,166 @@ mod tests {
         assert!(at("street-line") < at("block-selected"));
     }
 
+    /// QGIS's converter skips `feature-state` (and drew every grid opaque,
+    /// outlined as selected): no layer reads it, and base layers use only
+    /// expressions the converter reads, so they draw the same everywhere.
     #[test]
-    fn hover_and_selection_use_feature_state() {
+    fn base_layers_have_static_paint() {
+        for s in [
+            default_style("http://h"),
+            glyph_style("http://h/{fontstack}/{range}.pbf"),
+        ] {
+            assert!(!s.to_string().contains("feature-state"), "{s}");
+            let base: Vec<_> = level_layers(&s)
+                .into_iter()
+                .filter(|(kind, _)| !kind.is_highlight())
+                .collect();
+            assert_eq!(
+                base.len(),
+                3 * 3 + 1,
+                "fill, line and label per level, unstaffed blocks"
+            );
+            for (kind, l) in base {
+                assert!(!l.to_string().contains("feature-state"), "{kind:?}: {l}");
+                let mut ops = Vec::new();
+                operators(&l["filter"], &mut ops);
+                for group in ["paint", "layout"] {
+                    for (name, value) in l[group].as_object().into_iter().flatten() {
+                        // A font stack is a list of names, not an expression.
+                        if name != "text-font" {
+                            operators(value, &mut ops);
+                        }
+                    }
+                }
+                for op in ops {
+                    assert!(
+                        ["==", "get", "interpolate", "linear", "zoom"].contains(&op),
+                        "{} uses `{op}`",
+                        l["id"]
+                    );
+                }
+            }
+        }
+    }
+
+    /// Hover and selection are highlight layers of every level, above every
+    /// fill and border and below the labels, drawing nothing until the page
+    /// filters them to one feature id.
+    #[test]
+    fn highlight_layers_are_filtered_per_level_above_the_grids() {
         let s = default_style("http://h");
-        let text = layer(&s, "block-fill")["paint"]["fill-opacity"].to_string();
-        assert!(text.contains("\"hover\"") && text.contains("\"selected\""));
+        let ids = layer_ids(&s);
+        let at = |id: &str| ids.iter().position(|x| *x == id).unwrap();
+        let layers = level_layers(&s);
+        let (highlights, base): (Vec<_>, Vec<_>) =
+            layers.iter().partition(|(kind, _)| kind.is_highlight());
+        assert_eq!(
+            highlights.len(),
+            3 * 3,
+            "hover, selected-fill, selected per level"
+        );
+        let meta = &s["metadata"]["gridmap:style_layers"];
+        for level in ["street", "community", "block"] {
+            for kind in [
+                LevelLayer::Hover,
+                LevelLayer::SelectedFill,
+                LevelLayer::Selected,
+            ] {
+                assert_eq!(meta[level][kind.name()], kind.id(level));
+                let l = layer(&s, &kind.id(level));
+                assert_eq!(l["source-layer"], level);
+                assert_eq!(l["minzoom"], layer(&s, &format!("{level}-fill"))["minzoom"]);
+                assert_eq!(l["filter"], json!(["==", ["id"], -1]), "{l}");
+                let mut ops = Vec::new();
+                operators(&l["paint"], &mut ops);
+                assert!(ops.is_empty(), "static paint: {l}");
+            }
+        }
+        assert_eq!(layer(&s, "block-selected")["type"], "line");
+        assert_eq!(layer(&s, "block-hover")["type"], "fill");
+        for (_, h) in &highlights {
+            let h = at(h["id"].as_str().unwrap());
+            for (kind, b) in &base {
+                let b = at(b["id"].as_str().unwrap());
+                match kind {
+                    LevelLayer::Label => assert!(h < b, "{} over a label", ids[h]),
+                    _ => assert!(h > b, "{} under {}", ids[h], ids[b]),
+                }
+            }
+        }
+    }
+
+    /// `glyphs` only with `--glyphs`; the labels then name the server's fonts.
+    #[test]
+    fn glyphs_appear_only_when_configured() {
+        let plain = default_style("http://h");
+        assert!(plain.get("glyphs").is_none());
+        assert_eq!(
+            layer(&plain, "street-label")["layout"]["text-font"][0],
+            "Noto Sans CJK SC Bold"
+        );
+        let url = "https://fonts.example.cn/{fontstack}/{range}.pbf";
+        let s = glyph_style(url);
+        assert_eq!(s["glyphs"], url);
+        assert_eq!(
+            layer(&s, "street-label")["layout"]["text-font"],
+            json!(["Noto Sans Bold"])
+        );
+        assert_eq!(
+            layer(&s, "block-label")["layout"]["text-font"],
+            json!(["Noto Sans Regular"])
+        );
+        // Everything else is the same style.
+        let mut without = s.clone();
+        without.as_object_mut().unwrap().remove("glyphs");
+        for l in without["layers"].as_array_mut().unwrap() {
+            if l["type"] == "symbol" {
+                l["layout"]["text-font"] = Value::Null;
+            }
+        }
+        let mut plain = plain;
+        for l in plain["layers"].as_array_mut().unwrap() {
+            if l["type"] == "symbol" {
+                l["layout"]["text-font"] = Value::Null;
+            }
+        }
+        assert_eq!(without, plain);
+    }
+
+    #[test]
+    fn glyph_urls_are_checked_and_relative_ones_resolved() {
+        let ok = |u: &str| Glyphs::parse(u).unwrap_or_else(|e| panic!("{u}: {e}"));
+        let base = "https://map.example.cn/gm";
+        let abs = "http://10.0.0.5:8081/fonts/{fontstack}/{range}.pbf";
+        assert_eq!(ok(abs).url(base), abs);
+        assert_eq!(
+            ok("fonts/{fontstack}/{range}.pbf").url(base),
+            "https://map.example.cn/gm/fonts/{fontstack}/{range}.pbf"
+        );
+        assert_eq!(
+            ok("./fonts/{fontstack}/{range}.pbf").url("http://h:1/"),
+            "http://h:1/fonts/{fontstack}/{range}.pbf"
+        );
+        assert_eq!(
+            ok("/fonts/{fontstack}/{range}.pbf").url(base),
+            "https://map.example.cn/fonts/{fontstack}/{range}.pbf"
+        );
+        assert_eq!(
+            ok("/fonts/{fontstack}/{range}.pbf").url("http://h:1"),
+            "http://h:1/fonts/{fontstack}/{range}.pbf"
+        );
+        for (bad, why) in [
+            ("https://f.example.cn/{fontstack}.pbf", "{range}"),
+            ("https://f.example.cn/{range}.pbf", "{fontstack}"),
+            ("ftp://f.example.cn/{fontstack}/{range}.pbf", "http://"),
+            ("file:///srv/{fontstack}/{range}.pbf", "http://"),
+            ("//f.example.cn/{fontstack}/{range}.pbf", "http://"),
+            ("https:///{fontstack}/{range}.pbf", "http://"),
+            ("https://f.example.cn/{fontstack} /{range}.pbf", "spaces"),
+        ] {
+            let e = Glyphs::parse(bad).expect_err(bad);
+            assert!(e.contains(bad) && e.contains(why), "{bad}: {e}");
+        }
     }
 
     #[test]
@@ -444,7 +846,8 @@ mod tests {
             &tiles,
             None,
         );
-        for kind in ["fill", "unstaffed", "line", "selected", "label"] {
+        for kind in LevelLayer::ALL {
+            let kind = kind.name();
             assert_eq!(
                 layer(&s, &format!("block-{kind}"))["minzoom"],
                 15,
@@ -468,13 +871,20 @@ mod tests {
             grid("b", "block", 0.012),
         ];
         let schema = TileSchema::new(&sys, &grids, &TileConfig::default());
-        let s = super::build_style(&sys, &schema, "http://h", None);
+        let s = super::build_style(&sys, &schema, "http://h", None, None);
         let ids = &s["metadata"]["gridmap:style_layers"];
         assert_eq!(ids["block"]["unstaffed"], "block-unstaffed");
         assert!(ids["street"].get("unstaffed").is_none());
         let drawn = layer_ids(&s);
         for level in ["street", "community", "block"] {
-            for kind in ["fill", "line", "selected", "label"] {
+            for kind in [
+                "fill",
+                "line",
+                "label",
+                "hover",
+                "selected-fill",
+                "selected",
+            ] {
                 let id = ids[level][kind].as_str().unwrap();
                 assert!(drawn.contains(&id), "{id}");
             }
@@ -488,6 +898,10 @@ mod tests {
     }
 
     fn state(dir: &tempfile::TempDir) -> AppState {
+        state_with(dir, ServerConfig::default())
+    }
+
+    fn state_with(dir: &tempfile::TempDir, config: ServerConfig) -> AppState {
         let store = GpkgStore::open(dir.path().join("s.gpkg")).unwrap();
         let change = ChangeSet {
             grids: vec![SystemGrids {
@@ -499,7 +913,37 @@ mod tests {
             ..Default::default()
         };
         store.apply(&change).unwrap();
-        AppState::new(store).unwrap()
+        AppState::with_config(std::sync::Arc::new(store), config).unwrap()
+    }
+
+    /// A relative `--glyphs` path is served resolved against the public URL
+    /// the request reached, as the tile URLs are.
+    #[tokio::test]
+    async fn endpoint_resolves_a_relative_glyph_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = ServerConfig {
+            glyphs: Some(Glyphs::parse("fonts/{fontstack}/{range}.pbf").unwrap()),
+            public_url: Some("https://map.example.cn/gm".into()),
+            ..ServerConfig::default()
+        };
+        let st = state_with(&dir, config);
+        let (status, s) = get(&st, "/styles/default.json", &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            s["glyphs"],
+            "https://map.example.cn/gm/fonts/{fontstack}/{range}.pbf"
+        );
+        assert_eq!(
+            s["sources"]["grids"]["url"],
+            "https://map.example.cn/gm/tiles/default.json"
+        );
+        let (_, plain) = get(
+            &state(&tempfile::tempdir().unwrap()),
+            "/styles/default.json",
+            &[],
+        )
+        .await;
+        assert!(plain.get("glyphs").is_none());
     }
 
     #[tokio::test]
