@@ -182,6 +182,7 @@ async fn serve_connection(
             () = tokio::time::sleep_until(deadline) => {
                 if let Some(reason) = activity.expired(&limits, Instant::now()) {
                     tracing::debug!(%peer, reason, "closing the connection");
+                    super::metrics::metrics().rejected(reason);
                     return;
                 }
             }

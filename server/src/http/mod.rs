@@ -13,6 +13,7 @@ pub mod history;
 pub mod limits;
 pub mod listener;
 pub mod lookup;
+pub mod metrics;
 pub mod ogc;
 pub mod params;
 pub mod rate_limit;
@@ -64,6 +65,7 @@ pub fn app(state: AppState) -> Router {
     let editing = editing::router().merge(history::router()).layer(edit_cors);
     let public = Router::new()
         .merge(health::router())
+        .merge(metrics::router())
         .merge(limited)
         .merge(assign::router())
         .merge(grids::router())
@@ -78,6 +80,9 @@ pub fn app(state: AppState) -> Router {
         axum::middleware::from_fn_with_state(state.clone(), auth::private_reads),
     );
     limits::apply(routes, &state)
+        // Outside the limits, so their refusals are counted too; a layer of
+        // the router still sees the matched route template.
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn(request_id::assign))

@@ -391,8 +391,12 @@ impl AppState {
         }
         // The snapshot carries its own version: a write landing after the
         // check above is either wholly in it or picked up by the next poll.
+        let started = std::time::Instant::now();
         let catalog = match load_checked(self.inner.store.as_ref()) {
-            Ok(catalog) => catalog,
+            Ok(catalog) => {
+                super::metrics::metrics().reloaded(started.elapsed());
+                catalog
+            }
             Err(CheckedLoadError::Refused { version, problems }) => {
                 let problems: Vec<String> = problems.0.iter().map(ToString::to_string).collect();
                 tracing::warn!(

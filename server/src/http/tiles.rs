@@ -258,7 +258,9 @@ async fn tile(
         x: tile.x,
         y: tile.y,
     };
-    let cached = match state.tile_cache().get(&key) {
+    let cached = state.tile_cache().get(&key);
+    super::metrics::metrics().tile_cache(cached.is_some());
+    let cached = match cached {
         Some(t) => t,
         None => {
             // Rendering takes one of the tile-render slots, until it ends.
@@ -266,6 +268,7 @@ async fn tile(
             let st = state.clone();
             tokio::task::spawn_blocking(move || -> anyhow::Result<Arc<CachedTile>> {
                 let _slot = slot;
+                let _counted = super::metrics::metrics().rendering();
                 let raw = render_tile(&st, &catalog, &system, tile)?;
                 let gz = if raw.is_empty() {
                     Vec::new()
@@ -309,6 +312,7 @@ async fn view_tile(
     let (st, params) = (state.clone(), Params(params.0.clone()));
     let raw = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, AppError> {
         let _slot = slot;
+        let _counted = super::metrics::metrics().rendering();
         let view = super::history::view_for(&st, &params, &system, access)?;
         let raw = match view {
             Some(view) => view.render(&st.config().tiles, &system, tile)?,
