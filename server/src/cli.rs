@@ -326,17 +326,19 @@ impl ServeArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum ImportCommand {
-    /// Grids from GeoJSON, CSV with a WKT column, or an ESRI Shapefile.
+    /// Grids from GeoJSON, CSV with a WKT column, an ESRI Shapefile, a GeoPackage or FlatGeobuf.
     Grids(ImportGridsArgs),
     /// Workers from CSV: id,name,phone,role,photo,duties,grids (grids = code[:share];…).
     Workers(ImportWorkersArgs),
-    /// Site registers (points): CSV with id,lon,lat,… (or a WKT column), GeoJSON or Shapefile points.
+    /// Site registers (points): CSV with id,lon,lat,… (or a WKT column), GeoJSON, Shapefile,
+    /// GeoPackage or FlatGeobuf points.
     Sites(ImportSitesArgs),
 }
 
 #[derive(Args, Debug)]
 pub struct ImportSitesArgs {
-    /// .csv (lon/lat or x/y columns, or a WKT column), .geojson/.json or .shp
+    /// .csv (lon/lat or x/y columns, or a WKT column), .geojson/.json, .shp, .gpkg (its only
+    /// feature table) or .fgb
     pub file: PathBuf,
     /// Kind of every site in the file: address (`households` optional: unknown, not zero), enterprise, fire_risk,
     /// school, internet_cafe, food, or any other name of a-z, 0-9 and _.
@@ -356,8 +358,11 @@ pub struct ImportSitesArgs {
 
 #[derive(Args, Debug)]
 pub struct ImportGridsArgs {
-    /// .geojson/.json, .csv (WKT column) or .shp
+    /// .geojson/.json, .csv (WKT column), .shp, .gpkg or .fgb
     pub file: PathBuf,
+    /// The feature table of a GeoPackage to read (needed when it holds several).
+    #[arg(long)]
+    pub layer: Option<String>,
     /// Grid system to import into.
     #[arg(long, default_value = gridmap_data::DEFAULT_SYSTEM)]
     pub system: String,

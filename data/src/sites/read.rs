@@ -1,7 +1,8 @@
 //! Reading point registers into rows: CSV with longitude/latitude columns and
 //! GeoJSON through the one point reader ([`crate::points`], the same that
-//! `gridmap assign` streams through), CSV with a WKT column and Shapefiles
-//! through [`crate::import::read_features`].
+//! `gridmap assign` streams through), CSV with a WKT column, Shapefiles,
+//! GeoPackages (their only feature table) and FlatGeobuf through
+//! [`crate::import::read_features`].
 
 use std::path::Path;
 
@@ -41,7 +42,9 @@ pub(crate) fn read_points(path: &Path) -> Result<PointData, ImportError> {
     let format = match FileFormat::from_path(path) {
         Some(FileFormat::CsvWkt) => InputFormat::Csv,
         Some(FileFormat::GeoJson) => InputFormat::Json,
-        Some(FileFormat::Shapefile) | None => return Ok(from_features(read_features(path)?)),
+        Some(FileFormat::Shapefile | FileFormat::GeoPackage | FileFormat::FlatGeobuf) | None => {
+            return Ok(from_features(read_features(path)?))
+        }
     };
     let text = read_text(path)?;
     match read_all(format, text.as_bytes()) {

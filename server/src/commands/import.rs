@@ -2,7 +2,7 @@
 
 use std::fmt::Display;
 
-use gridmap_data::import::{import_grids, import_workers, GridImportOptions};
+use gridmap_data::import::{import_grids_with, import_workers, GridImportOptions, ReadOptions};
 use gridmap_data::sites::{import_sites, SiteImportOptions};
 use gridmap_data::store::GridStore;
 
@@ -28,8 +28,13 @@ fn grids(args: &ImportGridsArgs) -> anyhow::Result<()> {
         replace: args.replace,
         allow_shrink: args.allow_shrink,
     };
+    let read = args
+        .layer
+        .as_deref()
+        .map(ReadOptions::with_layer)
+        .unwrap_or_default();
     import_into(&args.db, |store| {
-        import_grids(store, &args.file, &opts, &BarProgress::new())
+        import_grids_with(store, &args.file, &read, &opts, &BarProgress::new())
     })
 }
 

@@ -11,7 +11,9 @@ use serde_json::{Map, Value};
 
 use super::properties::text_of;
 use super::raw::RawProblem;
-use super::{read_features, FeatureProblem, ImportCounts, ImportError, RawFeature};
+use super::{
+    read_features_with, FeatureProblem, ImportCounts, ImportError, RawFeature, ReadOptions,
+};
 use crate::catalog::Catalog;
 use crate::change::{self, ValidChange, ValidateOptions};
 use crate::crs::{self, Crs, CrsError};
@@ -141,8 +143,19 @@ pub fn prepare_grid_import(
     store: &dyn GridStore,
     progress: &dyn Progress,
 ) -> Result<(ValidChange, GridImportReport), ImportError> {
+    prepare_grid_import_with(path, &ReadOptions::default(), opts, store, progress)
+}
+
+/// [`prepare_grid_import`] reading the file with `read` (the layer of a GeoPackage).
+pub fn prepare_grid_import_with(
+    path: &Path,
+    read: &ReadOptions,
+    opts: &GridImportOptions,
+    store: &dyn GridStore,
+    progress: &dyn Progress,
+) -> Result<(ValidChange, GridImportReport), ImportError> {
     progress.start("reading", 0);
-    let data = read_features(path);
+    let data = read_features_with(path, read);
     progress.finish();
     let data = data?;
     let crs = opts.crs.or(data.crs).unwrap_or(Crs::Wgs84);
@@ -352,7 +365,19 @@ pub fn import_grids(
     opts: &GridImportOptions,
     progress: &dyn Progress,
 ) -> Result<GridImportReport, ImportError> {
-    let (change, report) = prepare_grid_import(path, opts, store, progress)?;
+    import_grids_with(store, path, &ReadOptions::default(), opts, progress)
+}
+
+/// [`import_grids`] reading the file with `read`: one layer of a GeoPackage
+/// (`ReadOptions::with_layer("districts")`).
+pub fn import_grids_with(
+    store: &dyn GridStore,
+    path: &Path,
+    read: &ReadOptions,
+    opts: &GridImportOptions,
+    progress: &dyn Progress,
+) -> Result<GridImportReport, ImportError> {
+    let (change, report) = prepare_grid_import_with(path, read, opts, store, progress)?;
     if report.unchanged {
         // Nothing to write: the data version stays, and with it every cache.
         return Ok(report);
