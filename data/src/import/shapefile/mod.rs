@@ -1,9 +1,12 @@
 //! ESRI Shapefile reader (.shp + .dbf, optional .shx, .prj and .cpg).
 //!
 //! Attribute text is decoded with the encoding the `.cpg` names; without a
-//! `.cpg`, with the DBF language-driver byte; when that is unset, as UTF-8,
-//! falling back to GBK for the whole file if any text is not valid UTF-8
-//! (Chinese data from older desktop GIS is usually GBK without a `.cpg`).
+//! `.cpg`, with the DBF language-driver byte; when that is unset, UTF-8 or
+//! GBK as [`detect`] tells from strict decodes of every text both ways
+//! (Chinese data from older desktop GIS is usually GBK without a `.cpg`,
+//! and GBK bytes are often valid UTF-8 by accident).
+
+mod detect;
 
 use std::path::{Path, PathBuf};
 
@@ -87,7 +90,24 @@ fn read_records(shp: &Path) -> Result<(Vec<dbase::Record>, &'static Encoding), I
     let mut strict = dbase::Reader::from_path_with_encoding(&dbf, dbase::Unicode)
         .map_err(|e| dbf_error(&dbf, e))?;
     match strict.read() {
-        Ok(records) => Ok((records, encoding_rs::UTF_8)),
+        Ok(records) => {
+            let texts = records.iter().flat_map(|r| {
+                r.as_ref().values().filter_map(|v| match v {
+                    FieldValue::Character(Some(s)) | FieldValue::Memo(s) => Some(s.as_bytes()),
+                    _ => None,
+                })
+            });
+            if detect::shapefile_text_encoding(texts) == encoding_rs::UTF_8 {
+                return Ok((records, encoding_rs::UTF_8));
+            }
+            let mut gbk =
+                dbase::Reader::from_path_with_encoding(&dbf, EncodingRs::from(encoding_rs::GBK))
+                    .map_err(|e| dbf_error(&dbf, e))?;
+            Ok((
+                gbk.read().map_err(|e| dbf_error(&dbf, e))?,
+                encoding_rs::GBK,
+            ))
+        }
         Err(e) if matches!(e.kind(), dbase::ErrorKind::StringDecodeError(_)) => {
             let mut gbk =
                 dbase::Reader::from_path_with_encoding(&dbf, EncodingRs::from(encoding_rs::GBK))

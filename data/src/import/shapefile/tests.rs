@@ -245,3 +245,29 @@ fn missing_dbf_is_a_parse_error() {
         "{e}"
     );
 }
+
+#[test]
+fn gbk_names_that_are_valid_utf8_are_read_as_gbk() {
+    // 学校 in GBK is D1 A7 D0 A3, which is also valid UTF-8 (ѧУ): without
+    // a `.cpg` or language byte it used to be stored garbled.
+    assert!(std::str::from_utf8(&encoding_rs::GBK.encode("学校").0).is_ok());
+    let dir = tempfile::tempdir().unwrap();
+    let shp = write_shapefile(
+        dir.path(),
+        "schools.shp",
+        vec![Row {
+            code: "1",
+            name: "学校",
+            level: "street",
+            parent: None,
+            households: 1.0,
+            rings: vec![PolygonRing::Outer(rect(40_500_000.0, N30, 100.0, 100.0))],
+        }],
+    );
+    let dbf = shp.with_extension("dbf");
+    let mut bytes = std::fs::read(&dbf).unwrap();
+    bytes[29] = 0;
+    std::fs::write(&dbf, bytes).unwrap();
+    let data = read_features(&shp).unwrap();
+    assert_eq!(data.features[0].properties["name"], "学校");
+}
