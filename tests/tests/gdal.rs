@@ -503,3 +503,67 @@ fn gdal_written_geopackages_import_by_layer_and_bad_files_are_named() {
     let e = import(&d.join("zj.gpkg"), Some("grids")).unwrap_err();
     assert!(e.contains("this is a gridmap store"), "{e}");
 }
+
+#[test]
+fn geojson_csv_and_gbk_shapefile_exports_round_trip_through_gdal() {
+    if !gdal_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let source = attributed_zhejiang(d);
+    let db = d.join("zj.gpkg");
+    let stored = import_store(&db, &source, "admin", &LEVELS).grids("admin").unwrap();
+    let path = |name: &str| d.join(name).to_str().unwrap().to_string();
+
+    // GeoJSON and CSV+WKT: GDAL reads every feature; a re-import gives the
+    // grids back bit for bit, JSON attributes as JSON.
+    for (format, name) in [("geojson", "wgs84.geojson"), ("csv", "wgs84.csv")] {
+        export(&db, format, None, &d.join(name));
+        let info = ogrinfo(&["-ro", "-so", "-al", &path(name)]);
+        assert_eq!(feature_count(&info), 102, "{name}: {info}");
+        let back = import(&d.join(name), None).unwrap();
+        assert_same_grids(name, &stored, &back, EXACT);
+    }
+
+    // A GBK Shapefile, as older desktop GIS wants it: GDAL decodes the
+    // Chinese names through the .cpg, and so does the re-import.
+    gridmap::commands::export::run(&ExportCommand::Grids(ExportGridsArgs {
+        system: None,
+        level: None,
+        file: FileArgs {
+            format: Some("shp".into()),
+            crs: None,
+            encoding: Some("GBK".into()),
+            out: d.join("gbk.shp"),
+        },
+        db: DbArg {
+            db: db.display().to_string(),
+        },
+    }))
+    .expect("the GBK Shapefile export");
+    let dump = ogrinfo(&["-ro", "-al", "-q", &path("gbk.shp")]);
+    assert!(dump.contains("西湖区") && dump.contains("杭州市"), "GDAL reads the names");
+    // DBF field names hold 10 bytes: the export cuts `label_point` (and
+    // says so); nothing else changes but JSON attributes becoming their text.
+    let renamed: Vec<Grid> = stored
+        .iter()
+        .map(|g| {
+            let mut g = g.clone();
+            if let Some(v) = g.attributes.remove("label_point") {
+                g.attributes.insert("label_poin".into(), v);
+            }
+            g
+        })
+        .collect();
+    let back = import(&d.join("gbk.shp"), None).unwrap();
+    assert_same_grids(
+        "gbk.shp",
+        &renamed,
+        &back,
+        Expect {
+            json_as_text: true,
+            ..EXACT
+        },
+    );
+}

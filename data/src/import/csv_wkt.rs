@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::Map;
 use wkt::Wkt;
 
-use super::properties::cell_value;
+use super::properties::typed_cell_value;
 use super::raw::{polygons_problem, RawProblem};
 use super::{csv_reader, parse_error, read_text, RawFeature, SourceData};
 
@@ -94,8 +94,8 @@ pub(crate) fn read(path: &Path) -> Result<SourceData, super::ImportError> {
         for (column, (name, cell)) in headers.iter().zip(record.iter()).enumerate() {
             if column == geometry_column {
                 geometry = parse_geometry(cell);
-            } else {
-                properties.insert(name.trim().to_string(), cell_value(cell));
+            } else if let Some(value) = typed_cell_value(cell) {
+                properties.insert(name.trim().to_string(), value);
             }
         }
         features.push(RawFeature {
@@ -116,7 +116,6 @@ mod tests {
     use super::*;
     use crate::geometry::GeometryProblem;
     use crate::testutil::write;
-    use serde_json::Value;
 
     #[test]
     fn reads_wkt_column_and_properties() {
@@ -132,7 +131,8 @@ mod tests {
         assert_eq!(data.features.len(), 4);
         let a = &data.features[0];
         assert_eq!(a.properties["name"], "文新街道");
-        assert_eq!(a.properties["parent"], Value::Null);
+        assert!(!a.properties.contains_key("parent"), "a blank cell is no property");
+        assert_eq!(a.properties["code"], 330_106_001, "a canonical number is a number");
         assert!(!a.properties.contains_key("WKT"));
         assert!(matches!(a.geometry, Some(geo_types::Geometry::Polygon(_))));
         assert!(a.raw_problem.is_none());

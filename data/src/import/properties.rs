@@ -37,10 +37,58 @@ pub(crate) fn cell_value(cell: &str) -> Value {
     }
 }
 
+/// A cell of a grid CSV as an attribute, reading back what `gridmap export
+/// --format csv` writes: `None` for a blank cell (no attribute, as an empty
+/// GeoPackage or FlatGeobuf cell), a number when the cell is a number
+/// written canonically (`1000`, `0.25`, not `0012` or `1e3`, which stay
+/// text), `true`/`false`, a JSON array or object when the cell is one, and
+/// trimmed text otherwise. Codes stay codes: [`text`] turns a number back
+/// into the same digits.
+pub(crate) fn typed_cell_value(cell: &str) -> Option<Value> {
+    let cell = cell.trim();
+    if cell.is_empty() {
+        return None;
+    }
+    let json = || serde_json::from_str::<Value>(cell).ok();
+    Some(match cell.as_bytes()[0] {
+        b'[' | b'{' => json()
+            .filter(|v| v.is_array() || v.is_object())
+            .unwrap_or_else(|| Value::String(cell.into())),
+        b'-' | b'0'..=b'9' => json()
+            .filter(|v| v.is_number() && v.to_string() == cell)
+            .unwrap_or_else(|| Value::String(cell.into())),
+        _ if cell == "true" || cell == "false" => Value::Bool(cell == "true"),
+        _ => Value::String(cell.into()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn typed_cells_read_back_what_the_csv_export_writes() {
+        for (cell, want) in [
+            ("", None),
+            ("  ", None),
+            ("1000", Some(json!(1000))),
+            ("0.25", Some(json!(0.25))),
+            ("-3", Some(json!(-3))),
+            ("0012", Some(json!("0012"))),
+            ("1e3", Some(json!("1e3"))),
+            ("330106001001", Some(json!(330_106_001_001_u64))),
+            ("true", Some(json!(true))),
+            ("[120.5,29.5]", Some(json!([120.5, 29.5]))),
+            (r#"{"a":1}"#, Some(json!({"a": 1}))),
+            ("[not json", Some(json!("[not json"))),
+            (" 文新街道 ", Some(json!("文新街道"))),
+        ] {
+            assert_eq!(typed_cell_value(cell), want, "{cell:?}");
+        }
+        let code = typed_cell_value("330106001001").unwrap();
+        assert_eq!(text(Some(&code), "code").unwrap().as_deref(), Some("330106001001"));
+    }
 
     #[test]
     fn text_of_strings_numbers_and_other_values() {

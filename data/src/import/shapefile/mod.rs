@@ -358,10 +358,13 @@ pub(crate) fn read(path: &Path) -> Result<SourceData, ImportError> {
                 ),
             ));
         };
+        // An empty cell is no property, as in the other readers (an export
+        // writes a missing attribute as an empty cell).
         let properties: Map<String, Value> = record
             .clone()
             .into_iter()
             .map(|(name, v)| (name, field_value(v)))
+            .filter(|(_, v)| !v.is_null())
             .collect();
         let (geometry, raw_problem) = convert(shape);
         features.push(RawFeature {
