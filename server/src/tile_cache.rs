@@ -2,12 +2,16 @@
 //!
 //! Entries are keyed by data version, so a tile of an older version can never
 //! be served after the grids change; [`TileCache::retain_version`] drops the
-//! old entries at once to free their memory.
+//! old entries at once to free their memory. A tile missing from the cache
+//! is rendered once however many requests ask for it meanwhile
+//! ([`TileCache::get_or_render`]).
 
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
+use tokio::sync::OnceCell;
 
 /// An encoded tile, raw and gzipped (both computed once).
 #[derive(Debug)]
@@ -36,6 +40,8 @@ pub struct TileKey {
 pub struct TileCache {
     budget: usize,
     inner: Mutex<Inner>,
+    /// Tiles being rendered now: later requests for one wait for its render.
+    in_flight: Mutex<HashMap<TileKey, Arc<OnceCell<Arc<CachedTile>>>>>,
 }
 
 #[derive(Default)]
@@ -50,7 +56,48 @@ impl TileCache {
         Self {
             budget,
             inner: Mutex::new(Inner::default()),
+            in_flight: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The cached tile, or the one `render` makes and the cache keeps —
+    /// single-flight: while one request renders a tile, the others asking
+    /// for it wait for that render instead of starting their own (and hold
+    /// no render slot meanwhile). When a render fails or its request goes
+    /// away, the next waiter renders.
+    pub async fn get_or_render<E, F, Fut>(&self, key: &TileKey, render: F) -> Result<Arc<CachedTile>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Arc<CachedTile>, E>>,
+    {
+        if let Some(tile) = self.get(key) {
+            return Ok(tile);
+        }
+        let flight = self
+            .in_flight
+            .lock()
+            .expect("tile flights poisoned")
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        let result = flight
+            .get_or_try_init(|| async {
+                // A flight that ended between the look-up above and joining
+                // this one has filled the cache.
+                if let Some(tile) = self.get(key) {
+                    return Ok(tile);
+                }
+                let tile = render().await?;
+                self.insert(key.clone(), tile.clone());
+                Ok(tile)
+            })
+            .await
+            .cloned();
+        let mut flights = self.in_flight.lock().expect("tile flights poisoned");
+        if flights.get(key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+            flights.remove(key);
+        }
+        result
     }
 
     pub fn get(&self, key: &TileKey) -> Option<Arc<CachedTile>> {
@@ -169,5 +216,35 @@ mod tests {
             cache.get(&key(2, 10)).is_none(),
             "larger than the whole budget"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_render_however_many_ask_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let cache = Arc::new(TileCache::new(1 << 20));
+        let renders = Arc::new(AtomicUsize::new(0));
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..16 {
+            let (cache, renders) = (cache.clone(), renders.clone());
+            tasks.spawn(async move {
+                cache
+                    .get_or_render(&key(1, 0), || async {
+                        renders.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        Ok::<_, ()>(tile(10))
+                    })
+                    .await
+            });
+        }
+        let tiles = tasks.join_all().await;
+        assert_eq!(renders.load(Ordering::SeqCst), 1);
+        assert!(tiles.iter().all(|t| t.as_ref().is_ok_and(|t| t.raw.len() == 10)));
+        assert!(cache.in_flight.lock().unwrap().is_empty(), "no flight left behind");
+
+        // A failed render is not cached: the next request renders again.
+        let failed = cache.get_or_render(&key(2, 0), || async { Err::<Arc<CachedTile>, _>("boom") }).await;
+        assert_eq!(failed.unwrap_err(), "boom");
+        let again = cache.get_or_render(&key(2, 0), || async { Ok::<_, ()>(tile(3)) }).await;
+        assert_eq!(again.unwrap().raw.len(), 3);
     }
 }

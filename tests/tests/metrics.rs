@@ -15,7 +15,7 @@ fn sample(text: &str, series: &str) -> Option<f64> {
         .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn requests_tiles_and_refusals_are_counted() {
     let dir = tempfile::tempdir().unwrap();
     let state = AppState::new(zhejiang_store(&dir.path().join("zj.gpkg"))).unwrap();
@@ -61,6 +61,15 @@ async fn requests_tiles_and_refusals_are_counted() {
     let histogram = r#"gridmap_http_request_duration_seconds_count{route="/api/v1/lookup"}"#;
     assert_eq!(sample(&text, histogram), Some(4.0));
     assert_eq!(sample(&text, r#"gridmap_rejected_total{reason="rate_limited"}"#), None);
+    let renders_before = sample(&text, "gridmap_tile_renders_total").expect("renders counted");
+    assert_eq!(renders_before, 1.0);
+
+    // Single flight: eight requests at once for one uncached tile, one render.
+    let other = format!("/tiles/admin/8/214/107.mvt?v={version}");
+    let replies = futures_join(&state, &other, 8).await;
+    assert!(replies.iter().all(|s| s.is_success()), "{replies:?}");
+    let text = String::from_utf8(get(&state, "/metrics").await.body).unwrap();
+    assert_eq!(sample(&text, "gridmap_tile_renders_total"), Some(renders_before + 1.0), "{text}");
 
     // Refusals by a limit are counted by reason (a second server in the same
     // process, so after the exact counts above: the registry is shared).
@@ -85,4 +94,14 @@ async fn requests_tiles_and_refusals_are_counted() {
     let text = String::from_utf8(get(&state, "/metrics").await.body).unwrap();
     let refused = sample(&text, r#"gridmap_rejected_total{reason="rate_limited"}"#);
     assert!(refused.is_some_and(|n| n >= limited as f64), "{refused:?}: {text}");
+}
+
+/// `n` concurrent `GET uri`s; their statuses.
+async fn futures_join(state: &AppState, uri: &str, n: usize) -> Vec<StatusCode> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let (state, uri) = (state.clone(), uri.to_string());
+        tasks.spawn(async move { get(&state, &uri).await.status });
+    }
+    tasks.join_all().await
 }

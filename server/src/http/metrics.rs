@@ -7,7 +7,8 @@
 //!   a scan of random URLs cannot grow the label set (unmatched paths are
 //!   `unmatched`);
 //! - `gridmap_tile_cache_requests_total{result="hit"|"miss"}`,
-//!   `gridmap_tile_renders_in_flight`, `gridmap_tile_cache_bytes`;
+//!   `gridmap_tile_renders_total`, `gridmap_tile_renders_in_flight`,
+//!   `gridmap_tile_cache_bytes`;
 //! - `gridmap_catalog_version`, `gridmap_catalog_reloads_total`,
 //!   `gridmap_catalog_reload_seconds`;
 //! - `gridmap_rejected_total{reason}`: requests turned away by a limit
@@ -76,6 +77,7 @@ pub struct Metrics {
     durations: Histograms<RouteLabels>,
     tile_cache: Family<ResultLabels, Counter>,
     renders_in_flight: Gauge,
+    renders: Counter,
     tile_cache_bytes: Gauge,
     catalog_version: Gauge,
     reloads: Counter,
@@ -94,6 +96,8 @@ impl Metrics {
         registry.register("tile_cache_requests", "Tile requests answered from the cache (hit) or rendered (miss)", tile_cache.clone());
         let renders_in_flight = Gauge::default();
         registry.register("tile_renders_in_flight", "Tiles being rendered now", renders_in_flight.clone());
+        let renders = Counter::default();
+        registry.register("tile_renders", "Tiles rendered (once per tile, however many requests waited for it)", renders.clone());
         let tile_cache_bytes = Gauge::default();
         registry.register("tile_cache_bytes", "Bytes held by the tile cache", tile_cache_bytes.clone());
         let catalog_version = Gauge::default();
@@ -110,6 +114,7 @@ impl Metrics {
             durations,
             tile_cache,
             renders_in_flight,
+            renders,
             tile_cache_bytes,
             catalog_version,
             reloads,
@@ -126,6 +131,7 @@ impl Metrics {
 
     /// Counts a render as in flight until the guard drops.
     pub fn rendering(&self) -> RenderGuard {
+        self.renders.inc();
         self.renders_in_flight.inc();
         RenderGuard
     }
@@ -170,7 +176,7 @@ async fn scrape(State(state): State<AppState>) -> Response {
     // Gauges of the state are read at scrape time, so they are never stale.
     m.catalog_version
         .set(i64::try_from(state.catalog().version()).unwrap_or(i64::MAX));
-    let (bytes, _) = state.tile_cache().usage();
+    let (_, bytes) = state.tile_cache().usage();
     m.tile_cache_bytes
         .set(i64::try_from(bytes).unwrap_or(i64::MAX));
     let mut body = String::new();

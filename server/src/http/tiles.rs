@@ -258,31 +258,33 @@ async fn tile(
         x: tile.x,
         y: tile.y,
     };
-    let cached = state.tile_cache().get(&key);
-    super::metrics::metrics().tile_cache(cached.is_some());
-    let cached = match cached {
+    let hit = state.tile_cache().get(&key);
+    super::metrics::metrics().tile_cache(hit.is_some());
+    let cached = match hit {
         Some(t) => t,
         None => {
-            // Rendering takes one of the tile-render slots, until it ends.
-            let slot = state.work().acquire(Work::TileRender).await?;
             let st = state.clone();
-            tokio::task::spawn_blocking(move || -> anyhow::Result<Arc<CachedTile>> {
-                let _slot = slot;
-                let _counted = super::metrics::metrics().rendering();
-                let raw = render_tile(&st, &catalog, &system, tile)?;
-                let gz = if raw.is_empty() {
-                    Vec::new()
-                } else {
-                    gzip(&raw)
-                };
-                let t = Arc::new(CachedTile {
-                    raw: Bytes::from(raw),
-                    gzip: Bytes::from(gz),
-                });
-                st.tile_cache().insert(key, t.clone());
-                Ok(t)
-            })
-            .await??
+            let render = move || async move {
+                // Rendering takes one of the tile-render slots, until it ends.
+                let slot = st.work().acquire(Work::TileRender).await?;
+                let rendered = tokio::task::spawn_blocking(move || -> anyhow::Result<Arc<CachedTile>> {
+                    let _slot = slot;
+                    let _counted = super::metrics::metrics().rendering();
+                    let raw = render_tile(&st, &catalog, &system, tile)?;
+                    let gz = if raw.is_empty() {
+                        Vec::new()
+                    } else {
+                        gzip(&raw)
+                    };
+                    Ok(Arc::new(CachedTile {
+                        raw: Bytes::from(raw),
+                        gzip: Bytes::from(gz),
+                    }))
+                })
+                .await??;
+                Ok::<_, AppError>(rendered)
+            };
+            state.tile_cache().get_or_render(&key, render).await?
         }
     };
     let (status, encoding, body) = if cached.raw.is_empty() {
