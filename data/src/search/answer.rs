@@ -83,9 +83,10 @@ pub fn search(
             ambiguous: false,
         });
     };
+    let floor = alike_floor(best.score);
     let alike: Vec<Found> = ranked
         .iter()
-        .take_while(|s| s.score >= best.score * ALIKE)
+        .take_while(|s| s.score >= floor)
         .map(|s| place(s.site as usize, s.score))
         .collect();
     let first_grid = alike[0].finest();
@@ -102,8 +103,26 @@ pub fn search(
     Ok(SearchAnswer { results, ambiguous })
 }
 
+/// The lowest score still "alike" the best one: within `1 - ALIKE` of it.
+/// Scores go below zero (a weak match on a long text pays the length
+/// penalty), where `best * ALIKE` would lie above the best and leave no
+/// result alike, not even the best (a panic on `alike[0]`).
+fn alike_floor(best: f32) -> f32 {
+    best - best.abs() * (1.0 - ALIKE)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_best_is_always_alike_itself() {
+        for best in [2.0_f32, 1.0, 0.3, 0.0, -0.2, -5.0] {
+            let floor = super::alike_floor(best);
+            assert!(floor <= best, "{best}");
+            assert!((best - floor) <= best.abs() * 0.05 + 1e-6, "{best}");
+        }
+        assert!((super::alike_floor(1.0) - super::ALIKE).abs() < 1e-6);
+    }
+
     use super::*;
     use crate::index::SystemIndex;
     use crate::model::{Grid, GridSystem, Site};
