@@ -44,6 +44,15 @@ pub fn router() -> Router<AppState> {
         .layer(RequestBodyLimitLayer::new(ASSIGN_BODY_LIMIT))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/assign",
+    tag = "assign",
+    summary = "bulk assignment: points in (CSV with lon/lat columns, GeoJSON, or {\"points\":[…]}), the grid of each at every level out (CSV or JSON)",
+    request_body(content = String, description = "CSV or GeoJSON points", content_type = "text/csv"),
+    params(("crs" = Option<String>, Query, description = "CRS of the points"), ("system" = Option<String>, Query, description = "grid system (the only one when absent)")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 400, description = "bad parameter", body = super::openapi::ErrorBody), (status = 413, description = "body too large", body = super::openapi::ErrorBody), (status = 503, description = "busy (Retry-After)", body = super::openapi::ErrorBody))
+)]
 async fn assign(
     State(state): State<AppState>,
     params: Params,

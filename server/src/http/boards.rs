@@ -48,6 +48,14 @@ fn fonts() -> Result<Arc<Fonts>, AppError> {
         .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/boards/{file}",
+    tag = "boards",
+    summary = "a community's publicity board as PDF or PNG",
+    params(("file" = String, Path, description = "{code}.pdf or {code}.png"), ("system" = Option<String>, Query, description = "grid system (the only one when absent)"), ("size" = Option<String>, Query, description = "A0-A4"), ("landscape" = Option<bool>, Query, description = "landscape sheet"), ("dpi" = Option<u32>, Query, description = "PNG resolution")),
+    responses((status = 200, description = "the board", content_type = "application/pdf", body = String), (status = 400, description = "bad parameter", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody), (status = 429, description = "rate limited (Retry-After)", body = super::openapi::ErrorBody), (status = 503, description = "busy (Retry-After)", body = super::openapi::ErrorBody))
+)]
 async fn board(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -41,6 +41,14 @@ fn options(params: &Params) -> Result<CheckOptions, AppError> {
     Ok(opts)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/coverage",
+    tag = "coverage",
+    summary = "the coverage report: gaps, overlaps, slivers, staffing, workload",
+    params(("system" = Option<String>, Query, description = "grid system (the only one when absent)"), ("format" = Option<String>, Query, description = "json or geojson"), ("sliver_m2" = Option<f64>, Query, description = "smallest area reported as a sliver"), ("households" = Option<String>, Query, description = "households per grid, min-max"), ("proximity_m" = Option<f64>, Query, description = "internet cafe to school distance"), ("max_shares" = Option<f64>, Query, description = "grids a worker may carry")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 400, description = "bad parameter", body = super::openapi::ErrorBody), (status = 503, description = "busy (Retry-After)", body = super::openapi::ErrorBody))
+)]
 async fn coverage(
     State(state): State<AppState>,
     access: Access,

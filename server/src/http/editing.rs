@@ -151,6 +151,15 @@ struct NewProposal {
     title: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/proposals",
+    tag = "editing",
+    summary = "start a proposal (editor)",
+    request_body(content = serde_json::Value, description = "{\"system\",\"title\"}"),
+    responses((status = 201, description = "the answer", body = serde_json::Value), (status = 400, description = "bad parameter", body = super::openapi::ErrorBody), (status = 401, description = "no or unknown token", body = super::openapi::ErrorBody), (status = 403, description = "role too low", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -183,6 +192,15 @@ async fn create(
     Ok((StatusCode::CREATED, Json(proposal_json(&saved))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/proposals",
+    tag = "editing",
+    summary = "proposals (any account)",
+    params(("state" = Option<String>, Query, description = "draft, submitted, published or rejected"), ("system" = Option<String>, Query, description = "grid system (the only one when absent)")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 400, description = "bad parameter", body = super::openapi::ErrorBody), (status = 401, description = "no or unknown token", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn list(
     State(state): State<AppState>,
     access: super::viewer::Access,
@@ -212,6 +230,15 @@ async fn list(
     Ok(Json(json!({ "proposals": out })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/proposals/{id}",
+    tag = "editing",
+    summary = "one proposal with its changed grids",
+    params(("id" = u64, Path, description = "proposal id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 401, description = "no or unknown token", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn one(
     State(state): State<AppState>,
     access: super::viewer::Access,
@@ -221,6 +248,16 @@ async fn one(
     Ok(Json(proposal_json(&load(&state, &id)?)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/proposals/{id}/edits",
+    tag = "editing",
+    summary = "one edit (move_vertex, reshape_border, split, merge, create, delete, update, assign_worker, unassign_worker)",
+    request_body(content = serde_json::Value, description = "one edit"),
+    params(("id" = u64, Path, description = "proposal id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 400, description = "bad parameter", body = super::openapi::ErrorBody), (status = 401, description = "no or unknown token", body = super::openapi::ErrorBody), (status = 403, description = "role too low", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody), (status = 409, description = "conflict", body = super::openapi::ErrorBody), (status = 422, description = "a rule is broken", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn add_edit(
     State(state): State<AppState>,
     caller: Caller,
@@ -244,6 +281,15 @@ async fn add_edit(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/proposals/{id}/impact",
+    tag = "editing",
+    summary = "the sites, households and workers the proposal moves",
+    params(("id" = u64, Path, description = "proposal id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 401, description = "no or unknown token", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn impact(
     State(state): State<AppState>,
     access: super::viewer::Access,
@@ -294,6 +340,16 @@ fn note_of(body: &axum::body::Bytes) -> Result<String, AppError> {
     Ok(n.note)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/proposals/{id}/submit",
+    tag = "editing",
+    summary = "submit a draft (editor)",
+    request_body(content = Option<serde_json::Value>, description = "optional `{\"note\": \"…\"}`", content_type = "application/json"),
+    params(("id" = u64, Path, description = "proposal id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 401, description = "no or unknown token", body = super::openapi::ErrorBody), (status = 403, description = "role too low", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody), (status = 409, description = "conflict", body = super::openapi::ErrorBody), (status = 422, description = "a rule is broken", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn submit(
     State(state): State<AppState>,
     caller: Caller,
@@ -326,6 +382,16 @@ async fn submit(
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/proposals/{id}/publish",
+    tag = "editing",
+    summary = "publish (approver)",
+    request_body(content = Option<serde_json::Value>, description = "optional `{\"note\": \"…\"}`", content_type = "application/json"),
+    params(("id" = u64, Path, description = "proposal id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 401, description = "no or unknown token", body = super::openapi::ErrorBody), (status = 403, description = "role too low", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody), (status = 409, description = "conflict", body = super::openapi::ErrorBody), (status = 422, description = "a rule is broken", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn publish(
     State(state): State<AppState>,
     caller: Caller,
@@ -370,6 +436,16 @@ async fn publish(
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/proposals/{id}/reject",
+    tag = "editing",
+    summary = "reject (approver)",
+    request_body(content = Option<serde_json::Value>, description = "optional `{\"note\": \"…\"}`", content_type = "application/json"),
+    params(("id" = u64, Path, description = "proposal id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 401, description = "no or unknown token", body = super::openapi::ErrorBody), (status = 403, description = "role too low", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody), (status = 409, description = "conflict", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn reject(
     State(state): State<AppState>,
     caller: Caller,

@@ -45,6 +45,14 @@ fn bbox_of(g: &gridmap_data::Grid) -> Option<[f64; 4]> {
         .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/grids",
+    tag = "grids",
+    summary = "grids, filtered by system, level, parent and bbox, paged",
+    params(("system" = Option<String>, Query, description = "grid system (the only one when absent)"), ("level" = Option<String>, Query, description = "level name"), ("parent" = Option<String>, Query, description = "parent grid code"), ("bbox" = Option<String>, Query, description = "minlon,minlat,maxlon,maxlat"), ("limit" = Option<usize>, Query, description = "items per page"), ("offset" = Option<usize>, Query, description = "items skipped")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 400, description = "bad parameter", body = super::openapi::ErrorBody))
+)]
 async fn list(State(state): State<AppState>, params: Params) -> Result<Json<GridList>, AppError> {
     let catalog = state.catalog();
     let systems = catalog.select_systems(params.get("system"))?;
@@ -85,6 +93,14 @@ async fn list(State(state): State<AppState>, params: Params) -> Result<Json<Grid
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/grids/{code}",
+    tag = "grids",
+    summary = "one grid as a GeoJSON Feature with children and workers",
+    params(("code" = String, Path, description = "grid code"), ("system" = Option<String>, Query, description = "grid system (the only one when absent)"), ("at" = Option<u64>, Query, description = "data version (history)"), ("proposal" = Option<u64>, Query, description = "a proposal's view")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 400, description = "bad parameter", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody), (status = 410, description = "history not kept", body = super::openapi::ErrorBody))
+)]
 async fn one(
     State(state): State<AppState>,
     access: super::viewer::Access,

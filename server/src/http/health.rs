@@ -14,6 +14,13 @@ pub fn router() -> Router<AppState> {
 /// `status` is `degraded` while the store holds edits made outside gridmap
 /// that break the change rules: the previous snapshot is still served, and
 /// `refused` names the version and its problems.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "health",
+    summary = "liveness, the data version served, `degraded` with the refused version's problems",
+    responses((status = 200, description = "the answer", body = serde_json::Value))
+)]
 async fn health(State(state): State<AppState>) -> Json<Value> {
     let catalog = state.catalog();
     let mut body = json!({

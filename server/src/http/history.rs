@@ -27,6 +27,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/audit", get(audit))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/history",
+    tag = "history",
+    summary = "published changes, newest first",
+    params(("system" = Option<String>, Query, description = "grid system (the only one when absent)"), ("limit" = Option<usize>, Query, description = "items per page"), ("offset" = Option<usize>, Query, description = "items skipped")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 400, description = "bad parameter", body = super::openapi::ErrorBody))
+)]
 async fn list(State(state): State<AppState>, params: Params) -> Result<Json<Value>, AppError> {
     let page = params.page(100)?;
     let system = params.get("system");
@@ -65,6 +73,15 @@ fn feature(g: &gridmap_data::Grid) -> Value {
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/history/{version}/revert",
+    tag = "history",
+    summary = "undo a published change (approver)",
+    params(("version" = u64, Path, description = "the version the change made")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 401, description = "no or unknown token", body = super::openapi::ErrorBody), (status = 403, description = "role too low", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody), (status = 409, description = "conflict", body = super::openapi::ErrorBody), (status = 410, description = "history not kept", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn revert(
     State(state): State<AppState>,
     caller: Caller,
@@ -104,6 +121,15 @@ async fn revert(
     .await?
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    tag = "history",
+    summary = "every write with its account (admin)",
+    params(("limit" = Option<usize>, Query, description = "items per page"), ("offset" = Option<usize>, Query, description = "items skipped")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 401, description = "no or unknown token", body = super::openapi::ErrorBody), (status = 403, description = "role too low", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn audit(
     State(state): State<AppState>,
     caller: Caller,

@@ -16,9 +16,11 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/lookup", get(lookup))
 }
 
-#[derive(Serialize)]
-struct LookupGrid {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LookupGrid {
+    /// `system`, `code`, `name`, `level`, `parent`.
     #[serde(flatten)]
+    #[schema(value_type = Object)]
     grid: GridRef,
     /// The point lay exactly on this grid's border; the border rule gave it this grid.
     on_border: bool,
@@ -27,7 +29,7 @@ struct LookupGrid {
 /// A worker as shown on the lookup card: the public card (name, role,
 /// phone, photo, duties, the grid served and the share of it, shown as 兼),
 /// plus the internal id for a viewer.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct WorkerCard {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -41,8 +43,8 @@ pub struct WorkerCard {
     pub share: f64,
 }
 
-#[derive(Serialize)]
-struct LookupAnswer {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LookupAnswer {
     /// The point in WGS84 longitude/latitude, after any CRS conversion.
     point: [f64; 2],
     grids: Vec<LookupGrid>,
@@ -72,6 +74,14 @@ pub fn worker_cards(
         .collect()
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/lookup",
+    tag = "lookup",
+    summary = "the grids holding a point, top level first, and their gridworkers",
+    params(("lon" = f64, Query, description = "longitude (or x in `crs`)"), ("lat" = f64, Query, description = "latitude (or y in `crs`)"), ("crs" = Option<String>, Query, description = "CRS of lon/lat: EPSG:4326 (default), EPSG:4490, EPSG:45xx Gauss-Krüger, GCJ02, BD09, EPSG:3857"), ("system" = Option<String>, Query, description = "grid system (the only one when absent)"), ("at" = Option<u64>, Query, description = "the data version to answer from (history)")),
+    responses((status = 200, description = "the answer", body = LookupAnswer), (status = 400, description = "bad parameter", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody), (status = 410, description = "history not kept", body = super::openapi::ErrorBody), (status = 429, description = "rate limited (Retry-After)", body = super::openapi::ErrorBody))
+)]
 async fn lookup(
     State(state): State<AppState>,
     access: Access,

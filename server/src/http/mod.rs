@@ -15,6 +15,7 @@ pub mod listener;
 pub mod lookup;
 pub mod metrics;
 pub mod ogc;
+pub mod openapi;
 pub mod params;
 pub mod rate_limit;
 pub mod request_id;
@@ -66,6 +67,7 @@ pub fn app(state: AppState) -> Router {
     let public = Router::new()
         .merge(health::router())
         .merge(metrics::router())
+        .merge(openapi::router())
         .merge(limited)
         .merge(assign::router())
         .merge(grids::router())

@@ -36,6 +36,14 @@ impl From<SearchError> for AppError {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    tag = "search",
+    summary = "address search: sites and their grids, best first, with the ambiguity flag",
+    params(("q" = String, Query, description = "the address typed"), ("limit" = Option<usize>, Query, description = "results (1 to 50)"), ("system" = Option<String>, Query, description = "grid system (the only one when absent)")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 400, description = "bad parameter", body = super::openapi::ErrorBody), (status = 429, description = "rate limited (Retry-After)", body = super::openapi::ErrorBody))
+)]
 async fn search(
     State(state): State<AppState>,
     access: Access,

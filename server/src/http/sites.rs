@@ -40,6 +40,14 @@ fn counts(catalog: &Catalog, system: &str, grid: usize, access: Access) -> (Valu
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/grids/{code}/stats",
+    tag = "sites",
+    summary = "site counts per kind for a grid and each child",
+    params(("code" = String, Path, description = "grid code"), ("system" = Option<String>, Query, description = "grid system (the only one when absent)")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 400, description = "bad parameter", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody))
+)]
 async fn stats(
     State(state): State<AppState>,
     access: Access,
@@ -84,6 +92,14 @@ fn with_households(mut v: Value, households: Option<u64>) -> Value {
     v
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/grids/{code}/sites",
+    tag = "sites",
+    summary = "the sites inside a grid, paged",
+    params(("code" = String, Path, description = "grid code"), ("system" = Option<String>, Query, description = "grid system (the only one when absent)"), ("kind" = Option<String>, Query, description = "site kind"), ("limit" = Option<usize>, Query, description = "items per page"), ("offset" = Option<usize>, Query, description = "items skipped")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 400, description = "bad parameter", body = super::openapi::ErrorBody), (status = 404, description = "not found", body = super::openapi::ErrorBody))
+)]
 async fn sites(
     State(state): State<AppState>,
     access: Access,
