@@ -48,7 +48,9 @@ cargo build --release --locked -p gridmap
 tmp=$(mktemp -d)
 server_pid=""
 zj_pid=""
+fuzz_pid=""
 cleanup() {
+  [ -n "$fuzz_pid" ] && kill "$fuzz_pid" 2>/dev/null
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
   [ -n "$zj_pid" ] && kill "$zj_pid" 2>/dev/null
   rm -rf "$tmp"
@@ -65,6 +67,22 @@ done
 
 echo "== vector-tile conformance (z8–z16, reference decoder + GEOS)"
 "$venv/bin/python" tests/conformance/check_tiles.py --base "http://127.0.0.1:$port" --zmin 8 --zmax 16
+
+echo "== HTTP API fuzzing against its OpenAPI description (schemathesis)"
+target/release/gridmap demo --out "$tmp/fuzz.gpkg" >/dev/null
+fuzz_token=$(target/release/gridmap user add fuzz --role admin --db "$tmp/fuzz.gpkg" 2>/dev/null | tail -1)
+fuzz_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+target/release/gridmap serve --db "$tmp/fuzz.gpkg" --listen "127.0.0.1:$fuzz_port" --rate-limit 0 >"$tmp/fuzz-server.log" 2>&1 &
+fuzz_pid=$!
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$fuzz_port/health" >/dev/null && break
+  sleep 0.2
+done
+(cd "$tmp" && "$root/$venv/bin/schemathesis" run "http://127.0.0.1:$fuzz_port/api/v1/openapi.json" \
+  --checks not_a_server_error,response_schema_conformance,content_type_conformance \
+  --max-examples 30 -H "Authorization: Bearer $fuzz_token")
+kill "$fuzz_pid" 2>/dev/null || true
+fuzz_pid=""
 
 echo "== conformance checker's own tests (broken tiles must fail)"
 "$venv/bin/python" -m unittest tests/conformance/test_check_tiles.py
