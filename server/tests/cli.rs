@@ -230,6 +230,13 @@ fn a_replace_that_would_wipe_the_system_needs_allow_shrink_and_a_no_op_import_wr
     assert_success(&import_workers(&workers, &db));
     let out = import_grids(&short, &db, &["--replace", "--allow-shrink"]);
     assert_success(&out);
+    // The import names the worker it leaves without a grid.
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("1 worker assignments point at grids this import removed")
+            && said.contains("worker w1 (王芳) → grid 330106001002"),
+        "{said}"
+    );
     assert_eq!(
         GpkgStore::open(&db)
             .unwrap()

@@ -56,7 +56,7 @@ pub use counts::ImportCounts;
 pub use error::{FeatureProblem, ImportError, RowProblem, MAX_LISTED};
 pub use grids::{
     import_grids, import_grids_with, prepare_grid_import, prepare_grid_import_with,
-    GridImportOptions, GridImportReport, RepairedFeature,
+    GridImportOptions, GridImportReport, OrphanedAssignment, RepairedFeature,
 };
 pub use raw::RawProblem;
 pub use workers::{import_workers, prepare_worker_import, WorkerImportReport};

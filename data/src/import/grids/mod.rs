@@ -103,6 +103,16 @@ pub struct GridImportReport {
     /// Every grid of the file is stored exactly so already: nothing is (or
     /// was) written.
     pub unchanged: bool,
+    /// Worker assignments to grids this import removes.
+    pub orphaned: Vec<OrphanedAssignment>,
+}
+
+/// A worker assigned to a grid that an import removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrphanedAssignment {
+    pub worker: String,
+    pub name: String,
+    pub grid: String,
 }
 
 impl fmt::Display for GridImportReport {
@@ -121,6 +131,16 @@ impl fmt::Display for GridImportReport {
         )?;
         if self.unchanged {
             write!(f, "\nevery grid is stored exactly so already: nothing written, the data version stays")?;
+        }
+        if !self.orphaned.is_empty() {
+            write!(
+                f,
+                "\nwarning: {} worker assignments point at grids this import removed (reassign them with `gridmap import workers`; `gridmap check` lists them until then):",
+                self.orphaned.len()
+            )?;
+            for o in &self.orphaned {
+                write!(f, "\n  worker {} ({}) → grid {}", o.worker, o.name, o.grid)?;
+            }
         }
         if !self.repaired.is_empty() {
             write!(f, "\nrepaired {} geometries:", self.repaired.len())?;
@@ -329,7 +349,34 @@ pub fn prepare_grid_import_with(
             kept: summary.updated,
         });
     }
+    // Workers keep their assignments across a grid import: name those a
+    // replace leaves pointing at a grid it removes (`gridmap check` reports
+    // them as dangling until they are reassigned).
+    let removed_codes: Vec<&str> = match (mode, catalog.system(&system.name)) {
+        (GridWriteMode::Replace, Some(stored)) => stored
+            .grids()
+            .iter()
+            .map(|g| g.code.as_str())
+            .filter(|code| !seen.contains_key(*code))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut orphaned = Vec::new();
+    if !removed_codes.is_empty() {
+        for worker in store.workers()? {
+            for assigned in &worker.grids {
+                if assigned.system == system.name && removed_codes.contains(&assigned.code.as_str()) {
+                    orphaned.push(OrphanedAssignment {
+                        worker: worker.id.clone(),
+                        name: worker.name.clone(),
+                        grid: assigned.code.clone(),
+                    });
+                }
+            }
+        }
+    }
     let report = GridImportReport {
+        orphaned,
         path: path.to_path_buf(),
         system: system.name.clone(),
         levels: system.levels.clone(),
