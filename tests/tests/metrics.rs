@@ -67,7 +67,7 @@ async fn requests_tiles_and_refusals_are_counted() {
     // Single flight: eight requests at once for one uncached tile, one render.
     let other = format!("/tiles/admin/8/214/107.mvt?v={version}");
     let replies = futures_join(&state, &other, 8).await;
-    assert!(replies.iter().all(|s| s.is_success()), "{replies:?}");
+    assert!(replies.iter().all(StatusCode::is_success), "{replies:?}");
     let text = String::from_utf8(get(&state, "/metrics").await.body).unwrap();
     assert_eq!(sample(&text, "gridmap_tile_renders_total"), Some(renders_before + 1.0), "{text}");
 

@@ -28,8 +28,9 @@ fn demo_state(dir: &tempfile::TempDir) -> AppState {
 fn registered_api_routes() -> BTreeSet<(String, String)> {
     let dir = gridmap_tests::repo_root().join("server/src/http");
     let mut routes = BTreeSet::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+    for entry in std::fs::read_dir(&dir).expect("the server's http sources") {
+        let path = entry.expect("a directory entry").path();
+        let text = std::fs::read_to_string(path).unwrap_or_default();
         let compact: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
         for (i, _) in compact.match_indices(".route(") {
             // The call's own arguments, up to its closing bracket.

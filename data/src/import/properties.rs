@@ -55,7 +55,7 @@ pub(crate) fn typed_cell_value(cell: &str) -> Option<Value> {
             .filter(|v| v.is_array() || v.is_object())
             .unwrap_or_else(|| Value::String(cell.into())),
         b'-' | b'0'..=b'9' => json()
-            .filter(|v| v.is_number() && v.to_string() == cell)
+            .filter(|v| v.is_number() && serde_json::to_string(v).is_ok_and(|t| t == cell))
             .unwrap_or_else(|| Value::String(cell.into())),
         _ if cell == "true" || cell == "false" => Value::Bool(cell == "true"),
         _ => Value::String(cell.into()),
