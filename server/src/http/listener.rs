@@ -160,8 +160,9 @@ async fn serve_connection(
     builder
         .timer(TokioTimer::new())
         // hyper's timer starts when it waits for a head, idle time included:
-        // the longer of the two is the backstop, the watchdog does the rest.
-        .header_read_timeout(limits.header_read.max(limits.idle))
+        // the longer of the two, a second later, is the backstop; the
+        // watchdog closes (and counts) first.
+        .header_read_timeout(limits.header_read.max(limits.idle) + Duration::from_secs(1))
         .max_headers(HYPER_MAX_HEADERS)
         .keep_alive(true);
     let connection = builder.serve_connection(io, service);
@@ -179,6 +180,8 @@ async fn serve_connection(
                 }
                 return;
             }
+            // A deadline moved earlier (a head started, a request ended).
+            () = activity.moved.notified() => {}
             () = tokio::time::sleep_until(deadline) => {
                 if let Some(reason) = activity.expired(&limits, Instant::now()) {
                     tracing::debug!(%peer, reason, "closing the connection");
@@ -199,6 +202,9 @@ async fn serve_connection(
 /// What a connection is doing, as the watchdog sees it.
 struct Activity {
     state: Mutex<ActivityState>,
+    /// Wakes the watchdog when the deadline may have moved earlier than the
+    /// one it sleeps until (a permit is kept if it is not waiting).
+    moved: tokio::sync::Notify,
 }
 
 struct ActivityState {
@@ -226,6 +232,7 @@ impl Activity {
                 dispatched: 0,
                 answered: 0,
             }),
+            moved: tokio::sync::Notify::new(),
         }
     }
 
@@ -241,6 +248,8 @@ impl Activity {
         s.last_io = now;
         if s.in_flight == 0 && s.head_started.is_none() {
             s.head_started = Some(now);
+            // From the idle deadline to the (earlier) header deadline.
+            self.moved.notify_one();
         }
     }
 
@@ -295,6 +304,8 @@ impl Drop for InFlight {
         if s.in_flight == 0 {
             s.idle_since = now;
             s.head_started = None;
+            // From the stall deadline to the (earlier) idle one.
+            self.0.moved.notify_one();
         }
     }
 }
@@ -501,5 +512,30 @@ mod tests {
             again >= idle && again <= Instant::now() + l.idle,
             "idle from the end of the request"
         );
+    }
+
+    /// A head that starts during the idle wait is cut at the header
+    /// timeout, not at the (later) idle deadline the watchdog slept until.
+    #[tokio::test]
+    async fn a_slow_head_is_closed_at_the_header_timeout() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let limits = ConnectionLimits {
+            header_read: Duration::from_millis(200),
+            idle: Duration::from_secs(20),
+            ..limits()
+        };
+        let app = Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        tokio::spawn(serve(listener, app, limits, std::future::pending()));
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let started = Instant::now();
+        client.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+        let mut buf = [0u8; 64];
+        let read = tokio::time::timeout(Duration::from_secs(10), client.read(&mut buf)).await;
+        let waited = started.elapsed();
+        assert!(matches!(read, Ok(Ok(0) | Err(_))), "closed without an answer: {read:?}");
+        assert!(waited < Duration::from_secs(5), "closed after {waited:?}, the idle timeout is 20 s");
     }
 }
