@@ -356,3 +356,94 @@ pub mod editing {
             .is_some_and(|m| !m.is_empty()));
     }
 }
+
+/// What a store holds, to compare before and after something that must not
+/// change it: the data version and a digest of every row, with row counts
+/// so a difference reads at a glance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreFingerprint {
+    pub data_version: u64,
+    pub systems: usize,
+    pub grids: usize,
+    pub workers: usize,
+    pub sites: usize,
+    /// Of every system, grid, worker and site as the store's snapshot lists
+    /// them (each in a fixed order), geometry and attributes included.
+    pub digest: u64,
+}
+
+/// The [`StoreFingerprint`] of `store`, read in one snapshot.
+pub fn store_fingerprint<S: gridmap_data::store::GridStore + ?Sized>(
+    store: &S,
+) -> StoreFingerprint {
+    use std::hash::{Hash, Hasher};
+    let snapshot = store
+        .snapshot(gridmap_data::store::SnapshotParts::All)
+        .expect("a readable store");
+    // `DefaultHasher::new()` has fixed keys: equal rows give equal digests
+    // within a run, which is all a before/after comparison needs.
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let rows = serde_json::json!({
+        "systems": snapshot.systems,
+        "workers": snapshot.workers,
+        "sites": snapshot.sites,
+    });
+    serde_json::to_string(&rows)
+        .expect("rows serialise")
+        .hash(&mut hasher);
+    StoreFingerprint {
+        data_version: snapshot.version,
+        systems: snapshot.systems.len(),
+        grids: snapshot.systems.iter().map(|(_, grids)| grids.len()).sum(),
+        workers: snapshot.workers.len(),
+        sites: snapshot.sites.len(),
+        digest: hasher.finish(),
+    }
+}
+
+/// Running the `gridmap` binary's commands in this process, as `main` runs
+/// them. (A test of this package cannot start the binary itself: Cargo
+/// builds and names only a package's own binaries for its tests.)
+pub mod cli {
+    /// How a command ended, as the binary would report it.
+    #[derive(Debug, Clone)]
+    pub struct Ending {
+        /// 0 on success, 1 for an error (`main` returns it), 101 for a panic.
+        pub status: i32,
+        /// The error as `main` prints it (`Error: ` and its causes, here on
+        /// one line), or the panic's message; empty on success.
+        pub stderr: String,
+    }
+
+    /// The main thread's stack on Linux; test threads get 2 MiB, and input
+    /// nesting (deep JSON, WKT) must be judged with the stack the binary has.
+    const MAIN_STACK: usize = 8 << 20;
+
+    /// Runs one command function (`gridmap::commands::import::run(&cmd)` …).
+    pub fn run<E: std::fmt::Display>(command: impl FnOnce() -> Result<(), E> + Send) -> Ending {
+        std::thread::scope(|scope| {
+            let thread = std::thread::Builder::new()
+                .stack_size(MAIN_STACK)
+                .spawn_scoped(scope, || command().map_err(|e| format!("Error: {e:#}")))
+                .expect("a thread");
+            match thread.join() {
+                Ok(Ok(())) => Ending {
+                    status: 0,
+                    stderr: String::new(),
+                },
+                Ok(Err(stderr)) => Ending { status: 1, stderr },
+                Err(payload) => {
+                    let message = payload
+                        .downcast_ref::<&str>()
+                        .map(ToString::to_string)
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    Ending {
+                        status: 101,
+                        stderr: format!("thread panicked: {message}"),
+                    }
+                }
+            }
+        })
+    }
+}
