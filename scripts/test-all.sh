@@ -103,6 +103,9 @@ done
 kill "$zj_pid" 2>/dev/null || true
 zj_pid=""
 
+echo "== crash loop (short): SIGKILL during imports and publishes, the store stays whole"
+python3 scripts/crash_loop.py --gridmap target/release/gridmap --runs 8 --seed 1
+
 if [ -d tests/browser ]; then
   echo "== browser test (headless chromium)"
   GRIDMAP_BIN="$root/target/release/gridmap" node --test tests/browser/
