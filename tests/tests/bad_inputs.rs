@@ -203,9 +203,9 @@ fn catalogue() -> Vec<Case> {
         refused(Grids, "generated/grids/wkt-polygon-nested-10000-deep.csv", F0, "brackets nested 10001 levels deep"),
         refused(Grids, "workers/good.csv", FILE, "no geometry column"),
         // ---- grids, Shapefile (each made from good.shp with one defect)
-        refused(Grids, "grids/shp/truncated.shp", FILE, "invalid .shp record 0: failed to fill whole buffer"),
-        refused(Grids, "grids/shp/empty-shp.shp", FILE, "invalid .shp"),
-        refused(Grids, "grids/shp/not-a-shapefile.shp", FILE, "is this a Shapefile"),
+        refused(Grids, "grids/shp/truncated.shp", FILE, "the header says 236 bytes, the file has 150"),
+        refused(Grids, "grids/shp/empty-shp.shp", FILE, "shorter than its 100-byte header"),
+        refused(Grids, "grids/shp/not-a-shapefile.shp", FILE, "not a Shapefile"),
         refused(Grids, "grids/shp/without-dbf.shp", FILE, "the .dbf file beside the .shp is missing"),
         refused(Grids, "grids/shp/dbf-garbage-header.shp", FILE, "invalid .dbf"),
         refused(Grids, "grids/shp/shape-type-99.shp", FILE, "invalid .shp record 0: The code ' 99 '"),
@@ -671,12 +671,10 @@ fn the_unbroken_files_the_catalogue_starts_from_are_accepted() {
     }
 }
 
-/// Damaged Shapefiles that panic inside the Shapefile reader (the
-/// `shapefile` and `dbase` crates) instead of being refused; the README
-/// lists them. Run with `--ignored` to see them fail.
+/// Damaged Shapefiles that used to panic inside the Shapefile reader (the
+/// `shapefile` and `dbase` crates): refused like any other damaged file.
 #[test]
-#[ignore = "the Shapefile reader panics on these (see tests/fixtures/bad/README.md)"]
-fn damaged_shapefiles_that_panic_today_are_refused() {
+fn damaged_shapefiles_that_crashed_the_reader_are_refused() {
     // Whatever the reader will say, it says it as a refusal to parse the file.
     let cases = [
         refused(

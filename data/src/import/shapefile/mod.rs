@@ -331,7 +331,72 @@ fn lines(parts: impl Iterator<Item = RawRing>) -> Geometry<f64> {
     Geometry::MultiLineString(MultiLineString::new(parts.map(|p| to_line(&p)).collect()))
 }
 
+/// Reads a Shapefile. A damaged file is refused, never a crash: the record
+/// sizes are checked against the file first (the reader would trust them
+/// and allocate what they claim), and a panic inside the `shapefile` or
+/// `dbase` crates on what is left (negative part counts, parts past the
+/// points, a zero header length) becomes the file's parse error.
 pub(crate) fn read(path: &Path) -> Result<SourceData, ImportError> {
+    check_record_sizes(path)?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_checked(path))).unwrap_or_else(
+        |panic| {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(ToString::to_string)
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown failure".into());
+            Err(parse_error(
+                path,
+                format!("damaged Shapefile (.shp, .shx or .dbf): the reader failed: {why}"),
+            ))
+        },
+    )
+}
+
+/// The main-file header's length and every record header's content length
+/// fit in the file (sizes are big-endian counts of 16-bit words).
+fn check_record_sizes(path: &Path) -> Result<(), ImportError> {
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let word = |at: usize| -> Option<i64> {
+        let b = bytes.get(at..at + 4)?;
+        Some(i64::from(i32::from_be_bytes([b[0], b[1], b[2], b[3]])) * 2)
+    };
+    let bad = |why: String| Err(parse_error(path, format!("damaged .shp: {why}")));
+    if bytes.get(..4) != Some(&[0, 0, 0x27, 0x0A][..]) && bytes.len() >= 4 {
+        return Err(parse_error(
+            path,
+            "not a Shapefile: it does not start with the file code 9994".into(),
+        ));
+    }
+    let Some(declared) = word(24) else {
+        return bad(format!("{} bytes, shorter than its 100-byte header", bytes.len()));
+    };
+    if declared < 100 || declared > bytes.len() as i64 {
+        return bad(format!(
+            "the header says {declared} bytes, the file has {}",
+            bytes.len()
+        ));
+    }
+    let mut at = 100usize;
+    let mut record = 0;
+    while at + 8 <= declared as usize {
+        record += 1;
+        let length = word(at + 4).unwrap_or(-1);
+        if length < 0 || at as i64 + 8 + length > declared {
+            return bad(format!(
+                "record {record} claims {length} bytes, {} are left",
+                declared - at as i64 - 8
+            ));
+        }
+        at += 8 + length as usize;
+    }
+    Ok(())
+}
+
+fn read_checked(path: &Path) -> Result<SourceData, ImportError> {
     let crs = match sibling(path, "prj") {
         Some(prj) => {
             let text = std::fs::read_to_string(&prj).map_err(|source| ImportError::Io {
