@@ -72,10 +72,20 @@ impl PhotoSource {
             return checked(photo, bytes);
         }
         let rel = Path::new(photo);
+        // A photo path is data anyone with an import could write, and boards
+        // are public: it may only name a file inside the photo folder or the
+        // store's, never elsewhere on the host.
+        if rel.is_absolute()
+            || rel
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir))
+        {
+            return Err(format!(
+                "`{photo}` leaves the photo folder (absolute, or with ..): give a path inside --photos DIR or the store's folder"
+            ));
+        }
         let mut tried = Vec::new();
-        if rel.is_absolute() {
-            tried.push(rel.to_path_buf());
-        } else {
+        {
             if let Some(dir) = &self.photos_dir {
                 tried.push(dir.join(rel));
                 if let Some(name) = rel.file_name() {
@@ -138,6 +148,24 @@ fn sniff(b: &[u8]) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn photo_paths_never_leave_the_photo_folders() {
+        let dir = std::env::temp_dir().join(format!("gridmap-print-outside-{}", std::process::id()));
+        let inner = dir.join("photos");
+        std::fs::create_dir_all(&inner).unwrap();
+        std::fs::write(dir.join("w.png"), b"\x89PNG\r\n\x1a\nrest").unwrap();
+        let src = PhotoSource {
+            photos_dir: Some(inner),
+            ..PhotoSource::default()
+        };
+        let absolute = dir.join("w.png");
+        for outside in [absolute.to_str().unwrap(), "../w.png", "a/../../w.png"] {
+            let e = src.load(outside).unwrap_err();
+            assert!(e.contains("leaves the photo folder"), "{outside}: {e}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn photos_are_found_relative_to_the_photo_folder_then_the_store() {
