@@ -106,6 +106,9 @@ zj_pid=""
 echo "== crash loop (short): SIGKILL during imports and publishes, the store stays whole"
 python3 scripts/crash_loop.py --gridmap target/release/gridmap --runs 8 --seed 1
 
+echo "== abuse (short): slow headers, idle connections, stalled bodies, coverage and lookup floods"
+python3 scripts/abuse.py --gridmap target/release/gridmap --seconds 5 --scale 0.2
+
 if [ -d tests/browser ]; then
   echo "== browser test (headless chromium)"
   GRIDMAP_BIN="$root/target/release/gridmap" node --test tests/browser/
