@@ -354,7 +354,11 @@ pub(crate) fn read(path: &Path) -> Result<SourceData, ImportError> {
 }
 
 /// The main-file header's length and every record header's content length
-/// fit in the file (sizes are big-endian counts of 16-bit words).
+/// fit in the file (sizes are big-endian counts of 16-bit words), and so
+/// do the counts of every record read (walked, or where the `.shx` points),
+/// its part starts in order within its points: the reader allocates what
+/// they claim before reading it, so one part start of -1604732672 asked for
+/// 25 GB and aborted the process, where no panic can be caught.
 fn check_record_sizes(path: &Path) -> Result<(), ImportError> {
     let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
         path: path.to_path_buf(),
@@ -391,7 +395,89 @@ fn check_record_sizes(path: &Path) -> Result<(), ImportError> {
                 declared - at as i64 - 8
             ));
         }
+        let content = &bytes[at + 8..at + 8 + length as usize];
+        if let Err(why) = check_counts(content, length) {
+            // Numbered as the reader's own errors are, from 0.
+            return Err(parse_error(
+                path,
+                format!("invalid .shp record {}: {why}", record - 1),
+            ));
+        }
         at += 8 + length as usize;
+    }
+    // With a .shx the reader seeks to its offsets, wherever they point.
+    if let Some(shx) = sibling(path, "shx") {
+        let index = std::fs::read(&shx).map_err(|source| ImportError::Io {
+            path: shx.clone(),
+            source,
+        })?;
+        let entries = index.get(100..).unwrap_or_default().chunks_exact(8);
+        for (i, entry) in entries.enumerate() {
+            let offset = i32::from_be_bytes([entry[0], entry[1], entry[2], entry[3]]);
+            // A record header past the end fails to read: the reader refuses it.
+            let Some((start, length)) = usize::try_from(offset)
+                .ok()
+                .and_then(|words| Some((words * 2 + 8, word(words * 2 + 4)?)))
+            else {
+                continue;
+            };
+            let content = bytes.get(start..).unwrap_or_default();
+            if let Err(why) = check_counts(content, length) {
+                return Err(parse_error(
+                    &shx,
+                    format!("damaged .shx: entry {} names a record where {why}", i + 1),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The counts of the record whose content (`length` bytes by its header)
+/// begins `content`: multipoints hold a point count, polylines, polygons
+/// and multipatches part and point counts then the part starts, all
+/// little-endian after the shape type and the 32-byte box. The reader
+/// checks the counts against the length in 32 bits, where 1610612741
+/// points of 16 bytes wrap around to fit a 5-point record, then allocates
+/// what they claim. Negative counts are left to the reader, which fails on
+/// them without allocating.
+fn check_counts(content: &[u8], length: i64) -> Result<(), String> {
+    let int = |at: usize| {
+        content
+            .get(at..at + 4)
+            .map(|b| i64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+    };
+    // Bytes before the points: the type, the box, the counts (and the starts).
+    let (parts, points, before_points) = match int(0) {
+        Some(8 | 18 | 28) => (Some(0), int(36), 40),
+        Some(3 | 5 | 13 | 15 | 23 | 25 | 31) => (int(36), int(40), 44),
+        _ => return Ok(()),
+    };
+    let (Some(parts), Some(points)) = (parts, points) else {
+        return Ok(());
+    };
+    if parts < 0 || points < 0 {
+        return Ok(());
+    }
+    let needed = before_points + 4 * parts + 16 * points;
+    if needed > length {
+        return Err(format!(
+            "its counts ({parts} parts, {points} points) need {needed} bytes, the record has {length}"
+        ));
+    }
+    let mut previous = 0;
+    for i in 0..parts as usize {
+        // A start past the end of the file fails to read.
+        let Some(start) = int(44 + 4 * i) else {
+            return Ok(());
+        };
+        if start < previous || start > points {
+            return Err(format!(
+                "part {} starts at point {start}, outside {previous}..={points}",
+                i + 1
+            ));
+        }
+        previous = start;
     }
     Ok(())
 }

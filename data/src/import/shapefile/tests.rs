@@ -271,3 +271,71 @@ fn gbk_names_that_are_valid_utf8_are_read_as_gbk() {
     let data = read_features(&shp).unwrap();
     assert_eq!(data.features[0].properties["name"], "学校");
 }
+
+/// The bytes of record `n` (1-based) of a `.shp` past its 8-byte header.
+fn record_content(shp: &[u8], n: usize) -> usize {
+    let mut at = 100;
+    for _ in 1..n {
+        let words = i32::from_be_bytes(shp[at + 4..at + 8].try_into().unwrap());
+        at += 8 + 2 * words as usize;
+    }
+    at + 8
+}
+
+#[test]
+fn damaged_part_start_is_refused_not_an_abort() {
+    // Found by fuzzing: the reader allocates the points a part claims before
+    // reading them, so a negative part start asked for 25 GB and aborted.
+    let dir = tempfile::tempdir().unwrap();
+    let shp = street_and_community(dir.path());
+    let mut bytes = std::fs::read(&shp).unwrap();
+    let content = record_content(&bytes, 2);
+    bytes[content + 44..content + 48].copy_from_slice(&(-1_604_732_672_i32).to_le_bytes());
+    std::fs::write(&shp, &bytes).unwrap();
+    let e = read_features(&shp).unwrap_err().to_string();
+    assert!(
+        e.contains("invalid .shp record 1: part 1 starts at point -1604732672, outside 0..=5"),
+        "{e}"
+    );
+}
+
+#[test]
+fn point_counts_that_wrap_around_to_the_record_size_are_refused() {
+    // Found by fuzzing: 1610612741 points of 16 bytes are 124 bytes in the
+    // reader's 32-bit arithmetic, so its own size check passed.
+    let dir = tempfile::tempdir().unwrap();
+    let shp = street_and_community(dir.path());
+    let mut bytes = std::fs::read(&shp).unwrap();
+    let content = record_content(&bytes, 2);
+    bytes[content + 40..content + 44].copy_from_slice(&0x6000_0005_i32.to_le_bytes());
+    std::fs::write(&shp, &bytes).unwrap();
+    let e = read_features(&shp).unwrap_err().to_string();
+    assert!(
+        e.contains("invalid .shp record 1: its counts (1 parts, 1610612741 points) need"),
+        "{e}"
+    );
+}
+
+#[test]
+fn damaged_part_start_where_the_shx_points_is_refused() {
+    // A record after the header's length is never walked, but the reader
+    // seeks to it when the .shx names it.
+    let dir = tempfile::tempdir().unwrap();
+    let shp = street_and_community(dir.path());
+    let mut bytes = std::fs::read(&shp).unwrap();
+    let second = record_content(&bytes, 2) - 8;
+    let mut stray = bytes[second..].to_vec();
+    stray[8 + 44..8 + 48].copy_from_slice(&(-1_604_732_672_i32).to_le_bytes());
+    let appended = bytes.len();
+    bytes.extend(stray);
+    std::fs::write(&shp, &bytes).unwrap();
+    let shx = shp.with_extension("shx");
+    let mut index = std::fs::read(&shx).unwrap();
+    index[108..112].copy_from_slice(&(appended as i32 / 2).to_be_bytes());
+    std::fs::write(&shx, &index).unwrap();
+    let e = read_features(&shp).unwrap_err().to_string();
+    assert!(
+        e.contains("damaged .shx: entry 2 names a record where part 1 starts at point -1604732672"),
+        "{e}"
+    );
+}
