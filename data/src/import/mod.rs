@@ -24,7 +24,8 @@
 //! let path = dir.path().join("g.csv");
 //! std::fs::write(&path, "code,level,wkt\n1,street,\"POLYGON((120 30,120.1 30,120.1 30.1,120 30))\"\n").unwrap();
 //! let data = read_features(&path).unwrap();
-//! assert_eq!(data.features[0].properties["code"], "1");
+//! // A CSV cell written as a canonical number reads as one; the grid code is still "1".
+//! assert_eq!(data.features[0].properties["code"], 1);
 //! // A layer names a table of a GeoPackage; other files have none.
 //! let e = read_features_with(&path, &ReadOptions::with_layer("grids")).unwrap_err();
 //! assert!(e.to_string().contains("--layer"), "{e}");
