@@ -9,42 +9,12 @@ use super::{decode, properties, Part};
 use crate::crs::Crs;
 use crate::export::ExportFormat;
 use crate::geometry::GeometryProblem;
-use crate::import::gpkg::tests::{exported, grids, properties_of};
+use crate::import::gpkg::tests::{assert_an_export_reads_back, exported};
 use crate::import::{read_features, ImportError};
 
 #[test]
 fn an_export_reads_back_with_its_attributes_and_crs() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = exported(dir.path(), "g.fgb", ExportFormat::FlatGeobuf, Crs::Wgs84);
-    let data = read_features(&file).unwrap();
-    assert_eq!(data.crs, Some(Crs::Wgs84));
-    let grids = grids();
-    assert_eq!(data.features.len(), grids.len());
-    // The spatial index orders the features along its Hilbert curve.
-    for f in &data.features {
-        let g = grids
-            .iter()
-            .find(|g| f.properties["code"] == g.code.as_str())
-            .unwrap();
-        assert_eq!(f.properties, properties_of(g), "{}", g.code);
-        assert_eq!(
-            f.geometry,
-            Some(Geometry::MultiPolygon(g.geometry.clone())),
-            "{}: bit for bit",
-            g.code
-        );
-        assert_eq!(f.raw_problem, None);
-    }
-    let gk = exported(
-        dir.path(),
-        "gk.fgb",
-        ExportFormat::FlatGeobuf,
-        Crs::GaussKruger(4549),
-    );
-    assert_eq!(
-        read_features(&gk).unwrap().crs,
-        Some(Crs::GaussKruger(4549))
-    );
+    assert_an_export_reads_back(ExportFormat::FlatGeobuf, "fgb");
 }
 
 #[test]
