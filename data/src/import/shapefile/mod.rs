@@ -82,10 +82,14 @@ fn read_records(shp: &Path) -> Result<(Vec<dbase::Record>, &'static Encoding), I
             encoding_from_mark(reader.header().code_page_mark)
         }
     };
-    if let Some(enc) = declared {
+    // Every record decoded with `enc`.
+    let read_as = |enc: &'static Encoding| {
         let mut reader = dbase::Reader::from_path_with_encoding(&dbf, EncodingRs::from(enc))
             .map_err(|e| dbf_error(&dbf, e))?;
-        return Ok((reader.read().map_err(|e| dbf_error(&dbf, e))?, enc));
+        Ok((reader.read().map_err(|e| dbf_error(&dbf, e))?, enc))
+    };
+    if let Some(enc) = declared {
+        return read_as(enc);
     }
     let mut strict = dbase::Reader::from_path_with_encoding(&dbf, dbase::Unicode)
         .map_err(|e| dbf_error(&dbf, e))?;
@@ -100,22 +104,10 @@ fn read_records(shp: &Path) -> Result<(Vec<dbase::Record>, &'static Encoding), I
             if detect::shapefile_text_encoding(texts) == encoding_rs::UTF_8 {
                 return Ok((records, encoding_rs::UTF_8));
             }
-            let mut gbk =
-                dbase::Reader::from_path_with_encoding(&dbf, EncodingRs::from(encoding_rs::GBK))
-                    .map_err(|e| dbf_error(&dbf, e))?;
-            Ok((
-                gbk.read().map_err(|e| dbf_error(&dbf, e))?,
-                encoding_rs::GBK,
-            ))
+            read_as(encoding_rs::GBK)
         }
         Err(e) if matches!(e.kind(), dbase::ErrorKind::StringDecodeError(_)) => {
-            let mut gbk =
-                dbase::Reader::from_path_with_encoding(&dbf, EncodingRs::from(encoding_rs::GBK))
-                    .map_err(|e| dbf_error(&dbf, e))?;
-            Ok((
-                gbk.read().map_err(|e| dbf_error(&dbf, e))?,
-                encoding_rs::GBK,
-            ))
+            read_as(encoding_rs::GBK)
         }
         Err(e) => Err(dbf_error(&dbf, e)),
     }
@@ -376,7 +368,10 @@ fn check_record_sizes(path: &Path) -> Result<(), ImportError> {
         ));
     }
     let Some(declared) = word(24) else {
-        return bad(format!("{} bytes, shorter than its 100-byte header", bytes.len()));
+        return bad(format!(
+            "{} bytes, shorter than its 100-byte header",
+            bytes.len()
+        ));
     };
     if declared < 100 || declared > bytes.len() as i64 {
         return bad(format!(
