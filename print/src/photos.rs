@@ -76,9 +76,12 @@ impl PhotoSource {
         // are public: it may only name a file inside the photo folder or the
         // store's, never elsewhere on the host.
         if rel.is_absolute()
-            || rel
-                .components()
-                .any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir))
+            || rel.components().any(|c| {
+                !matches!(
+                    c,
+                    std::path::Component::Normal(_) | std::path::Component::CurDir
+                )
+            })
         {
             return Err(format!(
                 "`{photo}` leaves the photo folder (absolute, or with ..): give a path inside --photos DIR or the store's folder"
@@ -151,7 +154,8 @@ mod tests {
 
     #[test]
     fn photo_paths_never_leave_the_photo_folders() {
-        let dir = std::env::temp_dir().join(format!("gridmap-print-outside-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("gridmap-print-outside-{}", std::process::id()));
         let inner = dir.join("photos");
         std::fs::create_dir_all(&inner).unwrap();
         std::fs::write(dir.join("w.png"), b"\x89PNG\r\n\x1a\nrest").unwrap();

@@ -65,7 +65,11 @@ impl TileCache {
     /// for it wait for that render instead of starting their own (and hold
     /// no render slot meanwhile). When a render fails or its request goes
     /// away, the next waiter renders.
-    pub async fn get_or_render<E, F, Fut>(&self, key: &TileKey, render: F) -> Result<Arc<CachedTile>, E>
+    pub async fn get_or_render<E, F, Fut>(
+        &self,
+        key: &TileKey,
+        render: F,
+    ) -> Result<Arc<CachedTile>, E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Arc<CachedTile>, E>>,
@@ -238,13 +242,22 @@ mod tests {
         }
         let tiles = tasks.join_all().await;
         assert_eq!(renders.load(Ordering::SeqCst), 1);
-        assert!(tiles.iter().all(|t| t.as_ref().is_ok_and(|t| t.raw.len() == 10)));
-        assert!(cache.in_flight.lock().unwrap().is_empty(), "no flight left behind");
+        assert!(tiles
+            .iter()
+            .all(|t| t.as_ref().is_ok_and(|t| t.raw.len() == 10)));
+        assert!(
+            cache.in_flight.lock().unwrap().is_empty(),
+            "no flight left behind"
+        );
 
         // A failed render is not cached: the next request renders again.
-        let failed = cache.get_or_render(&key(2, 0), || async { Err::<Arc<CachedTile>, _>("boom") }).await;
+        let failed = cache
+            .get_or_render(&key(2, 0), || async { Err::<Arc<CachedTile>, _>("boom") })
+            .await;
         assert_eq!(failed.unwrap_err(), "boom");
-        let again = cache.get_or_render(&key(2, 0), || async { Ok::<_, ()>(tile(3)) }).await;
+        let again = cache
+            .get_or_render(&key(2, 0), || async { Ok::<_, ()>(tile(3)) })
+            .await;
         assert_eq!(again.unwrap().raw.len(), 3);
     }
 }

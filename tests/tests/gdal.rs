@@ -513,7 +513,9 @@ fn geojson_csv_and_gbk_shapefile_exports_round_trip_through_gdal() {
     let d = dir.path();
     let source = attributed_zhejiang(d);
     let db = d.join("zj.gpkg");
-    let stored = import_store(&db, &source, "admin", &LEVELS).grids("admin").unwrap();
+    let stored = import_store(&db, &source, "admin", &LEVELS)
+        .grids("admin")
+        .unwrap();
     let path = |name: &str| d.join(name).to_str().unwrap().to_string();
 
     // GeoJSON and CSV+WKT: GDAL reads every feature; a re-import gives the
@@ -543,7 +545,10 @@ fn geojson_csv_and_gbk_shapefile_exports_round_trip_through_gdal() {
     }))
     .expect("the GBK Shapefile export");
     let dump = ogrinfo(&["-ro", "-al", "-q", &path("gbk.shp")]);
-    assert!(dump.contains("西湖区") && dump.contains("杭州市"), "GDAL reads the names");
+    assert!(
+        dump.contains("西湖区") && dump.contains("杭州市"),
+        "GDAL reads the names"
+    );
     // DBF field names hold 10 bytes: the export cuts `label_point` (and
     // says so); nothing else changes but JSON attributes becoming their text.
     let renamed: Vec<Grid> = stored

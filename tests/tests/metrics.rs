@@ -11,8 +11,13 @@ use gridmap_tests::zhejiang_store;
 
 /// The value of the sample `name{labels}` (labels as written, in order), if present.
 fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
+    text.lines().find_map(|l| {
+        l.strip_prefix(series)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -32,7 +37,10 @@ async fn requests_tiles_and_refusals_are_counted() {
     let tile = format!("/tiles/admin/8/213/107.mvt?v={version}");
     for _ in 0..2 {
         let status = get(&state, &tile).await.status;
-        assert!(status == StatusCode::OK || status == StatusCode::NO_CONTENT, "{status}");
+        assert!(
+            status == StatusCode::OK || status == StatusCode::NO_CONTENT,
+            "{status}"
+        );
     }
     assert_eq!(
         get(&state, "/api/v1/lookup?lon=x&lat=1").await.status,
@@ -41,11 +49,18 @@ async fn requests_tiles_and_refusals_are_counted() {
 
     let reply = get(&state, "/metrics").await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert!(reply.content_type().unwrap().starts_with("application/openmetrics-text"));
+    assert!(reply
+        .content_type()
+        .unwrap()
+        .starts_with("application/openmetrics-text"));
     let text = String::from_utf8(reply.body).unwrap();
-    assert!(text.trim_end().ends_with("# EOF"), "OpenMetrics ends with # EOF");
+    assert!(
+        text.trim_end().ends_with("# EOF"),
+        "OpenMetrics ends with # EOF"
+    );
 
-    let lookups = r#"gridmap_http_requests_total{route="/api/v1/lookup",method="GET",status="200"}"#;
+    let lookups =
+        r#"gridmap_http_requests_total{route="/api/v1/lookup",method="GET",status="200"}"#;
     assert_eq!(sample(&text, lookups), Some(3.0), "{text}");
     let bad = r#"gridmap_http_requests_total{route="/api/v1/lookup",method="GET",status="400"}"#;
     assert_eq!(sample(&text, bad), Some(1.0));
@@ -54,13 +69,25 @@ async fn requests_tiles_and_refusals_are_counted() {
     assert!(!text.contains("path-1"), "raw paths never become labels");
     let tiles = r#"gridmap_http_requests_total{route="/tiles/{system}/{z}/{x}/{file}""#;
     assert!(text.contains(tiles), "tiles by route template: {text}");
-    assert_eq!(sample(&text, r#"gridmap_tile_cache_requests_total{result="miss"}"#), Some(1.0));
-    assert_eq!(sample(&text, r#"gridmap_tile_cache_requests_total{result="hit"}"#), Some(1.0));
+    assert_eq!(
+        sample(&text, r#"gridmap_tile_cache_requests_total{result="miss"}"#),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&text, r#"gridmap_tile_cache_requests_total{result="hit"}"#),
+        Some(1.0)
+    );
     assert_eq!(sample(&text, "gridmap_tile_renders_in_flight"), Some(0.0));
-    assert_eq!(sample(&text, "gridmap_catalog_version"), Some(version as f64));
+    assert_eq!(
+        sample(&text, "gridmap_catalog_version"),
+        Some(version as f64)
+    );
     let histogram = r#"gridmap_http_request_duration_seconds_count{route="/api/v1/lookup"}"#;
     assert_eq!(sample(&text, histogram), Some(4.0));
-    assert_eq!(sample(&text, r#"gridmap_rejected_total{reason="rate_limited"}"#), None);
+    assert_eq!(
+        sample(&text, r#"gridmap_rejected_total{reason="rate_limited"}"#),
+        None
+    );
     let renders_before = sample(&text, "gridmap_tile_renders_total").expect("renders counted");
     assert_eq!(renders_before, 1.0);
 
@@ -69,7 +96,11 @@ async fn requests_tiles_and_refusals_are_counted() {
     let replies = futures_join(&state, &other, 8).await;
     assert!(replies.iter().all(StatusCode::is_success), "{replies:?}");
     let text = String::from_utf8(get(&state, "/metrics").await.body).unwrap();
-    assert_eq!(sample(&text, "gridmap_tile_renders_total"), Some(renders_before + 1.0), "{text}");
+    assert_eq!(
+        sample(&text, "gridmap_tile_renders_total"),
+        Some(renders_before + 1.0),
+        "{text}"
+    );
 
     // Refusals by a limit are counted by reason (a second server in the same
     // process, so after the exact counts above: the registry is shared).
@@ -93,7 +124,10 @@ async fn requests_tiles_and_refusals_are_counted() {
     assert!(limited >= 3, "{limited} of 5 limited");
     let text = String::from_utf8(get(&state, "/metrics").await.body).unwrap();
     let refused = sample(&text, r#"gridmap_rejected_total{reason="rate_limited"}"#);
-    assert!(refused.is_some_and(|n| n >= limited as f64), "{refused:?}: {text}");
+    assert!(
+        refused.is_some_and(|n| n >= limited as f64),
+        "{refused:?}: {text}"
+    );
 }
 
 /// `n` concurrent `GET uri`s; their statuses.

@@ -18,7 +18,14 @@ use gridmap_tests::http::{get, send};
 use serde_json::Value;
 
 fn demo_state(dir: &tempfile::TempDir) -> AppState {
-    let change = generate(&DemoOptions { blocks: 200, seed: 5 }, &NoProgress).expect("demo");
+    let change = generate(
+        &DemoOptions {
+            blocks: 200,
+            seed: 5,
+        },
+        &NoProgress,
+    )
+    .expect("demo");
     let store = GpkgStore::open(dir.path().join("demo.gpkg")).expect("a new store");
     store.apply(&change).expect("the demo city is written");
     AppState::with_config(Arc::new(store), Default::default()).expect("a server state")
@@ -92,21 +99,47 @@ async fn the_description_and_the_routes_agree() {
                 .unwrap();
             let reply = send(&state, request).await;
             let body = reply.json();
-            assert_ne!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
-            assert_ne!(body["error"]["code"], "no_route", "{method} {uri}: not a route");
-            assert!(reply.status.as_u16() < 500, "{method} {uri}: {}", reply.status);
-            let documented: BTreeSet<&str> = op["responses"].as_object().unwrap().keys().map(String::as_str).collect();
+            assert_ne!(
+                reply.status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {uri}"
+            );
+            assert_ne!(
+                body["error"]["code"], "no_route",
+                "{method} {uri}: not a route"
+            );
+            assert!(
+                reply.status.as_u16() < 500,
+                "{method} {uri}: {}",
+                reply.status
+            );
+            let documented: BTreeSet<&str> = op["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
             assert!(
                 documented.contains(reply.status.as_str()),
                 "{method} {uri} answered {} which is not documented ({documented:?}): {body}",
                 reply.status
             );
             if !reply.status.is_success() {
-                assert!(body["error"]["code"].is_string(), "{method} {uri}: a JSON error");
+                assert!(
+                    body["error"]["code"].is_string(),
+                    "{method} {uri}: a JSON error"
+                );
             }
         }
     }
-    assert_eq!(described.iter().filter(|(_, p)| p.starts_with("/api/v1/")).cloned().collect::<BTreeSet<_>>(), registered_api_routes());
+    assert_eq!(
+        described
+            .iter()
+            .filter(|(_, p)| p.starts_with("/api/v1/"))
+            .cloned()
+            .collect::<BTreeSet<_>>(),
+        registered_api_routes()
+    );
     assert!(described.contains(&("get".to_string(), "/health".to_string())));
 }
 
@@ -117,7 +150,12 @@ async fn a_query_whose_best_match_scores_below_zero_is_answered() {
     let dir = tempfile::tempdir().unwrap();
     let state = demo_state(&dir);
     let reply = get(&state, "/api/v1/search?q=Q2f%C3%80W").await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
     assert!(reply.json()["results"].is_array());
     let _: Value = reply.json();
 }

@@ -131,8 +131,14 @@ mod tests {
         assert_eq!(data.features.len(), 4);
         let a = &data.features[0];
         assert_eq!(a.properties["name"], "文新街道");
-        assert!(!a.properties.contains_key("parent"), "a blank cell is no property");
-        assert_eq!(a.properties["code"], 330_106_001, "a canonical number is a number");
+        assert!(
+            !a.properties.contains_key("parent"),
+            "a blank cell is no property"
+        );
+        assert_eq!(
+            a.properties["code"], 330_106_001,
+            "a canonical number is a number"
+        );
         assert!(!a.properties.contains_key("WKT"));
         assert!(matches!(a.geometry, Some(geo_types::Geometry::Polygon(_))));
         assert!(a.raw_problem.is_none());

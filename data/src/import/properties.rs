@@ -87,7 +87,10 @@ mod tests {
             assert_eq!(typed_cell_value(cell), want, "{cell:?}");
         }
         let code = typed_cell_value("330106001001").unwrap();
-        assert_eq!(text(Some(&code), "code").unwrap().as_deref(), Some("330106001001"));
+        assert_eq!(
+            text(Some(&code), "code").unwrap().as_deref(),
+            Some("330106001001")
+        );
     }
 
     #[test]

@@ -531,11 +531,20 @@ mod tests {
         let mut client = TcpStream::connect(addr).await.unwrap();
         tokio::time::sleep(Duration::from_millis(100)).await;
         let started = Instant::now();
-        client.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+        client
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
         let mut buf = [0u8; 64];
         let read = tokio::time::timeout(Duration::from_secs(10), client.read(&mut buf)).await;
         let waited = started.elapsed();
-        assert!(matches!(read, Ok(Ok(0) | Err(_))), "closed without an answer: {read:?}");
-        assert!(waited < Duration::from_secs(5), "closed after {waited:?}, the idle timeout is 20 s");
+        assert!(
+            matches!(read, Ok(Ok(0) | Err(_))),
+            "closed without an answer: {read:?}"
+        );
+        assert!(
+            waited < Duration::from_secs(5),
+            "closed after {waited:?}, the idle timeout is 20 s"
+        );
     }
 }

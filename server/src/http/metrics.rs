@@ -89,25 +89,65 @@ impl Metrics {
     fn new() -> Self {
         let mut registry = Registry::with_prefix("gridmap");
         let requests = Family::<RequestLabels, Counter>::default();
-        registry.register("http_requests", "HTTP requests answered, by route template, method and status", requests.clone());
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route template, method and status",
+            requests.clone(),
+        );
         let durations: Histograms<RouteLabels> = Family::new_with_constructor(latency_histogram);
-        registry.register("http_request_duration_seconds", "Time to the response head, by route template", durations.clone());
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to the response head, by route template",
+            durations.clone(),
+        );
         let tile_cache = Family::<ResultLabels, Counter>::default();
-        registry.register("tile_cache_requests", "Tile requests answered from the cache (hit) or rendered (miss)", tile_cache.clone());
+        registry.register(
+            "tile_cache_requests",
+            "Tile requests answered from the cache (hit) or rendered (miss)",
+            tile_cache.clone(),
+        );
         let renders_in_flight = Gauge::default();
-        registry.register("tile_renders_in_flight", "Tiles being rendered now", renders_in_flight.clone());
+        registry.register(
+            "tile_renders_in_flight",
+            "Tiles being rendered now",
+            renders_in_flight.clone(),
+        );
         let renders = Counter::default();
-        registry.register("tile_renders", "Tiles rendered (once per tile, however many requests waited for it)", renders.clone());
+        registry.register(
+            "tile_renders",
+            "Tiles rendered (once per tile, however many requests waited for it)",
+            renders.clone(),
+        );
         let tile_cache_bytes = Gauge::default();
-        registry.register("tile_cache_bytes", "Bytes held by the tile cache", tile_cache_bytes.clone());
+        registry.register(
+            "tile_cache_bytes",
+            "Bytes held by the tile cache",
+            tile_cache_bytes.clone(),
+        );
         let catalog_version = Gauge::default();
-        registry.register("catalog_version", "Data version of the catalog being served", catalog_version.clone());
+        registry.register(
+            "catalog_version",
+            "Data version of the catalog being served",
+            catalog_version.clone(),
+        );
         let reloads = Counter::default();
-        registry.register("catalog_reloads", "Catalog reloads after a data version moved", reloads.clone());
+        registry.register(
+            "catalog_reloads",
+            "Catalog reloads after a data version moved",
+            reloads.clone(),
+        );
         let reload_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 16));
-        registry.register("catalog_reload_seconds", "Time to load a new catalog snapshot", reload_seconds.clone());
+        registry.register(
+            "catalog_reload_seconds",
+            "Time to load a new catalog snapshot",
+            reload_seconds.clone(),
+        );
         let rejected = Family::<ReasonLabels, Counter>::default();
-        registry.register("rejected", "Requests and connections turned away by a limit, by reason", rejected.clone());
+        registry.register(
+            "rejected",
+            "Requests and connections turned away by a limit, by reason",
+            rejected.clone(),
+        );
         Self {
             registry,
             requests,
@@ -126,7 +166,9 @@ impl Metrics {
     /// A tile request answered from the cache (`hit`) or rendered.
     pub fn tile_cache(&self, hit: bool) {
         let result = if hit { "hit" } else { "miss" };
-        self.tile_cache.get_or_create(&ResultLabels { result }).inc();
+        self.tile_cache
+            .get_or_create(&ResultLabels { result })
+            .inc();
     }
 
     /// Counts a render as in flight until the guard drops.

@@ -267,21 +267,22 @@ async fn tile(
             let render = move || async move {
                 // Rendering takes one of the tile-render slots, until it ends.
                 let slot = st.work().acquire(Work::TileRender).await?;
-                let rendered = tokio::task::spawn_blocking(move || -> anyhow::Result<Arc<CachedTile>> {
-                    let _slot = slot;
-                    let _counted = super::metrics::metrics().rendering();
-                    let raw = render_tile(&st, &catalog, &system, tile)?;
-                    let gz = if raw.is_empty() {
-                        Vec::new()
-                    } else {
-                        gzip(&raw)
-                    };
-                    Ok(Arc::new(CachedTile {
-                        raw: Bytes::from(raw),
-                        gzip: Bytes::from(gz),
-                    }))
-                })
-                .await??;
+                let rendered =
+                    tokio::task::spawn_blocking(move || -> anyhow::Result<Arc<CachedTile>> {
+                        let _slot = slot;
+                        let _counted = super::metrics::metrics().rendering();
+                        let raw = render_tile(&st, &catalog, &system, tile)?;
+                        let gz = if raw.is_empty() {
+                            Vec::new()
+                        } else {
+                            gzip(&raw)
+                        };
+                        Ok(Arc::new(CachedTile {
+                            raw: Bytes::from(raw),
+                            gzip: Bytes::from(gz),
+                        }))
+                    })
+                    .await??;
                 Ok::<_, AppError>(rendered)
             };
             state.tile_cache().get_or_render(&key, render).await?

@@ -365,7 +365,8 @@ pub fn prepare_grid_import_with(
     if !removed_codes.is_empty() {
         for worker in store.workers()? {
             for assigned in &worker.grids {
-                if assigned.system == system.name && removed_codes.contains(&assigned.code.as_str()) {
+                if assigned.system == system.name && removed_codes.contains(&assigned.code.as_str())
+                {
                     orphaned.push(OrphanedAssignment {
                         worker: worker.id.clone(),
                         name: worker.name.clone(),

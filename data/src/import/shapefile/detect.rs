@@ -108,24 +108,45 @@ mod tests {
         for name in ["学校", "学校门口", "西湖"] {
             let bytes = gbk(name);
             if std::str::from_utf8(&bytes).is_ok() {
-                assert_eq!(shapefile_text_encoding([&bytes[..]]), encoding_rs::GBK, "{name}");
+                assert_eq!(
+                    shapefile_text_encoding([&bytes[..]]),
+                    encoding_rs::GBK,
+                    "{name}"
+                );
             }
         }
         let texts = [gbk("学校"), b"330106".to_vec(), gbk("文新街道")];
-        assert_eq!(shapefile_text_encoding(texts.iter().map(Vec::as_slice)), encoding_rs::GBK);
+        assert_eq!(
+            shapefile_text_encoding(texts.iter().map(Vec::as_slice)),
+            encoding_rs::GBK
+        );
     }
 
     #[test]
     fn real_utf8_stays_utf8() {
         // Accented Latin and real Cyrillic are valid GBK too, but read
         // plausibly as UTF-8 or fall outside GB2312's common range.
-        for text in ["学校", "Straße", "文新街道（东）", "café", "Привет, мир", "“引号”—"] {
-            assert_eq!(shapefile_text_encoding([text.as_bytes()]), encoding_rs::UTF_8, "{text}");
+        for text in [
+            "学校",
+            "Straße",
+            "文新街道（东）",
+            "café",
+            "Привет, мир",
+            "“引号”—",
+        ] {
+            assert_eq!(
+                shapefile_text_encoding([text.as_bytes()]),
+                encoding_rs::UTF_8,
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn bytes_that_are_neither_are_left_to_the_strict_utf8_reader() {
-        assert_eq!(shapefile_text_encoding([&[0xFF, 0xFE, 0xFD][..]]), encoding_rs::UTF_8);
+        assert_eq!(
+            shapefile_text_encoding([&[0xFF, 0xFE, 0xFD][..]]),
+            encoding_rs::UTF_8
+        );
     }
 }

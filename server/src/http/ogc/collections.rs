@@ -59,7 +59,10 @@ impl<'a> Collection<'a> {
     /// The collection with `id`: a 404 naming the ids there are, or a 401
     /// when it is a site register and the request may not see registers.
     pub fn find(catalog: &'a Catalog, access: Access, id: &str) -> Result<Self, AppError> {
-        if let Some(found) = Self::all(catalog, access).into_iter().find(|c| c.id() == id) {
+        if let Some(found) = Self::all(catalog, access)
+            .into_iter()
+            .find(|c| c.id() == id)
+        {
             return Ok(found);
         }
         let is_register = id

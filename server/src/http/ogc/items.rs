@@ -177,7 +177,8 @@ fn matching(
                     let mut found: Vec<usize> = boxes
                         .iter()
                         .flat_map(|b| {
-                            let rect = Rect::new(coord! {x: b[0], y: b[1]}, coord! {x: b[2], y: b[3]});
+                            let rect =
+                                Rect::new(coord! {x: b[0], y: b[1]}, coord! {x: b[2], y: b[3]});
                             system
                                 .grids_in_bbox(*b)
                                 .into_iter()
@@ -340,7 +341,11 @@ pub(super) async fn list(
         .map(|&i| feature(&catalog, collection, i, access))
         .collect();
 
-    let items = format!("{}/collections/{}/items", root(&state, &headers), urlencode(&id));
+    let items = format!(
+        "{}/collections/{}/items",
+        root(&state, &headers),
+        urlencode(&id)
+    );
     let mut links = vec![link(
         format!("{items}?{}", page_query(&params, offset, limit)),
         "self",
@@ -357,7 +362,10 @@ pub(super) async fn list(
     }
     if offset > 0 {
         links.push(link(
-            format!("{items}?{}", page_query(&params, offset.saturating_sub(limit), limit)),
+            format!(
+                "{items}?{}",
+                page_query(&params, offset.saturating_sub(limit), limit)
+            ),
             "prev",
             GEOJSON,
             "the previous page",

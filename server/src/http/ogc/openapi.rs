@@ -45,7 +45,12 @@ fn operation(summary: &str, parameters: Vec<Value>, ok: Value) -> Value {
 
 /// The OpenAPI document, with `server` as its one server URL.
 pub fn document(server: &str) -> Value {
-    let collection_id = || path_parameter("collectionId", "`{system}.{level}` for grids, `sites.{kind}` for a site register");
+    let collection_id = || {
+        path_parameter(
+            "collectionId",
+            "`{system}.{level}` for grids, `sites.{kind}` for a site register",
+        )
+    };
     let filters: Vec<Value> = GRID_FILTERS
         .iter()
         .chain(SITE_FILTERS.iter().filter(|f| !GRID_FILTERS.contains(f)))
