@@ -259,15 +259,31 @@ fn attributed_zhejiang(dir: &Path) -> PathBuf {
     path
 }
 
+/// [`attributed_zhejiang`] imported into `dir/zj.gpkg`: the store and its grids.
+fn attributed_store(dir: &Path) -> (PathBuf, Vec<Grid>) {
+    let source = attributed_zhejiang(dir);
+    let db = dir.join("zj.gpkg");
+    let stored = import_store(&db, &source, "admin", &LEVELS)
+        .grids("admin")
+        .expect("the attributed fixture imports");
+    assert_eq!(stored.len(), 102);
+    (db, stored)
+}
+
 /// `gridmap export grids --format FORMAT [--crs CRS] --out OUT --db DB`.
 fn export(db: &Path, format: &str, crs: Option<&str>, out: &Path) {
+    export_encoded(db, format, crs, None, out);
+}
+
+/// [`export`] with `--encoding` (a Shapefile's .dbf text).
+fn export_encoded(db: &Path, format: &str, crs: Option<&str>, encoding: Option<&str>, out: &Path) {
     gridmap::commands::export::run(&ExportCommand::Grids(ExportGridsArgs {
         system: None,
         level: None,
         file: FileArgs {
             format: Some(format.into()),
             crs: crs.map(Into::into),
-            encoding: None,
+            encoding: encoding.map(Into::into),
             out: out.to_path_buf(),
         },
         db: DbArg {
@@ -382,12 +398,7 @@ fn exports_read_by_gdal_import_back_as_the_same_grids() {
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let source = attributed_zhejiang(d);
-    let db = d.join("zj.gpkg");
-    let store = import_store(&db, &source, "admin", &LEVELS);
-    let stored = store.grids("admin").unwrap();
-    drop(store);
-    assert_eq!(stored.len(), 102);
+    let (db, stored) = attributed_store(d);
     let path = |name: &str| d.join(name).to_str().unwrap().to_string();
 
     // WGS84: GDAL reads every feature and the typed columns; a re-import
@@ -511,11 +522,7 @@ fn geojson_csv_and_gbk_shapefile_exports_round_trip_through_gdal() {
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let source = attributed_zhejiang(d);
-    let db = d.join("zj.gpkg");
-    let stored = import_store(&db, &source, "admin", &LEVELS)
-        .grids("admin")
-        .unwrap();
+    let (db, stored) = attributed_store(d);
     let path = |name: &str| d.join(name).to_str().unwrap().to_string();
 
     // GeoJSON and CSV+WKT: GDAL reads every feature; a re-import gives the
@@ -530,20 +537,7 @@ fn geojson_csv_and_gbk_shapefile_exports_round_trip_through_gdal() {
 
     // A GBK Shapefile, as older desktop GIS wants it: GDAL decodes the
     // Chinese names through the .cpg, and so does the re-import.
-    gridmap::commands::export::run(&ExportCommand::Grids(ExportGridsArgs {
-        system: None,
-        level: None,
-        file: FileArgs {
-            format: Some("shp".into()),
-            crs: None,
-            encoding: Some("GBK".into()),
-            out: d.join("gbk.shp"),
-        },
-        db: DbArg {
-            db: db.display().to_string(),
-        },
-    }))
-    .expect("the GBK Shapefile export");
+    export_encoded(&db, "shp", None, Some("GBK"), &d.join("gbk.shp"));
     let dump = ogrinfo(&["-ro", "-al", "-q", &path("gbk.shp")]);
     assert!(
         dump.contains("西湖区") && dump.contains("杭州市"),
