@@ -455,20 +455,7 @@ def attack_burst(addr, total, seconds, lookup_paths, threads=8):
                         bursts[0] += 1
                 if stop[0]:
                     break
-            if conn is None:
-                conn = http.client.HTTPConnection(
-                    addr[0], addr[1], timeout=30, source_address=(ATTACK_SOURCE, 0))
-            t0 = now()
-            try:
-                status, h, _ = request(addr, "GET", lookup_paths[k % len(lookup_paths)], conn=conn)
-                got.append((status, h.get("retry-after"), (now() - t0) * 1000))
-                if h.get("connection", "").lower() == "close":
-                    conn.close()
-                    conn = None
-            except Exception as e:  # noqa: BLE001
-                got.append((type(e).__name__, None, (now() - t0) * 1000))
-                conn.close()
-                conn = None
+            conn = timed_get(addr, conn, lookup_paths[k % len(lookup_paths)], got, timeout=30)
         if conn is not None:
             conn.close()
         return got
@@ -477,6 +464,27 @@ def attack_burst(addr, total, seconds, lookup_paths, threads=8):
     out["bursts"] = bursts[0]
     out["t_start"] = t_start
     return out
+
+
+def timed_get(addr, conn, path, got, timeout):
+    """GET `path` on the attacker's keep-alive connection (opened when None):
+    appends (status or error name, Retry-After, ms) to `got` and returns the
+    connection to reuse, or None when it was closed."""
+    if conn is None:
+        conn = http.client.HTTPConnection(
+            addr[0], addr[1], timeout=timeout, source_address=(ATTACK_SOURCE, 0))
+    t0 = now()
+    try:
+        status, h, _ = request(addr, "GET", path, conn=conn)
+        got.append((status, h.get("retry-after"), (now() - t0) * 1000))
+        if h.get("connection", "").lower() == "close":
+            conn.close()
+            return None
+        return conn
+    except Exception as e:  # noqa: BLE001
+        got.append((type(e).__name__, None, (now() - t0) * 1000))
+        conn.close()
+        return None
 
 
 def attack_tiles(addr, n, seconds, tiles):
@@ -492,20 +500,7 @@ def attack_tiles(addr, n, seconds, tiles):
             if k is None:
                 break
             z, x, y = tiles[k]
-            if conn is None:
-                conn = http.client.HTTPConnection(
-                    addr[0], addr[1], timeout=60, source_address=(ATTACK_SOURCE, 0))
-            t0 = now()
-            try:
-                status, h, _ = request(addr, "GET", f"/tiles/default/{z}/{x}/{y}.mvt", conn=conn)
-                got.append((status, h.get("retry-after"), (now() - t0) * 1000))
-                if h.get("connection", "").lower() == "close":
-                    conn.close()
-                    conn = None
-            except Exception as e:  # noqa: BLE001
-                got.append((type(e).__name__, None, (now() - t0) * 1000))
-                conn.close()
-                conn = None
+            conn = timed_get(addr, conn, f"/tiles/default/{z}/{x}/{y}.mvt", got, timeout=60)
         if conn is not None:
             conn.close()
         return got
