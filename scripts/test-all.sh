@@ -17,6 +17,9 @@ command -v zbarimg >/dev/null || need_apt+=(zbar-tools)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 [ -d /usr/share/fonts/opentype/noto ] || need_apt+=(fonts-noto-cjk)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+# --- PostGIS backend: PostgreSQL 15 with PostGIS for the throwaway test cluster ---
+[ -f /usr/share/postgresql/15/extension/postgis.control ] || need_apt+=(postgresql-15-postgis-3)
+# --- end PostGIS backend ---
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "== installing Debian packages: ${need_apt[*]}"
@@ -37,6 +40,14 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/pip" install -q --disable-pip-version-check -r tests/conformance/requirements.txt
 
+# --- PostGIS backend: a throwaway cluster the store tests use (stopped in cleanup) ---
+echo "== throwaway PostgreSQL cluster (scripts/pg-cluster.sh)"
+pg_dir=$(mktemp -d)
+chmod 755 "$pg_dir"
+trap 'scripts/pg-cluster.sh stop "$pg_dir" || true; rm -rf "$pg_dir"' EXIT
+GRIDMAP_TEST_PG=$(scripts/pg-cluster.sh start "$pg_dir")
+export GRIDMAP_TEST_PG GRIDMAP_REQUIRE_PG=1
+# --- end PostGIS backend ---
 echo "== cargo test (workspace)"
 # GDAL is installed above: its tests must run, not skip.
 export GRIDMAP_REQUIRE_GDAL=1
@@ -50,6 +61,7 @@ server_pid=""
 zj_pid=""
 fuzz_pid=""
 cleanup() {
+  scripts/pg-cluster.sh stop "$pg_dir" || true; rm -rf "$pg_dir" # PostGIS backend
   [ -n "$fuzz_pid" ] && kill "$fuzz_pid" 2>/dev/null
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
   [ -n "$zj_pid" ] && kill "$zj_pid" 2>/dev/null

@@ -21,6 +21,31 @@ pub const DEFAULT_DB: &str = "gridmap.gpkg";
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Connections a PostgreSQL store opens at most (a pool; the GeoPackage
+    /// ignores it). `serve` opens this many plus none else; `copy` as many per store.
+    #[arg(long, global = true, env = "GRIDMAP_DB_POOL",
+          default_value_t = gridmap_data::store::postgis::DEFAULT_POOL_SIZE as u16,
+          value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub db_pool: u16,
+}
+
+/// The `--db-pool` of this process: set once by `main` before any command
+/// runs (a global flag, so every command's `--db` honours it without each
+/// command's arguments carrying it).
+static DB_POOL: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
+/// Records `--db-pool` / `GRIDMAP_DB_POOL` for every store this process opens.
+pub fn set_db_pool(size: usize) {
+    let _ = DB_POOL.set(size);
+}
+
+/// How stores are opened: the pool size from [`set_db_pool`] or the default.
+pub fn open_options() -> gridmap_data::store::OpenOptions {
+    let mut options = gridmap_data::store::OpenOptions::default();
+    if let Some(&size) = DB_POOL.get() {
+        options.pool_size = size;
+    }
+    options
 }
 
 #[derive(Subcommand, Debug)]
@@ -60,7 +85,7 @@ impl DbArg {
 
     /// Opens the store, creating a GeoPackage file if there is none.
     pub fn open(&self) -> anyhow::Result<Box<dyn GridStore>> {
-        gridmap_data::store::open(&self.db)
+        gridmap_data::store::open_with(&self.db, &open_options())
             .with_context(|| format!("opening store {}", self.location()))
     }
 

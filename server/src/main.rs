@@ -11,6 +11,7 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    gridmap::cli::set_db_pool(usize::from(cli.db_pool));
     match cli.command {
         None => serve(gridmap::cli::ServeArgs::from_env()),
         Some(Command::Serve(args)) => serve(args),

@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod backends;
+
 /// The repository root (tests run with the package directory as cwd).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

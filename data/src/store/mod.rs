@@ -1,6 +1,6 @@
 //! Storage backends behind one trait.
 //!
-//! Every backend lives in its own folder (`gpkg/` now, `postgis/` later) and
+//! Every backend lives in its own folder (`gpkg/`, `postgis/`) and
 //! implements [`GridStore`]; [`open`] picks the backend from a location (a file
 //! path or a `postgres://` URL). The rules every backend keeps:
 //!
@@ -21,6 +21,7 @@
 //!   [`crate::change::validate`] before a change set reaches the store.
 
 pub mod gpkg;
+pub mod postgis;
 
 use std::path::PathBuf;
 
@@ -246,6 +247,22 @@ fn redact_password(url: &str) -> String {
     }
 }
 
+/// How to open a store, beyond its location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// Connections a pooled backend (PostGIS) opens at most; the GeoPackage
+    /// backend ignores it (one writer, readers on demand).
+    pub pool_size: usize,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            pool_size: postgis::DEFAULT_POOL_SIZE,
+        }
+    }
+}
+
 /// Opens (creating a GeoPackage file if missing) the store at `location`.
 ///
 /// ```
@@ -253,16 +270,22 @@ fn redact_password(url: &str) -> String {
 /// let path = dir.path().join("city.gpkg");
 /// let store = gridmap_data::store::open(path.to_str().unwrap()).unwrap();
 /// assert_eq!(store.data_version().unwrap(), 0);
-/// let e = gridmap_data::store::open("postgres://gm:secret@db.example/city").unwrap_err();
-/// assert!(e.to_string().contains("gm:***@db.example"), "{e}");
+/// // Nothing listens on port 9 (discard): the message names the host, never the password.
+/// let e = gridmap_data::store::open("postgres://gm:secret@127.0.0.1:9/city").unwrap_err();
+/// let e = e.to_string();
+/// assert!(e.contains("gm:***@127.0.0.1:9") && e.contains("cannot reach") && !e.contains("secret"), "{e}");
 /// ```
 pub fn open(location: &str) -> Result<Box<dyn GridStore>, StoreError> {
+    open_with(location, &OpenOptions::default())
+}
+
+/// [`open`] with options (the PostGIS pool size).
+pub fn open_with(location: &str, options: &OpenOptions) -> Result<Box<dyn GridStore>, StoreError> {
     match StoreLocation::parse(location) {
         StoreLocation::Gpkg(path) => Ok(Box::new(gpkg::GpkgStore::open(path)?)),
-        loc @ StoreLocation::Postgres(_) => Err(StoreError::Unsupported {
-            location: loc.display(),
-            reason: "the PostGIS backend is not built yet; use a GeoPackage file path".into(),
-        }),
+        StoreLocation::Postgres(url) => {
+            Ok(Box::new(postgis::PgStore::open(&url, options.pool_size)?))
+        }
     }
 }
 
