@@ -69,6 +69,8 @@ pub enum Command {
     /// Accounts for the editing API: add (prints a token), list, revoke.
     #[command(subcommand)]
     User(crate::commands::user::UserCommand),
+    /// Copy a whole store between GeoPackage and PostGIS (either direction), in one transaction.
+    Copy(crate::commands::copy::CopyArgs),
 }
 
 #[derive(Args, Debug, Clone)]

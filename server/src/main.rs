@@ -22,6 +22,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Assign(args)) => commands::assign::run(&args),
         Some(Command::Board(args)) => commands::board::run(&args),
         Some(Command::User(cmd)) => commands::user::run(&cmd),
+        Some(Command::Copy(args)) => commands::copy::run(&args),
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod assign;
 pub mod board;
 pub mod check;
+pub mod copy;
 pub mod demo;
 pub mod export;
 pub mod import;
