@@ -3,11 +3,25 @@
 use axum::http::StatusCode;
 use gridmap::http::AppState;
 use gridmap_data::import::import_workers;
+use gridmap_data::store::GridStore;
+use gridmap_tests::backend_tests;
+use gridmap_tests::backends::{Backend, Place, TestStore};
 use gridmap_tests::http::get_json;
 use gridmap_tests::{strings_of, zhejiang_store};
 
+/// The Zhejiang partition with two workers, in a store of `backend`; the
+/// place keeps the store's file or database alive.
+fn zhejiang_state_on(backend: Backend) -> Option<(AppState, Place)> {
+    let TestStore { store, place, .. } = TestStore::zhejiang(backend)?;
+    Some((with_workers(store), place))
+}
+
 fn zhejiang_state(dir: &tempfile::TempDir) -> AppState {
-    let store = zhejiang_store(&dir.path().join("zj.gpkg"));
+    with_workers(Box::new(zhejiang_store(&dir.path().join("zj.gpkg"))))
+}
+
+fn with_workers(store: Box<dyn GridStore>) -> AppState {
+    let dir = tempfile::tempdir().unwrap();
     let workers = dir.path().join("workers.csv");
     std::fs::write(
         &workers,
@@ -16,15 +30,22 @@ fn zhejiang_state(dir: &tempfile::TempDir) -> AppState {
          w2,李四,13900000002,专职网格员,,巡查,330106:0.5;330105\n",
     )
     .expect("the workers file is written");
-    import_workers(&store, &workers, "admin").expect("the workers import");
-    AppState::new(store).expect("a server state")
+    import_workers(&*store, &workers, "admin").expect("the workers import");
+    AppState::with_config(store.into(), Default::default()).expect("a server state")
 }
 
-#[tokio::test]
-async fn lookup_list_feature_health_and_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = zhejiang_state(&dir);
+backend_tests!(lookup_list_feature_health_and_errors);
 
+fn lookup_list_feature_health_and_errors(backend: Backend) {
+    let Some((state, _place)) = zhejiang_state_on(backend) else {
+        return;
+    };
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(lookup_list_feature_health_and_errors_on(state));
+}
+
+async fn lookup_list_feature_health_and_errors_on(state: AppState) {
     // West Lake, Hangzhou, in the GCJ-02 coordinates the polygons were imported with.
     let (status, body) = get_json(&state, "/api/v1/lookup?lon=120.13&lat=30.26&system=admin").await;
     assert_eq!(status, StatusCode::OK, "{body}");

@@ -1,15 +1,19 @@
 //! The GEOS oracle: every one of 20,000 points over Zhejiang must get exactly
-//! the code GEOS (shapely) computed, at every level.
+//! the code GEOS (shapely) computed, at every level; once with the partition
+//! in a GeoPackage, once in PostGIS (`gridmap_tests::backends`).
 
 use gridmap_data::catalog::Catalog;
-use gridmap_tests::{assert_agrees_with_oracle, oracle_points, zhejiang_store};
+use gridmap_tests::backend_tests;
+use gridmap_tests::backends::{Backend, TestStore};
+use gridmap_tests::{assert_agrees_with_oracle, oracle_points};
 
-#[test]
-fn zhejiang_lookup_matches_geos_on_all_20000_points() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = zhejiang_store(&dir.path().join("zj.gpkg"));
+backend_tests!(zhejiang_lookup_matches_geos_on_all_20000_points);
 
-    let catalog = Catalog::load(&store).unwrap();
+fn zhejiang_lookup_matches_geos_on_all_20000_points(backend: Backend) {
+    let Some(t) = TestStore::zhejiang(backend) else {
+        return;
+    };
+    let catalog = Catalog::load(&*t.store).unwrap();
     let admin = catalog.system("admin").expect("system admin");
     let points = oracle_points();
     assert_eq!(points.len(), 20_000);
