@@ -159,7 +159,7 @@ pub fn supported_version() -> i64 {
 
 /// An arbitrary constant: the advisory lock every opener takes while it
 /// checks and migrates the schema.
-const MIGRATION_LOCK: i64 = 0x6772_6964_6d61_70; // "gridmap"
+const MIGRATION_LOCK: i64 = 0x0067_7269_646d_6170; // "gridmap"
 
 /// Checks that the database is gridmap's (or empty), that PostGIS is there
 /// (enabling it when allowed), and applies the missing migrations; all in
