@@ -629,3 +629,76 @@ async fn postgis_works_when_called_on_a_runtime_thread() {
     assert_eq!(t.store.grids("综治").unwrap().len(), 3);
     drop(t);
 }
+
+/// `postgis::listen`: the notices of gridmap's commits, then an error when
+/// the database drops the connection (the server reconnects on it).
+#[test]
+fn postgis_listen_delivers_notices_and_says_why_it_stopped() {
+    use gridmap_data::store::postgis::{listen, ChangeNotice};
+    let Some(t) = TestStore::new(Backend::Postgis, "listen") else {
+        return;
+    };
+    let gridmap_tests::backends::Place::Pg(db) = &t.place else {
+        unreachable!()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        let url = t.location.clone();
+        let task = tokio::spawn(async move {
+            listen(&url, tx, move || {
+                let _ = ready_tx.send(());
+            })
+            .await
+        });
+        ready_rx.await.expect("LISTEN succeeded");
+        let store = t.reopen();
+        let store = tokio::task::spawn_blocking(move || {
+            store
+                .apply(&ChangeSet {
+                    workers: vec![worker("w1", &[])],
+                    ..Default::default()
+                })
+                .unwrap();
+            store.apply(&grid_change(grids())).unwrap();
+            store
+        })
+        .await
+        .unwrap();
+        let wait = std::time::Duration::from_secs(10);
+        let first = tokio::time::timeout(wait, rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let second = tokio::time::timeout(wait, rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            first,
+            ChangeNotice {
+                system: None,
+                version: 1
+            }
+        );
+        assert_eq!(
+            second,
+            ChangeNotice {
+                system: Some("综治".into()),
+                version: 2
+            }
+        );
+        db.sql(&["SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                  WHERE datname = current_database() AND query = 'LISTEN gridmap'"]);
+        let ended = tokio::time::timeout(wait, task)
+            .await
+            .expect("the listener stops")
+            .unwrap();
+        assert!(ended.is_err(), "{ended:?}");
+        drop(store);
+    });
+}

@@ -205,7 +205,7 @@ pub(crate) fn describe_connect_error(
     target.open_error(reason)
 }
 
-fn describe_pg_error(e: &tokio_postgres::Error, target: &Target) -> String {
+pub(crate) fn describe_pg_error(e: &tokio_postgres::Error, target: &Target) -> String {
     let at = format!("{}:{}", target.host, target.port);
     let user = &target.user;
     let db = &target.dbname;

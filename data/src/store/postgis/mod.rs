@@ -178,6 +178,72 @@ impl PgStore {
     }
 }
 
+/// A committed change as `NOTIFY gridmap` announces it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct ChangeNotice {
+    /// The system whose grids it wrote; `None` for a change of workers or
+    /// sites only, or an outside edit.
+    pub system: Option<String>,
+    pub version: u64,
+}
+
+/// Listens for committed changes on one dedicated connection and sends each
+/// notice to `notices`, until the connection ends (an error says why) or
+/// nobody receives any more (`Ok`). Runs on the caller's runtime.
+///
+/// The connection is its own, never a pooled one: a listener must stay on
+/// one session (PgBouncer's transaction mode would drop it). TCP keepalives
+/// every 10 s notice a database that vanished without closing the
+/// connection; callers reconnect, and keep polling the data version as the
+/// backstop for notices missed meanwhile.
+pub async fn listen(
+    url: &str,
+    notices: tokio::sync::mpsc::UnboundedSender<ChangeNotice>,
+    on_listening: impl FnOnce() + Send,
+) -> Result<(), StoreError> {
+    use tokio_postgres::AsyncMessage;
+    let shown = super::StoreLocation::Postgres(url.to_string()).display();
+    let (mut cfg, target) = connect::config(url, &shown)?;
+    cfg.keepalives(true)
+        .keepalives_idle(std::time::Duration::from_secs(10));
+    let (client, mut conn) = cfg
+        .connect(tokio_postgres::NoTls)
+        .await
+        .map_err(|e| target.open_error(connect::describe_pg_error(&e, &target)))?;
+    let driver = async {
+        loop {
+            match std::future::poll_fn(|cx| conn.poll_message(cx)).await {
+                Some(Ok(AsyncMessage::Notification(n))) => {
+                    match serde_json::from_str::<ChangeNotice>(n.payload()) {
+                        Ok(notice) => {
+                            if notices.send(notice).is_err() {
+                                return Ok(());
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(payload = n.payload(), error = %e, "ignoring a gridmap notice of another shape")
+                        }
+                    }
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(StoreError::from(e)),
+                None => {
+                    return Err(target.open_error("the database closed the listening connection"))
+                }
+            }
+        }
+    };
+    let listening = async {
+        client.batch_execute("LISTEN gridmap").await?;
+        on_listening();
+        std::future::pending::<Result<(), StoreError>>().await
+    };
+    tokio::select! {
+        r = driver => r,
+        r = listening => r,
+    }
+}
+
 /// ISO WKB of a multipolygon, as `ST_GeomFromWKB` reads it.
 pub(crate) fn encode_multipolygon(mp: &MultiPolygon<f64>) -> Vec<u8> {
     encode(&Geometry::MultiPolygon(mp.clone()))
