@@ -33,15 +33,18 @@ pub fn write_demo(path: &Path, opts: &DemoOptions) -> anyhow::Result<()> {
     let started = Instant::now();
     let progress = BarProgress::new();
     let change = generate(opts, &progress).context("generating the demo city")?;
-    let store = gridmap_data::store::open(&path.to_string_lossy())
-        .with_context(|| format!("opening {}", path.display()))?;
-    tracing::info!(path = %path.display(), "writing the demo store");
+    // `--out` may be a postgres:// URL: messages show it without its password.
+    let location = path.to_string_lossy();
+    let shown = gridmap_data::store::StoreLocation::parse(&location).display();
+    let store = gridmap_data::store::open_with(&location, &crate::cli::open_options())
+        .with_context(|| format!("opening {shown}"))?;
+    tracing::info!(path = %shown, "writing the demo store");
     store
         .apply(&change)
-        .with_context(|| format!("writing {}", path.display()))?;
+        .with_context(|| format!("writing {shown}"))?;
     let grids: usize = change.grids.iter().map(|s| s.grids.len()).sum();
     tracing::info!(
-        path = %path.display(),
+        path = %shown,
         grids,
         workers = change.workers.len(),
         sites = change.sites.len(),
