@@ -22,7 +22,8 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// Connections a PostgreSQL store opens at most (a pool; the GeoPackage
-    /// ignores it). `serve` opens this many plus none else; `copy` as many per store.
+    /// ignores it). `serve` opens this many plus one that listens for changes;
+    /// `copy` this many per store.
     #[arg(long, global = true, env = "GRIDMAP_DB_POOL",
           default_value_t = gridmap_data::store::postgis::DEFAULT_POOL_SIZE as u16,
           value_parser = clap::value_parser!(u16).range(1..=1000))]
