@@ -33,7 +33,7 @@ function freePort() {
 
 /**
  * Writes the demo city to a temporary store and serves it; resolves once
- * /health answers. Returns `{ base, getJson(path), stop() }`.
+ * /health answers. Returns `{ base, db, getJson(path), stop() }`.
  */
 export async function startGridmap(extraArgs = []) {
   assert.ok(existsSync(BIN), `${BIN} not found: run \`cargo build --release\` or set GRIDMAP_BIN`);
@@ -65,6 +65,7 @@ export async function startGridmap(extraArgs = []) {
 
   return {
     base,
+    db,
     log: () => log,
     async getJson(p) {
       const resp = await fetch(base + p);
@@ -82,6 +83,18 @@ export async function startGridmap(extraArgs = []) {
       rmSync(work, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Creates an account on the store `db` with `gridmap user add` and returns
+ * its token (the command's last output line).
+ */
+export function addUser(db, name, role) {
+  const r = spawnSync(BIN, ['user', 'add', name, '--role', role, '--db', db], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `gridmap user add ${name} failed:\n${r.stdout}\n${r.stderr}`);
+  const token = r.stdout.trim().split('\n').at(-1).trim();
+  assert.match(token, /^\S{20,}$/, `no token on the last line of gridmap user add: ${r.stdout}`);
+  return token;
 }
 
 /**
