@@ -25,7 +25,10 @@
 //! assert!(matches!(catalog.find_grid(None, "9"), Err(CatalogError::UnknownGrid { .. })));
 //! ```
 
+mod patch;
+
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -84,7 +87,8 @@ impl GridRef {
 /// A server swaps in a new catalog when the data version changes.
 pub struct Catalog {
     version: u64,
-    systems: BTreeMap<String, SystemIndex>,
+    /// Shared with the catalog patched after a change ([`Catalog::after_change`]) when it leaves a system as it is.
+    systems: BTreeMap<String, Arc<SystemIndex>>,
     workers: Vec<Worker>,
     /// (system, code) → indexes into `workers` with the worker's share.
     workers_by_grid: HashMap<(String, String), Vec<(usize, f64)>>,
@@ -124,27 +128,18 @@ impl Catalog {
         systems: BTreeMap<String, SystemIndex>,
         workers: Vec<Worker>,
     ) -> Self {
-        let mut workers_by_grid: HashMap<(String, String), Vec<(usize, f64)>> = HashMap::new();
-        for (wi, w) in workers.iter().enumerate() {
-            for g in &w.grids {
-                workers_by_grid
-                    .entry((g.system.clone(), g.code.clone()))
-                    .or_default()
-                    .push((wi, g.share));
-            }
-        }
         Self {
             version,
-            systems,
+            systems: systems.into_iter().map(|(k, v)| (k, Arc::new(v))).collect(),
+            workers_by_grid: index_workers(&workers),
             workers,
-            workers_by_grid,
             sites: SiteRegister::default(),
         }
     }
 
     /// Replaces the catalog's sites and assigns them to the grids of every system.
     pub fn with_sites(mut self, sites: Vec<Site>) -> Self {
-        self.sites = SiteRegister::build(sites, self.systems.values());
+        self.sites = SiteRegister::build(sites, self.systems.values().map(|s| &**s));
         self
     }
 
@@ -153,11 +148,11 @@ impl Catalog {
     }
 
     pub fn systems(&self) -> impl Iterator<Item = &SystemIndex> {
-        self.systems.values()
+        self.systems.values().map(|s| &**s)
     }
 
     pub fn system(&self, name: &str) -> Option<&SystemIndex> {
-        self.systems.get(name)
+        self.systems.get(name).map(|s| &**s)
     }
 
     /// System names, comma-separated, for messages.
@@ -174,7 +169,7 @@ impl Catalog {
         match requested {
             Some(name) => self.named_system(name),
             None => {
-                let mut all = self.systems.values();
+                let mut all = self.systems();
                 match (all.next(), all.next()) {
                     (Some(only), None) => Ok(only),
                     (None, _) => Err(CatalogError::UnknownSystem {
@@ -191,8 +186,7 @@ impl Catalog {
 
     /// The system `name`, or an error listing the known ones.
     pub fn named_system(&self, name: &str) -> Result<&SystemIndex, CatalogError> {
-        self.systems
-            .get(name)
+        self.system(name)
             .ok_or_else(|| CatalogError::UnknownSystem {
                 name: name.to_string(),
                 known: self.system_names(),
@@ -206,7 +200,7 @@ impl Catalog {
     ) -> Result<Vec<&SystemIndex>, CatalogError> {
         match requested {
             Some(name) => Ok(vec![self.named_system(name)?]),
-            None => Ok(self.systems.values().collect()),
+            None => Ok(self.systems().collect()),
         }
     }
 
@@ -282,6 +276,20 @@ impl Catalog {
     pub fn sites_in_grid(&self, system: &str, grid: usize) -> &[u32] {
         self.sites.sites_in_grid(system, grid)
     }
+}
+
+/// (system, code) → indexes into `workers` with the worker's share.
+fn index_workers(workers: &[Worker]) -> HashMap<(String, String), Vec<(usize, f64)>> {
+    let mut by_grid: HashMap<(String, String), Vec<(usize, f64)>> = HashMap::new();
+    for (wi, w) in workers.iter().enumerate() {
+        for g in &w.grids {
+            by_grid
+                .entry((g.system.clone(), g.code.clone()))
+                .or_default()
+                .push((wi, g.share));
+        }
+    }
+    by_grid
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ use std::collections::BTreeMap;
 pub use impact::{impact, Impact};
 pub use ops::Edit;
 pub use proposal::{Proposal, State};
-pub use publish::{publish, revert};
+pub use publish::{publish, revert, Committed};
 
 use crate::catalog::Catalog;
 use crate::history::{grids_at, HistoryError};

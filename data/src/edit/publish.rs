@@ -11,10 +11,25 @@ use std::collections::BTreeSet;
 use super::proposal::{Proposal, State};
 use super::{rules, EditError};
 use crate::catalog::Catalog;
-use crate::change::{apply_recorded, validate, ChangeSet, SystemGrids, ValidateOptions};
+use crate::change::{apply_recorded, validate, ChangeSet, SystemGrids, ValidChange, ValidateOptions};
 use crate::history::{ChangeRecord, HistoryEntry};
 use crate::model::Grid;
 use crate::store::{GridStore, StoreError};
+
+/// A change this process committed: the data version it made and what it
+/// wrote, from which a server patches its catalog ([`Catalog::after_change`])
+/// instead of loading a new snapshot.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    pub version: u64,
+    pub change: ValidChange,
+}
+
+/// Writes a validated change with its history; see [`Committed`].
+fn commit(store: &dyn GridStore, change: ValidChange, record: &ChangeRecord) -> Result<Committed, EditError> {
+    let version = apply_recorded(store, &change, record).map_err(store_error)?;
+    Ok(Committed { version, change })
+}
 
 fn store_error(e: StoreError) -> EditError {
     match e {
@@ -64,7 +79,7 @@ pub fn publish(
     catalog: &Catalog,
     store: &dyn GridStore,
     author: &str,
-) -> Result<u64, EditError> {
+) -> Result<Committed, EditError> {
     if p.state != State::Submitted && p.state != State::Draft {
         return Err(EditError::State(format!(
             "proposal {} is {}; only a draft or submitted proposal can be published",
@@ -96,7 +111,7 @@ pub fn publish(
         workers_before: p.body.workers_before.values().cloned().collect(),
         workers_after: p.body.workers.values().cloned().collect(),
     };
-    apply_recorded(store, &valid, &record).map_err(store_error)
+    commit(store, valid, &record)
 }
 
 /// Makes and applies the change undoing history `entry` onto `catalog`.
@@ -105,7 +120,7 @@ pub fn revert(
     catalog: &Catalog,
     store: &dyn GridStore,
     author: &str,
-) -> Result<u64, EditError> {
+) -> Result<Committed, EditError> {
     let Some(record) = entry.record.as_ref() else {
         return Err(EditError::State(format!(
             "version {} is {} without recorded grids; it cannot be reverted here",
@@ -180,5 +195,5 @@ pub fn revert(
         workers_before: record.workers_after.clone(),
         workers_after: record.workers_before.clone(),
     };
-    apply_recorded(store, &valid, &undo).map_err(store_error)
+    commit(store, valid, &undo)
 }

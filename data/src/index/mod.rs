@@ -15,12 +15,14 @@
 //! border), so every point of a gap-free partition is in exactly one grid.
 
 mod cell_grid;
+mod patch;
 pub mod prepared;
 
+pub use patch::IndexPatch;
 pub use prepared::{Location, PreparedPolygon};
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use geo::BoundingRect;
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -41,8 +43,10 @@ pub struct Hit {
 
 struct LevelIndex {
     tree: RTree<PartEntry>,
-    /// Indexed by the R-tree entries' data.
-    parts: Vec<(usize, PreparedPolygon)>,
+    /// Indexed by the R-tree entries' data, in grid order. Shared: a catalog
+    /// patched after a change ([`SystemIndex::patched`]) keeps the prepared
+    /// parts of every grid the change did not touch.
+    parts: Vec<(usize, Arc<PreparedPolygon>)>,
 }
 
 /// All grids of one system, indexed for point lookup.
@@ -184,6 +188,30 @@ impl SystemIndex {
 
 /// Per level of `system`, an R-tree over the parts of its grids, each part prepared.
 fn build_levels(system: &GridSystem, grids: &[Grid]) -> Vec<LevelIndex> {
+    build_levels_with(system, grids, |_, g| prepare_parts(g))
+}
+
+/// The prepared parts of a grid, each with its bounding box (empty parts have none and are skipped).
+fn prepare_parts(g: &Grid) -> Vec<(Rectangle<[f64; 2]>, Arc<PreparedPolygon>)> {
+    g.geometry
+        .0
+        .iter()
+        .filter_map(|poly| {
+            let rect = poly.bounding_rect()?;
+            Some((
+                Rectangle::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]),
+                Arc::new(PreparedPolygon::new(poly)),
+            ))
+        })
+        .collect()
+}
+
+/// [`build_levels`] with the parts of grid `i` coming from `parts_of(i, grid)`.
+fn build_levels_with(
+    system: &GridSystem,
+    grids: &[Grid],
+    mut parts_of: impl FnMut(usize, &Grid) -> Vec<(Rectangle<[f64; 2]>, Arc<PreparedPolygon>)>,
+) -> Vec<LevelIndex> {
     system
         .levels
         .iter()
@@ -191,19 +219,9 @@ fn build_levels(system: &GridSystem, grids: &[Grid]) -> Vec<LevelIndex> {
             let mut parts = Vec::new();
             let mut entries = Vec::new();
             for (i, g) in grids.iter().enumerate().filter(|(_, g)| &g.level == level) {
-                for poly in &g.geometry.0 {
-                    let Some(rect) = poly.bounding_rect() else {
-                        continue;
-                    };
-                    let id = parts.len() as u32;
-                    parts.push((i, PreparedPolygon::new(poly)));
-                    entries.push(PartEntry::new(
-                        Rectangle::from_corners(
-                            [rect.min().x, rect.min().y],
-                            [rect.max().x, rect.max().y],
-                        ),
-                        id,
-                    ));
+                for (rect, prepared) in parts_of(i, g) {
+                    entries.push(PartEntry::new(rect, parts.len() as u32));
+                    parts.push((i, prepared));
                 }
             }
             LevelIndex {

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::SiteEntry;
-use crate::index::{Hit, SystemIndex};
+use crate::index::{Hit, IndexPatch, SystemIndex};
 
 /// Marks "no grid at this level" in the packed assignment.
 const NONE: u32 = u32::MAX;
@@ -44,20 +44,43 @@ impl SystemAssignment {
     /// threads, and aggregates per grid. Every site's kind number must be
     /// below `kinds`. Sites with a non-finite location get no grid.
     pub fn compute(index: &SystemIndex, sites: &[SiteEntry], kinds: usize, threads: usize) -> Self {
+        let depths = index.system().levels.len();
+        let mut packed = vec![NONE; sites.len() * depths];
+        for_chunks(&mut packed, sites, depths, threads, |_, part, out| {
+            locate_chunk(index, part, depths, out);
+        });
+        Self::aggregate(index, sites, kinds, depths, packed)
+    }
+
+    /// The assignment in `index`, the patched successor of this assignment's
+    /// index ([`SystemIndex::patched`]): sites outside every box of
+    /// `patch.dirty` keep their grids (renumbered), the others are located
+    /// again. Equal to [`SystemAssignment::compute`] on `index`.
+    pub fn patched(&self, index: &SystemIndex, patch: &IndexPatch, sites: &[SiteEntry], threads: usize) -> Self {
+        let depths = self.depths;
+        assert_eq!(depths, index.system().levels.len(), "a patch keeps the levels");
+        let mut packed = vec![NONE; sites.len() * depths];
+        let old = &self.packed;
+        for_chunks(&mut packed, sites, depths, threads, |first, part, out| {
+            for (k, (site, row)) in part.iter().zip(out.chunks_mut(depths)).enumerate() {
+                let s = first + k;
+                let before = &old[s * depths..(s + 1) * depths];
+                // A grid gone without its box in `dirty` cannot happen; locating again stays right.
+                if patch.is_dirty(site.lon, site.lat) || !renumber(before, row, &patch.old_to_new) {
+                    row.fill(NONE);
+                    locate_chunk(index, std::slice::from_ref(site), depths, row);
+                }
+            }
+        });
+        Self::aggregate(index, sites, self.kinds, depths, packed)
+    }
+
+    /// Per-grid counts, households and member lists of a packed assignment.
+    fn aggregate(index: &SystemIndex, sites: &[SiteEntry], kinds: usize, depths: usize, packed: Vec<u32>) -> Self {
         assert!(
             index.grids().len() < BORDER as usize,
             "grid indexes must fit in 31 bits"
         );
-        let depths = index.system().levels.len();
-        let mut packed = vec![NONE; sites.len() * depths];
-        if depths > 0 && !sites.is_empty() {
-            let chunk = sites.len().div_ceil(threads.max(1)).max(1);
-            std::thread::scope(|scope| {
-                for (out, part) in packed.chunks_mut(chunk * depths).zip(sites.chunks(chunk)) {
-                    scope.spawn(move || locate_chunk(index, part, depths, out));
-                }
-            });
-        }
         let grids = index.grids().len();
         let mut counts = vec![0u32; grids * kinds];
         let mut households = vec![0u64; grids];
@@ -149,6 +172,42 @@ impl SystemAssignment {
     }
 }
 
+/// Runs `f(first site, sites, their rows of packed)` over `threads` chunks of the sites.
+fn for_chunks(
+    packed: &mut [u32],
+    sites: &[SiteEntry],
+    depths: usize,
+    threads: usize,
+    f: impl Fn(usize, &[SiteEntry], &mut [u32]) + Sync,
+) {
+    if depths == 0 || sites.is_empty() {
+        return;
+    }
+    let chunk = sites.len().div_ceil(threads.max(1)).max(1);
+    let f = &f;
+    std::thread::scope(|scope| {
+        for (n, (out, part)) in packed.chunks_mut(chunk * depths).zip(sites.chunks(chunk)).enumerate() {
+            scope.spawn(move || f(n * chunk, part, out));
+        }
+    });
+}
+
+/// Copies a site's packed row with grid indexes renumbered; `false` when one
+/// of its grids has no new index.
+fn renumber(before: &[u32], row: &mut [u32], old_to_new: &[Option<usize>]) -> bool {
+    for (p, slot) in before.iter().zip(row.iter_mut()) {
+        if *p == NONE {
+            *slot = NONE;
+            continue;
+        }
+        match old_to_new.get((p & !BORDER) as usize).copied().flatten() {
+            Some(g) => *slot = g as u32 | (p & BORDER),
+            None => return false,
+        }
+    }
+    true
+}
+
 fn locate_chunk(index: &SystemIndex, sites: &[SiteEntry], depths: usize, out: &mut [u32]) {
     for (site, row) in sites.iter().zip(out.chunks_mut(depths)) {
         let (lon, lat) = (site.lon, site.lat);
@@ -231,6 +290,33 @@ mod tests {
             assert_eq!((a.count(1, 0), a.households(1)), (1, 10));
             assert_eq!(a.level_counts(), vec![(3, 0), (3, 1)]);
         }
+    }
+
+    #[test]
+    fn a_patched_assignment_equals_one_computed_again() {
+        let idx = two_blocks();
+        idx.bounds();
+        let sites: Vec<SiteEntry> = (0..=40)
+            .flat_map(|i| [0.0, 0.5, 1.0].map(|y| (f64::from(i) / 20.0, y)))
+            .enumerate()
+            .map(|(n, (x, y))| site((n % 2) as u16, &n.to_string(), x, y, Some(n as u32)))
+            .chain([site(0, "nan", f64::NAN, f64::NAN, None)])
+            .collect();
+        let before = SystemAssignment::compute(&idx, &sites, 2, 3);
+        // Move the W|E border from x = 1 to x = 0.5.
+        let mut w = idx.grids()[1].clone();
+        let mut e = idx.grids()[2].clone();
+        w.geometry = crate::testutil::rect(0.0, 0.0, 0.5, 1.0).into();
+        e.geometry = crate::testutil::rect(0.5, 0.0, 2.0, 1.0).into();
+        let (after, patch) = idx.patched(vec![w, e], &[]).unwrap();
+        for threads in [1, 2, 5] {
+            let patched = before.patched(&after, &patch, &sites, threads);
+            let fresh = SystemAssignment::compute(&after, &sites, 2, threads);
+            assert_eq!(patched.packed, fresh.packed);
+            assert_eq!((&patched.offsets, &patched.members), (&fresh.offsets, &fresh.members));
+            assert_eq!((&patched.counts, &patched.households), (&fresh.counts, &fresh.households));
+        }
+        assert_ne!(before.packed, SystemAssignment::compute(&after, &sites, 2, 1).packed, "the move moved sites");
     }
 
     #[test]

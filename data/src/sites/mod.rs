@@ -29,7 +29,7 @@ mod points;
 mod read;
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 pub use assign::{GridSiteStats, SystemAssignment};
 pub use import::{
@@ -38,7 +38,7 @@ pub use import::{
 };
 pub use points::SitePoints;
 
-use crate::index::{Hit, SystemIndex};
+use crate::index::{Hit, IndexPatch, SystemIndex};
 use crate::model::Site;
 
 /// The kinds gridmap knows by name; any other name matching [`validate_kind`] works too.
@@ -106,13 +106,19 @@ impl SiteEntry {
 }
 
 /// All sites of a catalog with their grid assignments in every system.
+///
+/// The parts are shared (`Arc`): a catalog patched after a grid change
+/// ([`SiteRegister::with_system_patched`]) keeps the sites, their point
+/// index and every other system's assignment of the catalog before it.
+/// Cloning is cheap: it shares every part.
+#[derive(Clone)]
 pub struct SiteRegister {
-    sites: Vec<SiteEntry>,
+    sites: Arc<Vec<SiteEntry>>,
     /// Kind names present, sorted.
-    kinds: Vec<String>,
-    systems: BTreeMap<String, SystemAssignment>,
+    kinds: Arc<Vec<String>>,
+    systems: BTreeMap<String, Arc<SystemAssignment>>,
     /// Built on first spatial query (vector tiles), shared by all systems.
-    points: OnceLock<SitePoints>,
+    points: Arc<OnceLock<SitePoints>>,
 }
 
 impl Default for SiteRegister {
@@ -147,15 +153,33 @@ impl SiteRegister {
             .into_iter()
             .map(|idx| {
                 let a = SystemAssignment::compute(idx, &entries, kinds.len(), threads);
-                (idx.system().name.clone(), a)
+                (idx.system().name.clone(), Arc::new(a))
             })
             .collect();
         Self {
-            sites: entries,
-            kinds,
+            sites: Arc::new(entries),
+            kinds: Arc::new(kinds),
             systems,
-            points: OnceLock::new(),
+            points: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// This register with the assignment of `index`'s system made again for
+    /// `index`, the patched successor ([`SystemIndex::patched`]) of the index
+    /// it was computed for: only the sites `patch` marks dirty are located.
+    /// The sites and the other systems' assignments are shared. `None` when
+    /// the register has no assignment for that system.
+    pub fn with_system_patched(&self, index: &SystemIndex, patch: &IndexPatch) -> Option<Self> {
+        let name = &index.system().name;
+        let old = self.systems.get(name)?;
+        let mut systems = self.systems.clone();
+        systems.insert(name.clone(), Arc::new(old.patched(index, patch, &self.sites, threads())));
+        Some(Self {
+            sites: self.sites.clone(),
+            kinds: self.kinds.clone(),
+            systems,
+            points: self.points.clone(),
+        })
     }
 
     /// All sites, ordered by kind then id (the store's order).
@@ -180,7 +204,7 @@ impl SiteRegister {
 
     /// The assignment of all sites in one system.
     pub fn assignment(&self, system: &str) -> Option<&SystemAssignment> {
-        self.systems.get(system)
+        self.systems.get(system).map(|a| &**a)
     }
 
     /// The grid holding site `site` at each level of `system`, top down.

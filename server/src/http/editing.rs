@@ -410,19 +410,20 @@ async fn publish(
             return Err(edit::EditError::State(format!("proposal {} is {}; submit it before publishing", p.id, p.state.as_str())).into());
         }
         let catalog = state.catalog();
-        let version = match edit::publish(&p, &catalog, state.store(), &account.name) {
-            Ok(v) => v,
+        let committed = match edit::publish(&p, &catalog, state.store(), &account.name) {
+            Ok(c) => c,
             Err(e) => {
                 let message = e.to_string();
                 let _ = state.store().audit(&account.name, "proposal.publish.refused", &format!("proposal {}", p.id), &message);
                 return Err(e.into());
             }
         };
+        let version = committed.version;
         let committed_ms = started.elapsed().as_secs_f64() * 1e3;
         p.state = ProposalState::Published;
         p.body.published_version = Some(version);
         let saved = review(&state, &mut p, &account.name, "publish", note, &format!("version {version}"))?;
-        state.reload_after_change(&p.system, &p.changed_bboxes())?;
+        state.reload_after_commit(&p.system, &p.changed_bboxes(), &committed)?;
         // Search answers carry grids: its index follows the new version, in the background.
         state.prewarm_search();
         let served_ms = started.elapsed().as_secs_f64() * 1e3;

@@ -102,16 +102,17 @@ async fn revert(
             .into_iter()
             .find(|e| e.version == version)
             .ok_or_else(|| AppError::not_found("unknown_version", format!("no history entry for version {version}")))?;
-        let new = match edit::revert(&entry, &catalog, state.store(), &account.name) {
-            Ok(v) => v,
+        let committed = match edit::revert(&entry, &catalog, state.store(), &account.name) {
+            Ok(c) => c,
             Err(e) => {
                 let _ = state.store().audit(&account.name, "history.revert.refused", &format!("version {version}"), &e.to_string());
                 return Err(e.into());
             }
         };
+        let new = committed.version;
         state.store().audit(&account.name, "history.revert", &format!("version {version}"), &format!("version {new}"))?;
         if let Some(record) = &entry.record {
-            state.reload_after_change(&record.system, &record.bboxes())?;
+            state.reload_after_commit(&record.system, &record.bboxes(), &committed)?;
         }
         // Search answers carry grids: its index follows the new version, in the background.
         state.prewarm_search();

@@ -365,23 +365,31 @@ impl AppState {
     /// this or another process). Blocking: call from a blocking thread.
     /// Returns the new version when a reload happened.
     pub fn reload_if_changed(&self) -> anyhow::Result<Option<u64>> {
-        self.reload(None)
+        self.reload(None, None)
     }
 
-    /// [`AppState::reload_if_changed`] after this process wrote one change
-    /// to `system` inside `bboxes` (the changed grids before and after):
+    /// [`AppState::reload_if_changed`] after this process committed one
+    /// change to `system` inside `bboxes` (the changed grids before and
+    /// after). When the store holds exactly that change on top of the served
+    /// catalog, the catalog is patched in memory ([`Catalog::after_change`]:
+    /// milliseconds, where loading a snapshot of a city takes seconds), and
     /// cached tiles away from it stay (re-keyed to the new version) when the
-    /// new version is exactly that change and the system's tile layers are
-    /// unchanged; every other tile is dropped as usual.
-    pub fn reload_after_change(
+    /// system's tile layers are unchanged; otherwise a snapshot is loaded and
+    /// every tile dropped, as after any other write.
+    pub fn reload_after_commit(
         &self,
         system: &str,
         bboxes: &[[f64; 4]],
+        committed: &gridmap_data::edit::Committed,
     ) -> anyhow::Result<Option<u64>> {
-        self.reload(Some((system, bboxes)))
+        self.reload(Some((system, bboxes)), Some(committed))
     }
 
-    fn reload(&self, changed: Option<(&str, &[[f64; 4]])>) -> anyhow::Result<Option<u64>> {
+    fn reload(
+        &self,
+        changed: Option<(&str, &[[f64; 4]])>,
+        committed: Option<&gridmap_data::edit::Committed>,
+    ) -> anyhow::Result<Option<u64>> {
         let _one_at_a_time = self.inner.reloading.lock().expect("reload lock poisoned");
         let version = self.inner.store.data_version()?;
         if version == self.catalog().version()
@@ -392,7 +400,23 @@ impl AppState {
         // The snapshot carries its own version: a write landing after the
         // check above is either wholly in it or picked up by the next poll.
         let started = std::time::Instant::now();
-        let catalog = match load_checked(self.inner.store.as_ref()) {
+        let old = self.catalog();
+        let patched = committed
+            .filter(|c| {
+                // Exactly this change on top of the served catalog, nothing between.
+                c.version == version
+                    && old.version() + 1 == version
+                    && c.change.change_set().base_version == Some(old.version())
+            })
+            .and_then(|c| old.after_change(c.change.change_set(), version));
+        let loaded = match patched {
+            Some(catalog) => {
+                tracing::info!(data_version = version, ms = started.elapsed().as_millis() as u64, "catalog patched with this process's change");
+                Ok(catalog)
+            }
+            None => load_checked(self.inner.store.as_ref()),
+        };
+        let catalog = match loaded {
             Ok(catalog) => {
                 super::metrics::metrics().reloaded(started.elapsed());
                 catalog
@@ -412,7 +436,6 @@ impl AppState {
         };
         *self.inner.refused.write().expect("refused lock poisoned") = None;
         let new_version = catalog.version();
-        let old = self.catalog();
         let carry = changed.filter(|(system, _)| {
             new_version == old.version() + 1
                 && same_tile_layers(&old, &catalog, system, &self.inner.config.tiles)
