@@ -26,7 +26,10 @@ impl Catalog {
     /// version `version` on top of this catalog's version; `None` when the
     /// change is not one this can mirror (then load a snapshot).
     pub fn after_change(&self, change: &ChangeSet, version: u64) -> Option<Catalog> {
-        if !change.sites.is_empty() || !change.replace_site_kinds.is_empty() || !change.delete_sites.is_empty() {
+        if !change.sites.is_empty()
+            || !change.replace_site_kinds.is_empty()
+            || !change.delete_sites.is_empty()
+        {
             return None;
         }
         let mut systems = self.systems.clone();
@@ -63,7 +66,11 @@ fn workers_after(before: &[Worker], change: &ChangeSet) -> Vec<Worker> {
     let gone: HashSet<(&str, &str)> = change
         .grids
         .iter()
-        .flat_map(|sg| sg.delete.iter().map(|c| (sg.system.name.as_str(), c.as_str())))
+        .flat_map(|sg| {
+            sg.delete
+                .iter()
+                .map(|c| (sg.system.name.as_str(), c.as_str()))
+        })
         .collect();
     let deleted: HashSet<&str> = change.delete_workers.iter().map(String::as_str).collect();
     let mut workers: Vec<Worker> = before
@@ -71,7 +78,8 @@ fn workers_after(before: &[Worker], change: &ChangeSet) -> Vec<Worker> {
         .filter(|w| !deleted.contains(w.id.as_str()))
         .cloned()
         .map(|mut w| {
-            w.grids.retain(|g| !gone.contains(&(g.system.as_str(), g.code.as_str())));
+            w.grids
+                .retain(|g| !gone.contains(&(g.system.as_str(), g.code.as_str())));
             w
         })
         .collect();

@@ -11,7 +11,9 @@ use std::collections::BTreeSet;
 use super::proposal::{Proposal, State};
 use super::{rules, EditError};
 use crate::catalog::Catalog;
-use crate::change::{apply_recorded, validate, ChangeSet, SystemGrids, ValidChange, ValidateOptions};
+use crate::change::{
+    apply_recorded, validate, ChangeSet, SystemGrids, ValidChange, ValidateOptions,
+};
 use crate::history::{ChangeRecord, HistoryEntry};
 use crate::model::Grid;
 use crate::store::{GridStore, StoreError};
@@ -26,7 +28,11 @@ pub struct Committed {
 }
 
 /// Writes a validated change with its history; see [`Committed`].
-fn commit(store: &dyn GridStore, change: ValidChange, record: &ChangeRecord) -> Result<Committed, EditError> {
+fn commit(
+    store: &dyn GridStore,
+    change: ValidChange,
+    record: &ChangeRecord,
+) -> Result<Committed, EditError> {
     let version = apply_recorded(store, &change, record).map_err(store_error)?;
     Ok(Committed { version, change })
 }

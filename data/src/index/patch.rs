@@ -56,12 +56,21 @@ impl SystemIndex {
     /// deleting `deletes`, as [`SystemIndex::build`] on the store's grids
     /// after that change would make it. `None` when an upsert's level is not
     /// one of the system's (the store refuses such a change).
-    pub fn patched(&self, upserts: Vec<Grid>, deletes: &[String]) -> Option<(SystemIndex, IndexPatch)> {
+    pub fn patched(
+        &self,
+        upserts: Vec<Grid>,
+        deletes: &[String],
+    ) -> Option<(SystemIndex, IndexPatch)> {
         let depth_of = |g: &Grid| self.system.depth_of(&g.level);
-        let upserted: HashMap<&str, usize> = upserts.iter().enumerate().map(|(j, g)| (g.code.as_str(), j)).collect();
+        let upserted: HashMap<&str, usize> = upserts
+            .iter()
+            .enumerate()
+            .map(|(j, g)| (g.code.as_str(), j))
+            .collect();
         let deleted: HashSet<&str> = deletes.iter().map(String::as_str).collect();
         let mut dirty = Vec::new();
-        let mut order: Vec<(usize, &str, Source)> = Vec::with_capacity(self.grids.len() + upserts.len());
+        let mut order: Vec<(usize, &str, Source)> =
+            Vec::with_capacity(self.grids.len() + upserts.len());
         for (i, g) in self.grids.iter().enumerate() {
             let code = g.code.as_str();
             if upserted.contains_key(code) {
@@ -121,20 +130,32 @@ impl SystemIndex {
                     old_parts[*i].push(prepared.clone());
                 }
             }
-            let levels = build_levels_with(&patched.system, &patched.grids, |k, g| match shares[k] {
-                Some(i) => g
-                    .geometry
-                    .0
-                    .iter()
-                    .filter_map(|poly| poly.bounding_rect())
-                    .map(|r| rstar::primitives::Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]))
-                    .zip(old_parts[i].iter().cloned())
-                    .collect(),
-                None => prepare_parts(g),
-            });
+            let levels =
+                build_levels_with(&patched.system, &patched.grids, |k, g| match shares[k] {
+                    Some(i) => g
+                        .geometry
+                        .0
+                        .iter()
+                        .filter_map(|poly| poly.bounding_rect())
+                        .map(|r| {
+                            rstar::primitives::Rectangle::from_corners(
+                                [r.min().x, r.min().y],
+                                [r.max().x, r.max().y],
+                            )
+                        })
+                        .zip(old_parts[i].iter().cloned())
+                        .collect(),
+                    None => prepare_parts(g),
+                });
             let cell = OnceLock::new();
             let _ = cell.set(levels);
-            return Some((SystemIndex { levels: cell, ..patched }, IndexPatch { old_to_new, dirty }));
+            return Some((
+                SystemIndex {
+                    levels: cell,
+                    ..patched
+                },
+                IndexPatch { old_to_new, dirty },
+            ));
         }
         Some((patched, IndexPatch { old_to_new, dirty }))
     }
@@ -154,7 +175,12 @@ mod tests {
     use geo_types::MultiPolygon;
 
     fn block(code: &str, x0: f64, x1: f64) -> Grid {
-        Grid::new(code, "block", Some("S"), MultiPolygon(vec![rect(x0, 0.0, x1, 1.0)]))
+        Grid::new(
+            code,
+            "block",
+            Some("S"),
+            MultiPolygon(vec![rect(x0, 0.0, x1, 1.0)]),
+        )
     }
 
     fn city() -> SystemIndex {
@@ -162,7 +188,12 @@ mod tests {
         SystemIndex::build(
             system,
             vec![
-                Grid::new("S", "street", None, MultiPolygon(vec![rect(0.0, 0.0, 3.0, 1.0)])),
+                Grid::new(
+                    "S",
+                    "street",
+                    None,
+                    MultiPolygon(vec![rect(0.0, 0.0, 3.0, 1.0)]),
+                ),
                 block("A", 0.0, 1.0),
                 block("B", 1.0, 2.0),
                 block("C", 2.0, 3.0),
@@ -190,7 +221,10 @@ mod tests {
     fn change() -> (Vec<Grid>, Vec<String>) {
         let mut c = block("C", 2.0, 3.0);
         c.name = "丙".into();
-        (vec![block("A", 0.0, 2.0), c, block("D", 3.0, 4.0)], vec!["B".into()])
+        (
+            vec![block("A", 0.0, 2.0), c, block("D", 3.0, 4.0)],
+            vec!["B".into()],
+        )
     }
 
     #[test]
@@ -210,7 +244,9 @@ mod tests {
                 .cloned()
                 .chain(upserts)
                 .collect();
-            grids.sort_by(|a, b| (a.level != "street", &a.code).cmp(&(b.level != "street", &b.code)));
+            grids.sort_by(|a, b| {
+                (a.level != "street", &a.code).cmp(&(b.level != "street", &b.code))
+            });
             let rebuilt = SystemIndex::build(old.system().clone(), grids);
             assert_eq!(patched.grids(), rebuilt.grids());
             assert_eq!(answers(&patched), answers(&rebuilt));

@@ -56,9 +56,19 @@ impl SystemAssignment {
     /// index ([`SystemIndex::patched`]): sites outside every box of
     /// `patch.dirty` keep their grids (renumbered), the others are located
     /// again. Equal to [`SystemAssignment::compute`] on `index`.
-    pub fn patched(&self, index: &SystemIndex, patch: &IndexPatch, sites: &[SiteEntry], threads: usize) -> Self {
+    pub fn patched(
+        &self,
+        index: &SystemIndex,
+        patch: &IndexPatch,
+        sites: &[SiteEntry],
+        threads: usize,
+    ) -> Self {
         let depths = self.depths;
-        assert_eq!(depths, index.system().levels.len(), "a patch keeps the levels");
+        assert_eq!(
+            depths,
+            index.system().levels.len(),
+            "a patch keeps the levels"
+        );
         let mut packed = vec![NONE; sites.len() * depths];
         let old = &self.packed;
         for_chunks(&mut packed, sites, depths, threads, |first, part, out| {
@@ -76,7 +86,13 @@ impl SystemAssignment {
     }
 
     /// Per-grid counts, households and member lists of a packed assignment.
-    fn aggregate(index: &SystemIndex, sites: &[SiteEntry], kinds: usize, depths: usize, packed: Vec<u32>) -> Self {
+    fn aggregate(
+        index: &SystemIndex,
+        sites: &[SiteEntry],
+        kinds: usize,
+        depths: usize,
+        packed: Vec<u32>,
+    ) -> Self {
         assert!(
             index.grids().len() < BORDER as usize,
             "grid indexes must fit in 31 bits"
@@ -186,7 +202,11 @@ fn for_chunks(
     let chunk = sites.len().div_ceil(threads.max(1)).max(1);
     let f = &f;
     std::thread::scope(|scope| {
-        for (n, (out, part)) in packed.chunks_mut(chunk * depths).zip(sites.chunks(chunk)).enumerate() {
+        for (n, (out, part)) in packed
+            .chunks_mut(chunk * depths)
+            .zip(sites.chunks(chunk))
+            .enumerate()
+        {
             scope.spawn(move || f(n * chunk, part, out));
         }
     });
@@ -313,10 +333,20 @@ mod tests {
             let patched = before.patched(&after, &patch, &sites, threads);
             let fresh = SystemAssignment::compute(&after, &sites, 2, threads);
             assert_eq!(patched.packed, fresh.packed);
-            assert_eq!((&patched.offsets, &patched.members), (&fresh.offsets, &fresh.members));
-            assert_eq!((&patched.counts, &patched.households), (&fresh.counts, &fresh.households));
+            assert_eq!(
+                (&patched.offsets, &patched.members),
+                (&fresh.offsets, &fresh.members)
+            );
+            assert_eq!(
+                (&patched.counts, &patched.households),
+                (&fresh.counts, &fresh.households)
+            );
         }
-        assert_ne!(before.packed, SystemAssignment::compute(&after, &sites, 2, 1).packed, "the move moved sites");
+        assert_ne!(
+            before.packed,
+            SystemAssignment::compute(&after, &sites, 2, 1).packed,
+            "the move moved sites"
+        );
     }
 
     #[test]

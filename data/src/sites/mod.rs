@@ -173,7 +173,10 @@ impl SiteRegister {
         let name = &index.system().name;
         let old = self.systems.get(name)?;
         let mut systems = self.systems.clone();
-        systems.insert(name.clone(), Arc::new(old.patched(index, patch, &self.sites, threads())));
+        systems.insert(
+            name.clone(),
+            Arc::new(old.patched(index, patch, &self.sites, threads())),
+        );
         Some(Self {
             sites: self.sites.clone(),
             kinds: self.kinds.clone(),

@@ -411,7 +411,11 @@ impl AppState {
             .and_then(|c| old.after_change(c.change.change_set(), version));
         let loaded = match patched {
             Some(catalog) => {
-                tracing::info!(data_version = version, ms = started.elapsed().as_millis() as u64, "catalog patched with this process's change");
+                tracing::info!(
+                    data_version = version,
+                    ms = started.elapsed().as_millis() as u64,
+                    "catalog patched with this process's change"
+                );
                 Ok(catalog)
             }
             None => load_checked(self.inner.store.as_ref()),
